@@ -5,12 +5,12 @@ The hierarchy::
     RealtimeError                 base of everything this package raises on purpose
     ├── ConnectError              the WebSocket handshake failed
     │   └── AuthenticationError   the server answered 401 or 403
-    ├── ConnectionClosed          the connection is closed (code, reason, unsent events)
+    ├── ConnectionClosed          the connection is closed (code, reason, unsent)
     ├── ProtocolError             a frame could not be decoded (raw text, path)
-    ├── ServerError               an ``error`` event answered a blocking helper's request
-    ├── HandlerError              a user handler raised (the original is ``__cause__``)
+    ├── ServerError               an ``error`` event answered a helper's request
+    ├── HandlerError              a user handler raised (original as ``__cause__``)
     ├── QueueFull                 the send queue's byte bound was reached
-    └── Timeout                   a blocking call ran out of time (also ``TimeoutError``)
+    └── Timeout                   a blocking call ran out of time (``TimeoutError``)
 
 Wrong arguments raise the builtin :class:`TypeError` or :class:`ValueError` at the call
 site, before anything is queued; lifecycle misuse raises :class:`RuntimeError`.
@@ -44,7 +44,7 @@ class ConnectError(RealtimeError):
     Raised by ``connect()`` when the TCP connection, TLS or the HTTP upgrade fails.
 
     Attributes:
-        status: The HTTP status of a refused upgrade, or ``None`` when no HTTP answer came.
+        status: The HTTP status of a refused upgrade, or ``None`` without an answer.
         body: The server's response body (text), or ``None``.
         server_message: ``error.message`` parsed from a JSON body, when there is one.
     """
@@ -103,7 +103,9 @@ class ProtocolError(RealtimeError):
             the document itself.
     """
 
-    def __init__(self, message: str, *, raw: str | bytes | None = None, path: str = "$"):
+    def __init__(
+        self, message: str, *, raw: str | bytes | None = None, path: str = "$"
+    ) -> None:
         super().__init__(message)
         self.raw = raw
         self.path = path
@@ -147,7 +149,7 @@ class QueueFull(RealtimeError):
 
 
 class Timeout(RealtimeError, TimeoutError):
-    """A blocking call did not complete in time (a builtin :class:`TimeoutError` too)."""
+    """A blocking call did not complete in time (a builtin :class:`TimeoutError`)."""
 
 
 def _str_or_none(value: object) -> str | None:

@@ -1,0 +1,110 @@
+"""JSON and base64 backends: orjson and pybase64 when installed, the stdlib otherwise.
+
+Both backends give identical results on valid input: compact separators, UTF-8 output,
+and non-finite numbers (``NaN``, ``Infinity``), which are not JSON, rejected on decode.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Callable
+from typing import Any
+
+__all__ = [
+    "HAVE_ORJSON",
+    "HAVE_PYBASE64",
+    "JSONDecodeError",
+    "b64decode",
+    "b64encode",
+    "dumps",
+    "loads",
+    "raw_loads",
+]
+
+
+class JSONDecodeError(ValueError):
+    """The text is not valid JSON (raised by both backends)."""
+
+
+def _reject_constant(name: str) -> Any:
+    # json.loads accepts NaN/Infinity, which are not JSON; orjson rejects them.
+    raise ValueError(f"{name} is not valid JSON")
+
+
+_std_decoder = json.JSONDecoder(parse_constant=_reject_constant)
+_std_encoder = json.JSONEncoder(
+    ensure_ascii=False, separators=(",", ":"), allow_nan=False
+)
+
+
+def _std_loads(data: str | bytes) -> Any:
+    try:
+        if isinstance(data, (bytes, bytearray, memoryview)):
+            data = bytes(data).decode("utf-8")
+        return _std_decoder.decode(data)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise JSONDecodeError(str(exc)) from exc
+
+
+def _std_dumps(obj: Any) -> str:
+    return _std_encoder.encode(obj)
+
+
+try:
+    import orjson
+except ImportError:  # pragma: no cover - exercised when the fast extra is missing
+    HAVE_ORJSON = False
+    loads: Callable[[str | bytes], Any] = _std_loads
+    dumps: Callable[[Any], str] = _std_dumps
+    raw_loads: Callable[[str | bytes], Any] = _std_loads
+else:
+    HAVE_ORJSON = True
+    _orjson_loads = orjson.loads
+    _orjson_dumps = orjson.dumps
+    _OrjsonError = orjson.JSONDecodeError
+    #: The backend's own loads; raises the backend's errors (for the hot path).
+    raw_loads = orjson.loads
+
+    def loads(data: str | bytes) -> Any:
+        """Parse JSON text or UTF-8 bytes."""
+        try:
+            return _orjson_loads(data)
+        except _OrjsonError as exc:
+            raise JSONDecodeError(str(exc)) from exc
+
+    def dumps(obj: Any) -> str:
+        """Serialise to compact JSON text."""
+        return _orjson_dumps(obj).decode("utf-8")
+
+
+try:
+    import pybase64
+except ImportError:  # pragma: no cover - exercised when the fast extra is missing
+    HAVE_PYBASE64 = False
+
+    def b64decode(text: str | bytes) -> bytes:
+        """Decode standard base64 (padded); ValueError on bad input."""
+        try:
+            return base64.b64decode(text, validate=True)
+        except binascii.Error as exc:
+            raise ValueError(f"invalid base64: {exc}") from exc
+
+    def b64encode(data: bytes) -> str:
+        """Encode bytes as standard base64 text with padding."""
+        return base64.b64encode(data).decode("ascii")
+
+else:
+    HAVE_PYBASE64 = True
+
+    def b64decode(text: str | bytes) -> bytes:
+        """Decode standard base64 (padded); ValueError on bad input."""
+        try:
+            return pybase64.b64decode(text, validate=True)
+        except binascii.Error as exc:
+            raise ValueError(f"invalid base64: {exc}") from exc
+
+    def b64encode(data: bytes) -> str:
+        """Encode bytes as standard base64 text with padding."""
+        return pybase64.b64encode(data).decode("ascii")
