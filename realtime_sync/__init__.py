@@ -7,7 +7,11 @@ or notebook goes on. See README.rst for a tour.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from realtime_sync import events, protocol
+from realtime_sync._response import Response, ResponseHandle
+from realtime_sync.client import ClientState, RealtimeClient
 from realtime_sync.events import UNSET, Unset
 from realtime_sync.exceptions import (
     AuthenticationError,
@@ -21,23 +25,44 @@ from realtime_sync.exceptions import (
     Timeout,
 )
 from realtime_sync.protocol import Codec
+from realtime_sync.session_config import SessionConfig
+
+if TYPE_CHECKING:
+    from realtime_sync import audio, testing
 
 __version__ = "0.1.0.dev0"
 
 __all__ = [
     "UNSET",
     "AuthenticationError",
+    "ClientState",
     "Codec",
     "ConnectError",
     "ConnectionClosed",
     "HandlerError",
     "ProtocolError",
     "QueueFull",
+    "RealtimeClient",
     "RealtimeError",
+    "Response",
+    "ResponseHandle",
     "ServerError",
+    "SessionConfig",
     "Timeout",
     "Unset",
     "__version__",
+    "audio",
     "events",
     "protocol",
+    "testing",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # ``audio`` (numpy) and ``testing`` (the ``mock`` extra) load on first use, so
+    # that ``import realtime_sync`` stays fast and needs only the core dependencies.
+    if name in ("audio", "testing"):
+        import importlib
+
+        return importlib.import_module(f"realtime_sync.{name}")
+    raise AttributeError(f"module 'realtime_sync' has no attribute {name!r}")

@@ -36,6 +36,7 @@ from realtime_sync.protocol._hooks import HINTS
 
 __all__ = [
     "BETA_SERVER_TYPES",
+    "detect_dialect",
     "GA_TO_BETA_SERVER_TYPES",
     "beta_client_in",
     "beta_client_out",
@@ -415,3 +416,39 @@ def beta_client_out(d: dict[str, Any], azure: bool = False) -> dict[str, Any]:
     elif ga_type == "response.create" and "response" in d:
         d["response"] = _params_out(d["response"], azure)
     return d
+
+
+def detect_dialect(frame: str | bytes) -> str:
+    """Tell GA from beta by a server's first frame (§1.8); ``"ga"`` when unsure.
+
+    Args:
+        frame: The text of the first server event (normally ``session.created``).
+
+    Returns:
+        ``"ga"`` or ``"beta"``.
+    """
+    from realtime_sync.protocol import _json
+
+    try:
+        d = _json.loads(frame)
+    except ValueError:
+        return "ga"
+    if d.__class__ is not dict:
+        return "ga"
+    wire_type = d.get("type")
+    if wire_type.__class__ is not str:
+        return "ga"
+    if wire_type.startswith("transcription_session.") or wire_type in BETA_SERVER_TYPES:
+        return "beta"
+    if wire_type.startswith("response.output_"):
+        return "ga"
+    session = d.get("session")
+    if session.__class__ is dict:
+        if session.get("type") in ("realtime", "transcription"):
+            return "ga"
+        if "audio" in session or "output_modalities" in session:
+            return "ga"
+        flat = ("modalities", "voice", "input_audio_format", "turn_detection")
+        if any(key in session for key in flat):
+            return "beta"
+    return "ga"

@@ -1,0 +1,155 @@
+"""The handler registry: who gets which server event, in which order.
+
+Keys a handler can be registered under:
+
+* an event class (``ResponseOutputTextDelta``): events of exactly that class;
+* a type string, GA or beta (``"response.output_text.delta"`` and
+  ``"response.text.delta"`` name the same class); a type string this version does not
+  know matches :class:`UnknownServerEvent` of that type;
+* ``"*"``: every event; a prefix ending in ``.*`` (``"response.*"``): every event whose
+  GA or beta type starts with the prefix.
+
+Dispatch order for one event: the specific handlers of its class (or unknown type), in
+registration order, then the wildcard and prefix handlers, in registration order.
+
+Threading: registration happens on any thread; dispatch only on the reader thread.
+Registration builds a new tuple and swaps it in under a lock; dispatch iterates the
+tuple it read, without the lock, so no user code ever runs under a library lock and a
+handler may register or remove handlers (the change applies from the next event).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+
+from realtime_sync.events import SERVER_EVENTS, ServerEvent, UnknownServerEvent
+from realtime_sync.protocol.dialects import BETA_SERVER_TYPES, GA_TO_BETA_SERVER_TYPES
+
+__all__ = ["Entry", "HandlerRegistry", "resolve_key"]
+
+Key = type | str  # an event class, an unknown type string, "*" or a "prefix."
+
+
+@attrs.frozen(eq=False)
+class Entry:
+    """One registration.
+
+    Attributes:
+        handler: The callable, called with the event.
+        once: Remove it after its first call.
+    """
+
+    handler: Callable[[Any], Any]
+    once: bool = False
+
+
+def resolve_key(event: type | str) -> tuple[bool, Key]:
+    """Resolve what ``on()`` was given to (is_wildcard, key).
+
+    Args:
+        event: An event class, a GA or beta type string, ``"*"`` or ``"prefix.*"``.
+
+    Returns:
+        ``(False, cls_or_unknown_type)`` for a specific key, ``(True, prefix)`` for a
+        wildcard (``""`` matches everything).
+
+    Raises:
+        TypeError: ``event`` is neither a server event class nor a string.
+        ValueError: An empty string.
+    """
+    if isinstance(event, type):
+        if not issubclass(event, ServerEvent):
+            raise TypeError(f"{event.__name__} is not a server event class")
+        if event is UnknownServerEvent or event is ServerEvent:
+            return True, ""  # every event is a ServerEvent
+        return False, event
+    if not isinstance(event, str):
+        raise TypeError(f"expected an event class or a type string, not {event!r}")
+    if not event:
+        raise ValueError("the event type must not be empty")
+    if event == "*":
+        return True, ""
+    if event.endswith("*"):
+        return True, event[:-1]
+    ga = BETA_SERVER_TYPES.get(event, event)
+    cls = SERVER_EVENTS.get(ga)
+    return (False, cls) if cls is not None else (False, event)
+
+
+class HandlerRegistry:
+    """Handlers by event key; see the module docstring for the rules."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._specific: dict[Key, tuple[Entry, ...]] = {}
+        self._wild: tuple[tuple[str, Entry], ...] = ()
+
+    def add(self, event: type | str, handler: Callable[[Any], Any], once: bool) -> None:
+        """Register ``handler`` under ``event`` (see :func:`resolve_key`)."""
+        if not callable(handler):
+            raise TypeError(f"handler must be callable, not {type(handler).__name__}")
+        wild, key = resolve_key(event)
+        entry = Entry(handler, once)
+        with self._lock:
+            if wild:
+                assert isinstance(key, str)
+                self._wild = (*self._wild, (key, entry))
+            else:
+                self._specific[key] = (*self._specific.get(key, ()), entry)
+
+    def remove(self, event: type | str, handler: Callable[[Any], Any]) -> bool:
+        """Remove every registration of ``handler`` under ``event``; True if any."""
+        wild, key = resolve_key(event)
+        with self._lock:
+            if wild:
+                kept = tuple(
+                    (p, e)
+                    for p, e in self._wild
+                    if not (p == key and e.handler == handler)
+                )
+                found = len(kept) != len(self._wild)
+                self._wild = kept
+            else:
+                entries = self._specific.get(key, ())
+                left = tuple(e for e in entries if e.handler != handler)
+                found = len(left) != len(entries)
+                if left:
+                    self._specific[key] = left
+                else:
+                    self._specific.pop(key, None)
+        return found
+
+    def _discard(self, entry: Entry) -> None:
+        with self._lock:
+            for key, entries in list(self._specific.items()):
+                if entry in entries:
+                    left = tuple(e for e in entries if e is not entry)
+                    if left:
+                        self._specific[key] = left
+                    else:
+                        del self._specific[key]
+            self._wild = tuple((p, e) for p, e in self._wild if e is not entry)
+
+    def handlers_for(self, event: ServerEvent) -> list[Entry]:
+        """The entries to call for ``event``, in order; ``once`` entries are removed."""
+        cls = type(event)
+        key: Key = event.type if cls is UnknownServerEvent else cls
+        out = list(self._specific.get(key, ()))
+        wild = self._wild
+        if wild:
+            ga_type = event.type
+            beta_type = GA_TO_BETA_SERVER_TYPES.get(ga_type, ga_type)
+            for prefix, entry in wild:
+                if ga_type.startswith(prefix) or beta_type.startswith(prefix):
+                    out.append(entry)
+        for entry in out:
+            if entry.once:
+                self._discard(entry)
+        return out
+
+    def __len__(self) -> int:
+        return sum(len(v) for v in self._specific.values()) + len(self._wild)

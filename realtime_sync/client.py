@@ -1,0 +1,1181 @@
+"""RealtimeClient: lifecycle, handler registry, blocking helpers and resource namespaces.
+
+Threads: the reader thread (owned by :class:`~realtime_sync.transport.Connection`)
+calls :meth:`RealtimeClient._on_frame` for every frame: decode, bookkeeping (sessions,
+responses, pending requests), handlers, then ``wait_for`` waiters. Every public method
+may be called from any thread; blocking ones (``connect``, ``wait_for``, ``ask``,
+``ResponseHandle.wait``, ``flush``, ``update_session(wait=True)``) raise RuntimeError
+at once when called on the reader thread, where waiting would deadlock.
+
+Locks: ``_lock`` guards the client's bookkeeping (pending requests, response handles,
+waiters, state). It is never held while user code runs.
+"""
+
+from __future__ import annotations
+
+import enum
+import itertools
+import logging
+import os
+import threading
+import uuid
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, TypeVar, overload
+
+import attrs
+
+from realtime_sync import events as ev
+from realtime_sync._endpoints import (
+    Endpoint,
+    azure_endpoint,
+    openai_endpoint,
+    url_endpoint,
+)
+from realtime_sync._registry import HandlerRegistry, resolve_key
+from realtime_sync._response import Response, ResponseHandle, _Collector
+from realtime_sync.events import UNSET, ClientEvent, ServerEvent
+from realtime_sync.exceptions import (
+    ConnectError,
+    ConnectionClosed,
+    HandlerError,
+    ProtocolError,
+    RealtimeError,
+    ServerError,
+    Timeout,
+)
+from realtime_sync.protocol import Codec, _json
+from realtime_sync.protocol.dialects import detect_dialect
+from realtime_sync.session_config import SessionConfig
+from realtime_sync.transport import Connection
+
+__all__ = ["ClientState", "RealtimeClient"]
+
+logger = logging.getLogger(__name__)
+
+E = TypeVar("E", bound=ServerEvent)
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: Metadata key that ties a ``response.create`` to its ``response.created``.
+REQUEST_KEY = "realtime_sync_request"
+
+DEFAULT_MODEL = "gpt-realtime"
+
+
+class ClientState(enum.Enum):
+    """Lifecycle of a :class:`RealtimeClient`."""
+
+    UNOPENED = "unopened"
+    OPEN = "open"
+    CLOSING = "closing"
+    CLOSED = "closed"
+
+
+class _Waiter:
+    """A ``wait_for`` in progress (or a blocking helper waiting for its answer)."""
+
+    __slots__ = ("done", "error", "predicate", "result", "wild", "key")
+
+    def __init__(self, key: Any, wild: bool, predicate: Callable[[Any], bool] | None):
+        self.key = key
+        self.wild = wild
+        self.predicate = predicate
+        self.done = threading.Event()
+        self.result: ServerEvent | None = None
+        self.error: BaseException | None = None
+
+    def matches(self, event: ServerEvent) -> bool:
+        if self.wild:
+            if not event.type.startswith(self.key):
+                return False
+        elif isinstance(self.key, str):
+            if not (
+                isinstance(event, ev.UnknownServerEvent) and event.type == self.key
+            ):
+                return False
+        elif type(event) is not self.key:
+            return False
+        return self.predicate is None or bool(self.predicate(event))
+
+
+class RealtimeClient:
+    """A synchronous client for one Realtime session, with a background reader thread.
+
+    Args:
+        model: The model (``gpt-realtime``); the deployment for Azure.
+        api_key: The API key or an ephemeral key (``ek_...``). When None,
+            ``OPENAI_API_KEY`` is used for OpenAI; with ``url=``, no key is sent.
+        url: A full ``ws://``/``wss://`` URL for compatible and local servers.
+        dialect: ``"ga"``, ``"beta"`` or ``"auto"`` (detected from ``session.created``).
+        session: Settings sent with ``session.update`` right after connecting (a
+            :class:`SessionConfig`, a :class:`~realtime_sync.events.RealtimeSession`,
+            or a dict of the GA session shape).
+        headers: Extra HTTP headers for the handshake.
+        call_id: Attach to an existing SIP/WebRTC call instead of starting a session.
+        base_url: The REST base URL (default ``OPENAI_BASE_URL`` or OpenAI's).
+        connect_timeout: Seconds for the handshake and ``session.created``.
+        max_queue_bytes: Bound of the send queue (``QueueFull`` beyond it).
+        ping_interval: Seconds of silence after which a ping is sent (None: never).
+
+    The key never appears in reprs, logs or exception messages.
+    """
+
+    def __init__(
+        self,
+        model: str | None = DEFAULT_MODEL,
+        *,
+        api_key: str | None = None,
+        url: str | None = None,
+        dialect: str = "ga",
+        session: SessionConfig
+        | ev.RealtimeSession
+        | ev.TranscriptionSession
+        | Mapping[str, Any]
+        | None = None,
+        headers: Mapping[str, str] | None = None,
+        call_id: str | None = None,
+        base_url: str | None = None,
+        connect_timeout: float = 10.0,
+        max_queue_bytes: int = 4 * 1024 * 1024,
+        ping_interval: float | None = 20.0,
+        _endpoint_factory: Callable[[], Endpoint] | None = None,
+    ) -> None:
+        if dialect not in ("ga", "beta", "auto"):
+            raise ValueError(f"dialect must be 'ga', 'beta' or 'auto', not {dialect!r}")
+        if api_key is not None and not isinstance(api_key, str):
+            raise TypeError("api_key must be a string")
+        if connect_timeout <= 0:
+            raise ValueError("connect_timeout must be positive")
+        self._session_update = (
+            self._session_event(session) if session is not None else None
+        )
+        if _endpoint_factory is not None:
+            self._endpoint_factory = _endpoint_factory
+        elif url is not None:
+            self._endpoint_factory = lambda: url_endpoint(
+                url=url, api_key=api_key, dialect=dialect, headers=headers
+            )
+        else:
+            base = base_url
+            self._endpoint_factory = lambda: openai_endpoint(
+                model=model,
+                api_key=api_key,
+                dialect=dialect,
+                base_url=base,
+                call_id=call_id,
+                headers=headers,
+            )
+        self.model = model
+        self.dialect = dialect
+        self._codec: Codec | None = None if dialect == "auto" else Codec(dialect)  # type: ignore[arg-type]
+        self._azure = False
+        self._connect_timeout = connect_timeout
+        self._max_queue_bytes = max_queue_bytes
+        self._ping_interval = ping_interval
+        self._registry = HandlerRegistry()
+        self._error_handlers: tuple[Callable[[RealtimeError], Any], ...] = ()
+        self._lock = threading.Lock()
+        self._state = ClientState.UNOPENED
+        self._conn: Connection | None = None
+        self._reader_ident: int | None = None
+        self._closed_exc: ConnectionClosed | None = None
+        self._session_created = threading.Event()
+        self._session_event: ev.SessionCreated | None = None
+        self._waiters: list[_Waiter] = []
+        self._requests: dict[str, _Waiter] = {}  # event_id -> blocking helper waiting
+        self._handles_by_key: dict[str, ResponseHandle] = {}
+        self._handles_by_order: deque[ResponseHandle] = deque()
+        self._handles_by_id: dict[str, ResponseHandle] = {}
+        self._collectors: dict[str, _Collector] = {}
+        self._server_echoes_metadata = False
+        self._response_items: set[str] = set()
+        self._ids = itertools.count(1)
+        self._id_prefix = uuid.uuid4().hex[:8]
+        self.session_info: (
+            ev.RealtimeSession | ev.TranscriptionSession | ev.UnknownModel | None
+        ) = None
+        self.session = _SessionResource(self)
+        self.response = _ResponseResource(self)
+        self.input_audio_buffer = _InputAudioBufferResource(self)
+        self.output_audio_buffer = _OutputAudioBufferResource(self)
+        self.conversation = _ConversationResource(self)
+
+    # -- construction ------------------------------------------------------------
+
+    @classmethod
+    def azure(
+        cls,
+        endpoint: str,
+        deployment: str,
+        api_version: str | None = None,
+        api_key: str | None = None,
+        token_provider: Callable[[], str] | None = None,
+        **kwargs: Any,
+    ) -> RealtimeClient:
+        """A client for Azure OpenAI.
+
+        Args:
+            endpoint: ``https://<resource>.openai.azure.com``.
+            deployment: The deployment name.
+            api_version: None for the GA ``/openai/v1`` path; a dated preview version
+                (``2025-04-01-preview``) for the classic path, which speaks beta.
+            api_key: An Azure key (``api-key`` header); ``AZURE_OPENAI_API_KEY`` when
+                neither a key nor a token provider is given.
+            token_provider: Called on every connect for an Entra ID bearer token.
+            **kwargs: Other :class:`RealtimeClient` arguments (``session=``, ...).
+
+        Returns:
+            The client (not yet connected).
+        """
+        if api_key is None and token_provider is None:
+            api_key = os.environ.get("AZURE_OPENAI_API_KEY")
+        headers = kwargs.pop("headers", None)
+        call_id = kwargs.pop("call_id", None)
+
+        def factory() -> Endpoint:
+            token = token_provider() if token_provider is not None else None
+            return azure_endpoint(
+                endpoint=endpoint,
+                deployment=deployment,
+                api_version=api_version,
+                api_key=api_key,
+                token=token,
+                headers=headers,
+                call_id=call_id,
+            )
+
+        probe = factory() if token_provider is None else None
+        dialect = "ga" if api_version in (None, "v1") else "beta"
+        client = cls(deployment, dialect=dialect, _endpoint_factory=factory, **kwargs)
+        client._azure = True
+        if dialect == "beta":
+            client._codec = Codec("beta", azure=True)
+        del probe
+        return client
+
+    def __repr__(self) -> str:
+        return f"<RealtimeClient model={self.model!r} dialect={self.dialect!r} state={self._state.value}>"
+
+    # -- handlers ----------------------------------------------------------------
+
+    @overload
+    def on(
+        self, event: type[E]
+    ) -> Callable[[Callable[[E], Any]], Callable[[E], Any]]: ...
+    @overload
+    def on(self, event: type[E], handler: Callable[[E], Any]) -> Callable[[E], Any]: ...
+    @overload
+    def on(self, event: str) -> Callable[[F], F]: ...
+    @overload
+    def on(self, event: str, handler: F) -> F: ...
+
+    def on(self, event: Any, handler: Any = None) -> Any:
+        """Register a handler, as a decorator or a call.
+
+        Handlers run on the reader thread, one at a time, in arrival order: the
+        handlers of the event's class in registration order, then wildcard and prefix
+        handlers. A handler that raises is logged and reported to ``on_error``
+        handlers as a :class:`HandlerError`; the others still run.
+
+        Args:
+            event: An event class (type-checked), a GA or beta type string,
+                ``"*"`` or a prefix like ``"response.*"``.
+            handler: The callable; omit it to use ``on`` as a decorator.
+
+        Returns:
+            The handler (so the decorator leaves the function as it is).
+        """
+        return self._add(event, handler, once=False)
+
+    @overload
+    def once(
+        self, event: type[E]
+    ) -> Callable[[Callable[[E], Any]], Callable[[E], Any]]: ...
+    @overload
+    def once(
+        self, event: type[E], handler: Callable[[E], Any]
+    ) -> Callable[[E], Any]: ...
+    @overload
+    def once(self, event: str) -> Callable[[F], F]: ...
+    @overload
+    def once(self, event: str, handler: F) -> F: ...
+
+    def once(self, event: Any, handler: Any = None) -> Any:
+        """Like :meth:`on`, but the handler is removed after its first call."""
+        return self._add(event, handler, once=True)
+
+    def _add(self, event: Any, handler: Any, once: bool) -> Any:
+        resolve_key(event)  # validate now, also for the decorator form
+        if handler is None:
+
+            def decorator(fn: Any) -> Any:
+                self._registry.add(event, fn, once)
+                return fn
+
+            return decorator
+        self._registry.add(event, handler, once)
+        return handler
+
+    def off(
+        self, event: type[ServerEvent] | str, handler: Callable[[Any], Any]
+    ) -> bool:
+        """Remove a handler registered with :meth:`on`/:meth:`once` for ``event``.
+
+        Returns:
+            True if it was registered.
+        """
+        return self._registry.remove(event, handler)
+
+    def on_error(
+        self, handler: Callable[[RealtimeError], Any]
+    ) -> Callable[[RealtimeError], Any]:
+        """Register an error handler (decorator or call).
+
+        It receives a :class:`ProtocolError` for an undecodable frame, a
+        :class:`HandlerError` when a handler raised, and :class:`ConnectionClosed`
+        when the server or the network closed the connection. It runs on the reader
+        thread; if it raises, that is logged and nothing else happens.
+        """
+        if not callable(handler):
+            raise TypeError("handler must be callable")
+        with self._lock:
+            self._error_handlers = (*self._error_handlers, handler)
+        return handler
+
+    # -- lifecycle ---------------------------------------------------------------
+
+    @property
+    def state(self) -> ClientState:
+        """The lifecycle state."""
+        return self._state
+
+    @property
+    def is_connected(self) -> bool:
+        """Whether the connection is open (``session.created`` was received)."""
+        conn = self._conn
+        return self._state is ClientState.OPEN and conn is not None and conn.is_open
+
+    def connect(self) -> RealtimeClient:
+        """Open the connection; return once ``session.created`` arrived.
+
+        When a ``session=`` was configured, it is sent next and ``connect()`` also
+        waits for the ``session.updated`` that confirms it.
+
+        Returns:
+            The client, so that ``client = RealtimeClient(...).connect()`` works.
+
+        Raises:
+            ConnectError: The handshake failed (``AuthenticationError`` for 401/403).
+            Timeout: No ``session.created`` within ``connect_timeout``.
+            ServerError: The server refused the configured session.
+            RuntimeError: The client was already connected or closed.
+        """
+        self._check_thread("connect()")
+        with self._lock:
+            if self._state is ClientState.OPEN:
+                raise RuntimeError("The client is already connected.")
+            if self._state is not ClientState.UNOPENED:
+                raise RuntimeError("Cannot reopen a client once it has been closed.")
+            self._state = ClientState.OPEN
+        endpoint = self._endpoint_factory()
+        conn = Connection(
+            endpoint.url,
+            headers=endpoint.headers,
+            on_message=self._on_frame,
+            on_close=self._on_close,
+            max_queue_bytes=self._max_queue_bytes,
+            ping_interval=self._ping_interval,
+            connect_timeout=self._connect_timeout,
+            secrets=endpoint.secrets,
+        )
+        self._conn = conn
+        try:
+            conn.connect()
+            if not self._session_created.wait(self._connect_timeout):
+                conn.raise_if_failed()
+                self._raise_if_closed()
+                raise Timeout(f"no session.created within {self._connect_timeout} s")
+            self._raise_if_closed()
+            if self._session_update is not None:
+                self._send_and_wait(
+                    self._session_update, ev.SessionUpdated, self._connect_timeout
+                )
+        except BaseException:
+            self.close(timeout=1.0)
+            raise
+        return self
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Close the connection and join the threads. Idempotent; safe in a handler.
+
+        Events still queued are not sent; they are logged and kept in
+        ``ConnectionClosed.unsent`` of what later calls raise.
+
+        Args:
+            timeout: Seconds to wait for the queue to drain and the peer to close.
+        """
+        with self._lock:
+            if self._state in (ClientState.CLOSING, ClientState.CLOSED):
+                return
+            self._state = ClientState.CLOSING
+        conn = self._conn
+        unsent: tuple[object, ...] = ()
+        if conn is not None:
+            unsent = conn.close(timeout=timeout)
+        if unsent:
+            logger.warning("closed with %d event(s) not sent", len(unsent))
+        exc = self._closed_exc or ConnectionClosed(
+            "the client was closed", code=1000, unsent=unsent
+        )
+        self._closed_exc = exc
+        self._fail_all(exc)
+        with self._lock:
+            self._state = ClientState.CLOSED
+
+    def __enter__(self) -> RealtimeClient:
+        if self._state is ClientState.UNOPENED:
+            self.connect()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # -- sending -----------------------------------------------------------------
+
+    def send(self, event: ClientEvent | Mapping[str, Any]) -> str:
+        """Queue a client event (our class or a dict of the GA wire shape).
+
+        The event gets an ``event_id`` when it has none, so that an ``error`` caused
+        by it can be matched.
+
+        Args:
+            event: The event.
+
+        Returns:
+            The event's ``event_id``.
+
+        Raises:
+            TypeError: Not a client event, or a field of the wrong type.
+            ValueError: The event cannot be expressed in the connection's dialect.
+            QueueFull: The send queue is full.
+            ConnectionClosed: The client is closed.
+        """
+        if isinstance(event, Mapping):
+            event = _client_event_from_dict(event)
+        if not isinstance(event, ClientEvent):
+            raise TypeError(
+                f"expected a client event or a dict, not {type(event).__name__}"
+            )
+        if not isinstance(event.event_id, str):
+            event = attrs.evolve(event, event_id=self._new_id())  # type: ignore[misc]
+        event_id = event.event_id
+        assert isinstance(event_id, str)
+        self._send_event(event)
+        return event_id
+
+    def _send_event(self, event: ClientEvent) -> None:
+        if self._state in (ClientState.CLOSING, ClientState.CLOSED):
+            raise self._closed_exc or ConnectionClosed("the client is closed")
+        conn = self._conn
+        if conn is None:
+            raise RuntimeError("Call connect() (or use 'with client:') before sending.")
+        codec = self._codec or Codec("ga")
+        text = codec.encode_client(event)
+        conn.send(text, event)
+
+    def _new_id(self) -> str:
+        return f"evt_{self._id_prefix}_{next(self._ids)}"
+
+    def flush(self, timeout: float | None = None) -> None:
+        """Block until every queued event was written to the socket.
+
+        Raises:
+            Timeout: The queue did not drain in time.
+            ConnectionClosed: The connection closed.
+        """
+        self._check_thread("flush()")
+        conn = self._require_conn()
+        conn.flush(timeout)
+
+    def update_session(
+        self,
+        session: SessionConfig
+        | ev.RealtimeSession
+        | ev.TranscriptionSession
+        | Mapping[str, Any]
+        | None = None,
+        *,
+        wait: bool = True,
+        timeout: float | None = 10.0,
+        **fields: Any,
+    ) -> ev.SessionUpdated | None:
+        """Send ``session.update``; by default wait for ``session.updated``.
+
+        Args:
+            session: The settings (see the ``session=`` argument of the client).
+            wait: Wait for the server's confirmation.
+            timeout: Seconds to wait.
+            **fields: :class:`SessionConfig` fields, as a shortcut
+                (``update_session(instructions="...")``).
+
+        Returns:
+            The ``session.updated`` event when waiting, else None.
+
+        Raises:
+            ServerError: The server refused the update.
+            Timeout: No answer in time.
+        """
+        if session is None:
+            session = SessionConfig(**fields)
+        elif fields:
+            raise TypeError("give either a session object or keyword fields, not both")
+        event = self._session_event(session)
+        if not wait:
+            self.send(event)
+            return None
+        self._check_thread("update_session(wait=True)")
+        result = self._send_and_wait(event, ev.SessionUpdated, timeout)
+        assert isinstance(result, ev.SessionUpdated)
+        return result
+
+    @staticmethod
+    def _session_event(session: Any) -> ev.SessionUpdate:
+        if isinstance(session, SessionConfig):
+            return ev.SessionUpdate(session=session.to_session())
+        if isinstance(session, (ev.RealtimeSession, ev.TranscriptionSession)):
+            return ev.SessionUpdate(session=session)
+        if isinstance(session, Mapping):
+            body = dict(session)
+            body.setdefault("type", "realtime")
+            event = _client_event_from_dict({"type": "session.update", "session": body})
+            assert isinstance(event, ev.SessionUpdate)
+            return event
+        raise TypeError(
+            "session must be a SessionConfig, a RealtimeSession, a TranscriptionSession "
+            f"or a dict, not {type(session).__name__}"
+        )
+
+    def send_text(self, text: str, *, role: str = "user") -> str:
+        """Add a text message to the conversation (``conversation.item.create``).
+
+        Args:
+            text: The text.
+            role: ``"user"`` or ``"system"``.
+
+        Returns:
+            The event id.
+        """
+        if not isinstance(text, str):
+            raise TypeError(f"text must be a str, not {type(text).__name__}")
+        item: ev.Item
+        if role == "user":
+            item = ev.UserMessage(content=[ev.InputText(text=text)])
+        elif role == "system":
+            item = ev.SystemMessage(content=[ev.InputText(text=text)])
+        else:
+            raise ValueError(f"role must be 'user' or 'system', not {role!r}")
+        return self.send(ev.ConversationItemCreate(item=item))
+
+    def append_audio(self, audio: bytes | Any) -> None:
+        """Append input audio (``input_audio_buffer.append``).
+
+        Args:
+            audio: PCM16 little-endian bytes, or an int16 numpy array, at the session's
+                input rate (24 kHz for pcm16; G.711 bytes at 8 kHz).
+
+        Raises:
+            TypeError: Neither bytes nor an int16 array.
+        """
+        if isinstance(audio, (bytes, bytearray, memoryview)):
+            data = bytes(audio)
+        else:
+            import numpy as np
+
+            if not isinstance(audio, np.ndarray) or audio.dtype != np.int16:
+                raise TypeError("audio must be bytes or an int16 numpy array")
+            data = audio.astype("<i2", copy=False).tobytes()
+        self.send(ev.InputAudioBufferAppend(audio=_json.b64encode(data)))
+
+    def commit_audio(self) -> str:
+        """Commit the input audio buffer (``input_audio_buffer.commit``)."""
+        return self.send(ev.InputAudioBufferCommit())
+
+    def clear_audio(self) -> str:
+        """Drop the input audio buffer (``input_audio_buffer.clear``)."""
+        return self.send(ev.InputAudioBufferClear())
+
+    def create_response(
+        self,
+        response: ev.ResponseCreateParams | Mapping[str, Any] | None = None,
+        **params: Any,
+    ) -> ResponseHandle:
+        """Ask the model for a response (``response.create``); returns at once.
+
+        The request carries a metadata entry (``realtime_sync_request``) that the
+        server echoes, which ties the handle to its response; when a server does not
+        echo metadata, the first new response after the request is taken.
+
+        Args:
+            response: Per-response settings, or None.
+            **params: :class:`~realtime_sync.events.ResponseCreateParams` fields, as a
+                shortcut (``create_response(instructions="...")``).
+
+        Returns:
+            A :class:`ResponseHandle`; ``handle.wait(timeout)`` gives the result.
+        """
+        if response is None:
+            response = ev.ResponseCreateParams(**params)
+        elif params:
+            raise TypeError("give either response= or keyword fields, not both")
+        elif isinstance(response, Mapping):
+            event = _client_event_from_dict(
+                {"type": "response.create", "response": dict(response)}
+            )
+            assert isinstance(event, ev.ResponseCreate)
+            response = event.response  # type: ignore[assignment]
+        if not isinstance(response, ev.ResponseCreateParams):
+            raise TypeError("response must be ResponseCreateParams or a dict")
+        request_id = self._new_id()
+        metadata = (
+            dict(response.metadata) if isinstance(response.metadata, dict) else {}
+        )
+        tagged = len(metadata) < 16
+        if tagged:
+            metadata[REQUEST_KEY] = request_id
+            response = attrs.evolve(response, metadata=metadata)
+        handle = ResponseHandle(request_id, self._check_thread)
+        with self._lock:
+            self._handles_by_key[request_id] = handle
+            self._handles_by_order.append(handle)
+        try:
+            self.send(ev.ResponseCreate(event_id=request_id, response=response))
+        except BaseException:
+            self._forget_handle(handle)
+            raise
+        return handle
+
+    def cancel_response(self, response_id: str | None = None) -> str:
+        """Cancel the in-progress response (``response.cancel``)."""
+        return self.send(
+            ev.ResponseCancel(response_id=response_id if response_id else UNSET)
+        )
+
+    def truncate(self, item_id: str, content_index: int, audio_end_ms: int) -> str:
+        """Truncate an assistant audio item at what was played (``conversation.item.truncate``)."""
+        return self.send(
+            ev.ConversationItemTruncate(
+                item_id=item_id, content_index=content_index, audio_end_ms=audio_end_ms
+            )
+        )
+
+    def delete_item(self, item_id: str) -> str:
+        """Delete an item from the conversation (``conversation.item.delete``)."""
+        return self.send(ev.ConversationItemDelete(item_id=item_id))
+
+    def ask(self, text: str, timeout: float | None = 60.0, **params: Any) -> Response:
+        """Send a user message, ask for a response and wait for it.
+
+        Args:
+            text: The user's message.
+            timeout: Seconds to wait for the response.
+            **params: Per-response settings (see :meth:`create_response`).
+
+        Returns:
+            The finished :class:`Response`.
+
+        Raises:
+            ServerError: The server refused the message or the response.
+            Timeout: No finished response in time.
+            ConnectionClosed: The connection closed first.
+        """
+        self._check_thread("ask()")
+        self.send_text(text)
+        return self.create_response(**params).wait(timeout)
+
+    # -- waiting -----------------------------------------------------------------
+
+    @overload
+    def wait_for(
+        self,
+        event: type[E],
+        predicate: Callable[[E], bool] | None = None,
+        timeout: float | None = None,
+    ) -> E: ...
+    @overload
+    def wait_for(
+        self,
+        event: str,
+        predicate: Callable[[Any], bool] | None = None,
+        timeout: float | None = None,
+    ) -> Any: ...
+
+    def wait_for(
+        self, event: Any, predicate: Any = None, timeout: float | None = None
+    ) -> Any:
+        """Block until an event of this type (matching ``predicate``) arrives.
+
+        Only events that arrive after the call count.
+
+        Args:
+            event: An event class, a GA or beta type string, or a ``"prefix.*"``.
+            predicate: Called with each candidate event (on the reader thread).
+            timeout: Seconds; None waits for ever.
+
+        Returns:
+            The event.
+
+        Raises:
+            Timeout: Nothing matched in time.
+            ConnectionClosed: The connection closed first.
+            RuntimeError: Called from a handler (the reader thread).
+        """
+        self._check_thread("wait_for()")
+        wild, key = resolve_key(event)
+        waiter = _Waiter(key, wild, predicate)
+        with self._lock:
+            self._raise_if_closed()
+            self._waiters.append(waiter)
+        try:
+            if not waiter.done.wait(timeout):
+                raise Timeout(f"no {event!r} event within {timeout} s")
+        finally:
+            with self._lock:
+                if waiter in self._waiters:
+                    self._waiters.remove(waiter)
+        if waiter.error is not None:
+            raise waiter.error
+        return waiter.result
+
+    def _send_and_wait(
+        self, event: ClientEvent, answer: type[ServerEvent], timeout: float | None
+    ) -> ServerEvent:
+        event_id = self._new_id()
+        event = attrs.evolve(event, event_id=event_id)  # type: ignore[misc]
+        waiter = _Waiter(answer, False, None)
+        with self._lock:
+            self._raise_if_closed()
+            self._waiters.append(waiter)
+            self._requests[event_id] = waiter
+        try:
+            self._send_event(event)
+            if not waiter.done.wait(timeout):
+                raise Timeout(f"no {answer.TYPE} within {timeout} s")
+        finally:
+            with self._lock:
+                if waiter in self._waiters:
+                    self._waiters.remove(waiter)
+                self._requests.pop(event_id, None)
+        if waiter.error is not None:
+            raise waiter.error
+        assert waiter.result is not None
+        return waiter.result
+
+    def _check_thread(self, what: str) -> None:
+        if (
+            self._reader_ident is not None
+            and threading.get_ident() == self._reader_ident
+        ):
+            raise RuntimeError(
+                f"{what} blocks and cannot be called from a handler: handlers run on the "
+                "reader thread, which would wait for itself. Use a handler for the "
+                "event instead, or call it from another thread."
+            )
+        conn = self._conn
+        if conn is not None:
+            conn.raise_if_failed()
+
+    def _require_conn(self) -> Connection:
+        self._raise_if_closed()
+        if self._conn is None:
+            raise RuntimeError("Call connect() (or use 'with client:') first.")
+        return self._conn
+
+    def _raise_if_closed(self) -> None:
+        if self._closed_exc is not None:
+            raise self._closed_exc
+
+    # -- reader thread -------------------------------------------------------------
+
+    def _on_frame(self, text: str) -> None:
+        """Called by the transport's reader thread for every text frame."""
+        self._reader_ident = threading.get_ident()
+        codec = self._codec
+        if codec is None:
+            codec = self._codec = Codec(detect_dialect(text))  # type: ignore[arg-type]
+            logger.debug("detected the %s dialect", codec.dialect)
+        try:
+            event = codec.decode_server(text)
+        except ProtocolError as exc:
+            logger.warning("undecodable frame: %s", exc)
+            self._report(exc)
+            return
+        try:
+            self._track(event)
+        except Exception:  # never let bookkeeping kill the reader
+            logger.exception("internal error while tracking %s", event.type)
+        self._dispatch(event)
+        if codec.dialect == "beta":
+            for extra in self._beta_synthesized(event):
+                self._dispatch(extra)
+
+    def _beta_synthesized(self, event: ServerEvent) -> Iterable[ServerEvent]:
+        # Beta has no conversation.item.done (§7.2): a client-created or committed
+        # item is final when it is created; a response output item when the response
+        # says so in response.output_item.done.
+        if isinstance(event, ev.ConversationItemAdded):
+            item_id = getattr(event.item, "id", None)
+            if item_id not in self._response_items:
+                yield ev.ConversationItemDone(
+                    event_id=event.event_id,
+                    item=event.item,
+                    previous_item_id=event.previous_item_id,
+                )
+        elif isinstance(event, ev.ResponseOutputItemDone):
+            item_id = getattr(event.item, "id", None)
+            self._response_items.discard(item_id)  # type: ignore[arg-type]
+            yield ev.ConversationItemDone(event_id=event.event_id, item=event.item)
+
+    def _dispatch(self, event: ServerEvent) -> None:
+        for entry in self._registry.handlers_for(event):
+            try:
+                entry.handler(event)
+            except Exception as exc:
+                name = getattr(entry.handler, "__qualname__", repr(entry.handler))
+                logger.exception("handler %s raised on %s", name, event.type)
+                err = HandlerError(
+                    f"handler {name} raised {type(exc).__name__} on {event.type}",
+                    handler=entry.handler,
+                    event=event,
+                )
+                err.__cause__ = exc
+                self._report(err)
+        if self._waiters:
+            with self._lock:
+                matched = [
+                    w
+                    for w in self._waiters
+                    if not w.done.is_set() and _safe_match(w, event)
+                ]
+                for w in matched:
+                    self._waiters.remove(w)
+            for w in matched:
+                w.result = event
+                w.done.set()
+
+    def _report(self, error: RealtimeError) -> None:
+        for handler in self._error_handlers:
+            try:
+                handler(error)
+            except Exception:
+                logger.exception("error handler %r raised", handler)
+
+    def _track(self, event: ServerEvent) -> None:
+        cls = type(event)
+        if cls is ev.ResponseOutputAudioDelta:
+            col = self._collectors.get(event.response_id)  # type: ignore[attr-defined]
+            if col is not None:
+                col.audio.append(event.delta)  # type: ignore[attr-defined]
+        elif cls is ev.ResponseOutputTextDelta:
+            col = self._collectors.get(event.response_id)  # type: ignore[attr-defined]
+            if col is not None:
+                col.text.append(event.delta)  # type: ignore[attr-defined]
+        elif cls is ev.ResponseOutputAudioTranscriptDelta:
+            col = self._collectors.get(event.response_id)  # type: ignore[attr-defined]
+            if col is not None:
+                col.transcript.append(event.delta)  # type: ignore[attr-defined]
+        elif cls is ev.ResponseCreated:
+            self._on_response_created(event)  # type: ignore[arg-type]
+        elif cls is ev.ResponseDone:
+            self._on_response_done(event)  # type: ignore[arg-type]
+        elif cls is ev.ResponseOutputItemAdded:
+            item_id = getattr(event.item, "id", None)  # type: ignore[attr-defined]
+            if isinstance(item_id, str):
+                self._response_items.add(item_id)
+        elif cls is ev.Error:
+            self._on_error_event(event)  # type: ignore[arg-type]
+        elif cls is ev.SessionCreated or cls is ev.SessionUpdated:
+            self.session_info = event.session  # type: ignore[attr-defined]
+            if cls is ev.SessionCreated:
+                self._session_event = event  # type: ignore[assignment]
+                self._session_created.set()
+
+    def _on_response_created(self, event: ev.ResponseCreated) -> None:
+        resp = event.response
+        rid = resp.id if isinstance(resp.id, str) else None
+        if rid is None:
+            return
+        metadata = resp.metadata if isinstance(resp.metadata, dict) else {}
+        key = metadata.get(REQUEST_KEY)
+        handle: ResponseHandle | None = None
+        with self._lock:
+            if key is not None and key in self._handles_by_key:
+                self._server_echoes_metadata = True
+                handle = self._handles_by_key.pop(key, None)
+                if handle is not None and handle in self._handles_by_order:
+                    self._handles_by_order.remove(handle)
+            elif not self._server_echoes_metadata and self._handles_by_order:
+                # A server that does not echo metadata: take requests in order.
+                handle = self._handles_by_order.popleft()
+                self._handles_by_key.pop(handle.request_id, None)
+            if handle is not None:
+                handle.response_id = rid
+                self._handles_by_id[rid] = handle
+            self._collectors[rid] = _Collector()
+
+    def _on_response_done(self, event: ev.ResponseDone) -> None:
+        resp = event.response
+        rid = resp.id if isinstance(resp.id, str) else None
+        if rid is None:
+            return
+        with self._lock:
+            col = self._collectors.pop(rid, None) or _Collector()
+            handle = self._handles_by_id.pop(rid, None)
+        if handle is not None:
+            handle._resolve(col.finish(event))
+
+    def _on_error_event(self, event: ev.Error) -> None:
+        err = event.error
+        failed = getattr(err, "event_id", None)
+        message = getattr(err, "message", None)
+        text = message if isinstance(message, str) else "the server reported an error"
+        if not isinstance(failed, str):
+            logger.warning("server error: %s", text)
+            return
+        with self._lock:
+            waiter = self._requests.pop(failed, None)
+            handle = self._handles_by_key.pop(failed, None)
+            if handle is not None and handle in self._handles_by_order:
+                self._handles_by_order.remove(handle)
+            if waiter is not None and waiter in self._waiters:
+                self._waiters.remove(waiter)
+        exc = ServerError(text, event=event)
+        if handle is not None:
+            handle._fail(exc)
+        if waiter is not None:
+            waiter.error = exc
+            waiter.done.set()
+        if handle is None and waiter is None:
+            logger.warning("server error for %s: %s", failed, text)
+
+    def _on_close(self, closed: ConnectionClosed) -> None:
+        """Called by the transport once, when the connection ends."""
+        user_closing = self._state in (ClientState.CLOSING, ClientState.CLOSED)
+        if self._closed_exc is None:
+            self._closed_exc = closed
+        self._fail_all(self._closed_exc)
+        if not user_closing:
+            logger.info(
+                "connection closed by the peer: code=%s reason=%r",
+                closed.code,
+                closed.reason,
+            )
+            self._report(closed)
+
+    def _fail_all(self, exc: BaseException) -> None:
+        with self._lock:
+            waiters = list(self._waiters)
+            self._waiters.clear()
+            handles = list(self._handles_by_order) + list(self._handles_by_id.values())
+            self._handles_by_order.clear()
+            self._handles_by_id.clear()
+            self._handles_by_key.clear()
+            self._requests.clear()
+        for w in waiters:
+            w.error = exc
+            w.done.set()
+        for h in handles:
+            h._fail(exc)
+        self._session_created.set()
+
+    def _forget_handle(self, handle: ResponseHandle) -> None:
+        with self._lock:
+            self._handles_by_key.pop(handle.request_id, None)
+            if handle in self._handles_by_order:
+                self._handles_by_order.remove(handle)
+
+
+def _safe_match(waiter: _Waiter, event: ServerEvent) -> bool:
+    try:
+        return waiter.matches(event)
+    except Exception:
+        logger.exception("wait_for predicate raised")
+        return False
+
+
+_GA_CODEC: Codec | None = None
+
+
+def _client_event_from_dict(data: Mapping[str, Any]) -> ClientEvent:
+    """Build a typed client event from a GA-shaped dict, with the codec's checks."""
+    global _GA_CODEC
+    if _GA_CODEC is None:
+        _GA_CODEC = Codec("ga")
+    try:
+        text = _json.dumps(dict(data))
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"event is not JSON-serialisable: {exc}") from exc
+    try:
+        return _GA_CODEC.decode_client(text)
+    except ProtocolError as exc:
+        raise TypeError(f"invalid client event: {exc}") from None
+
+
+# -- resources (openai-python's connection API, line for line) -----------------------
+
+
+class _Resource:
+    def __init__(self, client: RealtimeClient) -> None:
+        self._client = client
+
+    def _send(self, data: dict[str, Any]) -> None:
+        self._client.send(
+            _client_event_from_dict({k: v for k, v in data.items() if v is not _OMIT})
+        )
+
+
+_OMIT: Any = object()
+
+
+def _dump(value: Any) -> Any:
+    """A model or a dict, as the GA wire dict."""
+    if isinstance(value, ev.Model):
+        return (_GA_CODEC or Codec("ga")).to_dict(value)
+    return value
+
+
+class _SessionResource(_Resource):
+    """``client.session``: ``update(session=...)``."""
+
+    def update(self, *, session: Any, event_id: str | None = None) -> None:
+        """Send ``session.update`` (does not wait; see ``client.update_session``)."""
+        self._send(
+            {
+                "type": "session.update",
+                "session": _dump(session),
+                "event_id": event_id or _OMIT,
+            }
+        )
+
+
+class _ResponseResource(_Resource):
+    """``client.response``: ``create(response=...)`` and ``cancel()``."""
+
+    def create(self, *, response: Any = None, event_id: str | None = None) -> None:
+        """Send ``response.create``."""
+        self._send(
+            {
+                "type": "response.create",
+                "response": _dump(response) if response is not None else _OMIT,
+                "event_id": event_id or _OMIT,
+            }
+        )
+
+    def cancel(
+        self, *, response_id: str | None = None, event_id: str | None = None
+    ) -> None:
+        """Send ``response.cancel``."""
+        self._send(
+            {
+                "type": "response.cancel",
+                "response_id": response_id or _OMIT,
+                "event_id": event_id or _OMIT,
+            }
+        )
+
+
+class _InputAudioBufferResource(_Resource):
+    """``client.input_audio_buffer``: ``append(audio=...)``, ``commit()``, ``clear()``."""
+
+    def append(self, *, audio: str, event_id: str | None = None) -> None:
+        """Send ``input_audio_buffer.append`` (base64 audio)."""
+        self._send(
+            {
+                "type": "input_audio_buffer.append",
+                "audio": audio,
+                "event_id": event_id or _OMIT,
+            }
+        )
+
+    def commit(self, *, event_id: str | None = None) -> None:
+        """Send ``input_audio_buffer.commit``."""
+        self._send({"type": "input_audio_buffer.commit", "event_id": event_id or _OMIT})
+
+    def clear(self, *, event_id: str | None = None) -> None:
+        """Send ``input_audio_buffer.clear``."""
+        self._send({"type": "input_audio_buffer.clear", "event_id": event_id or _OMIT})
+
+
+class _OutputAudioBufferResource(_Resource):
+    """``client.output_audio_buffer``: ``clear()`` (WebRTC/SIP)."""
+
+    def clear(self, *, event_id: str | None = None) -> None:
+        """Send ``output_audio_buffer.clear``."""
+        self._send({"type": "output_audio_buffer.clear", "event_id": event_id or _OMIT})
+
+
+class _ConversationItemResource(_Resource):
+    """``client.conversation.item``: ``create``, ``delete``, ``truncate``, ``retrieve``."""
+
+    def create(
+        self,
+        *,
+        item: Any,
+        previous_item_id: str | None = None,
+        event_id: str | None = None,
+    ) -> None:
+        """Send ``conversation.item.create``."""
+        self._send(
+            {
+                "type": "conversation.item.create",
+                "item": _dump(item),
+                "previous_item_id": previous_item_id or _OMIT,
+                "event_id": event_id or _OMIT,
+            }
+        )
+
+    def delete(self, *, item_id: str, event_id: str | None = None) -> None:
+        """Send ``conversation.item.delete``."""
+        self._send(
+            {
+                "type": "conversation.item.delete",
+                "item_id": item_id,
+                "event_id": event_id or _OMIT,
+            }
+        )
+
+    def truncate(
+        self,
+        *,
+        item_id: str,
+        content_index: int,
+        audio_end_ms: int,
+        event_id: str | None = None,
+    ) -> None:
+        """Send ``conversation.item.truncate``."""
+        self._send(
+            {
+                "type": "conversation.item.truncate",
+                "item_id": item_id,
+                "content_index": content_index,
+                "audio_end_ms": audio_end_ms,
+                "event_id": event_id or _OMIT,
+            }
+        )
+
+    def retrieve(self, *, item_id: str, event_id: str | None = None) -> None:
+        """Send ``conversation.item.retrieve``."""
+        self._send(
+            {
+                "type": "conversation.item.retrieve",
+                "item_id": item_id,
+                "event_id": event_id or _OMIT,
+            }
+        )
+
+
+class _ConversationResource(_Resource):
+    """``client.conversation``: ``.item`` (the resource namespace of openai-python)."""
+
+    def __init__(self, client: RealtimeClient) -> None:
+        super().__init__(client)
+        self.item = _ConversationItemResource(client)
