@@ -36,7 +36,6 @@ from realtime_sync._registry import HandlerRegistry, resolve_key
 from realtime_sync._response import Response, ResponseHandle, _Collector
 from realtime_sync.events import UNSET, ClientEvent, ServerEvent
 from realtime_sync.exceptions import (
-    ConnectError,
     ConnectionClosed,
     HandlerError,
     ProtocolError,
@@ -74,7 +73,7 @@ class ClientState(enum.Enum):
 class _Waiter:
     """A ``wait_for`` in progress (or a blocking helper waiting for its answer)."""
 
-    __slots__ = ("done", "error", "predicate", "result", "wild", "key")
+    __slots__ = ("done", "error", "key", "predicate", "result", "wild")
 
     def __init__(self, key: Any, wild: bool, predicate: Callable[[Any], bool] | None):
         self.key = key
@@ -180,7 +179,7 @@ class RealtimeClient:
         self._reader_ident: int | None = None
         self._closed_exc: ConnectionClosed | None = None
         self._session_created = threading.Event()
-        self._session_event: ev.SessionCreated | None = None
+        self._first_session: ev.SessionCreated | None = None
         self._waiters: list[_Waiter] = []
         self._requests: dict[str, _Waiter] = {}  # event_id -> blocking helper waiting
         self._handles_by_key: dict[str, ResponseHandle] = {}
@@ -467,7 +466,7 @@ class RealtimeClient:
                 f"expected a client event or a dict, not {type(event).__name__}"
             )
         if not isinstance(event.event_id, str):
-            event = attrs.evolve(event, event_id=self._new_id())  # type: ignore[misc]
+            event = attrs.evolve(event, event_id=self._new_id())
         event_id = event.event_id
         assert isinstance(event_id, str)
         self._send_event(event)
@@ -750,7 +749,7 @@ class RealtimeClient:
         self, event: ClientEvent, answer: type[ServerEvent], timeout: float | None
     ) -> ServerEvent:
         event_id = self._new_id()
-        event = attrs.evolve(event, event_id=event_id)  # type: ignore[misc]
+        event = attrs.evolve(event, event_id=event_id)
         waiter = _Waiter(answer, False, None)
         with self._lock:
             self._raise_if_closed()
@@ -832,7 +831,7 @@ class RealtimeClient:
                 )
         elif isinstance(event, ev.ResponseOutputItemDone):
             item_id = getattr(event.item, "id", None)
-            self._response_items.discard(item_id)  # type: ignore[arg-type]
+            self._response_items.discard(item_id)
             yield ev.ConversationItemDone(event_id=event.event_id, item=event.item)
 
     def _dispatch(self, event: ServerEvent) -> None:
@@ -896,7 +895,7 @@ class RealtimeClient:
         elif cls is ev.SessionCreated or cls is ev.SessionUpdated:
             self.session_info = event.session  # type: ignore[attr-defined]
             if cls is ev.SessionCreated:
-                self._session_event = event  # type: ignore[assignment]
+                self._first_session = event  # type: ignore[assignment]
                 self._session_created.set()
 
     def _on_response_created(self, event: ev.ResponseCreated) -> None:

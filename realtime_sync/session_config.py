@@ -82,9 +82,9 @@ class SessionConfig:
     output_modalities: list[str] | Unset = UNSET
     input_format: str | AudioFormat | Unset = UNSET
     output_format: str | AudioFormat | Unset = UNSET
-    turn_detection: TurnDetection | None | Unset = UNSET
-    transcription: TranscriptionConfig | None | Unset = UNSET
-    noise_reduction: NoiseReduction | None | Unset = UNSET
+    turn_detection: TurnDetection | Unset | None = UNSET
+    transcription: TranscriptionConfig | Unset | None = UNSET
+    noise_reduction: NoiseReduction | Unset | None = UNSET
     speed: float | Unset = UNSET
     tools: list[Tool] | Unset = UNSET
     tool_choice: ToolChoice | Unset = UNSET

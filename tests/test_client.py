@@ -1,0 +1,346 @@
+"""RealtimeClient against MockRealtimeServer on loopback: lifecycle, handlers, helpers."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+import realtime_sync as rs
+from realtime_sync import events as ev
+from realtime_sync.testing import MockRealtimeServer
+from tests.helpers import EventRecorder
+
+KEY = "sk-test-SECRET-0123456789"
+
+
+@pytest.fixture
+def server() -> Iterator[MockRealtimeServer]:
+    with MockRealtimeServer() as srv:
+        yield srv
+
+
+@pytest.fixture
+def client(server: MockRealtimeServer) -> Iterator[rs.RealtimeClient]:
+    c = rs.RealtimeClient(url=server.url, api_key="test")
+    yield c
+    c.close()
+
+
+def test_text_turn_ga(client: rs.RealtimeClient) -> None:
+    """ask() sends a message, waits for the response and returns its text."""
+    deltas = EventRecorder()
+    client.on(ev.ResponseOutputTextDelta, lambda e: deltas(e.delta))
+    with client:
+        reply = client.ask("Hello there", timeout=10, output_modalities=["text"])
+    assert reply.status == "completed"
+    assert reply.text == "You said: Hello there"
+    assert "".join(deltas.items) == reply.text
+    assert reply.usage is not None
+
+
+def test_text_turn_beta() -> None:
+    """The same turn against a beta server decodes into the same GA classes."""
+    with MockRealtimeServer(dialect="beta") as srv:
+        client = rs.RealtimeClient(url=srv.url, dialect="beta")
+        seen = EventRecorder()
+        client.on("*", lambda e: seen(type(e)))
+        with client:
+            reply = client.ask("Hi beta", timeout=10, output_modalities=["text"])
+        assert reply.text == "You said: Hi beta"
+        assert ev.ResponseOutputTextDelta in seen.items
+        # beta has no conversation.item.done: the client synthesizes it
+        assert ev.ConversationItemDone in seen.items
+
+
+def test_auto_dialect_detects_beta() -> None:
+    """dialect='auto' picks beta from the first session.created."""
+    with MockRealtimeServer(dialect="beta") as srv:
+        client = rs.RealtimeClient(url=srv.url, dialect="auto")
+        with client:
+            reply = client.ask("auto", timeout=10, output_modalities=["text"])
+        assert reply.text == "You said: auto"
+
+
+def test_handler_order_wildcard_prefix_once_off(client: rs.RealtimeClient) -> None:
+    """Specific handlers run before wildcards; once fires once; off removes."""
+    calls = EventRecorder()
+
+    @client.on("*")
+    def wild(e: ev.ServerEvent) -> None:
+        if isinstance(e, ev.ResponseDone):
+            calls("wild")
+
+    @client.on(ev.ResponseDone)
+    def specific(e: ev.ResponseDone) -> None:
+        calls("specific")
+
+    client.on(
+        "response.*",
+        lambda e: calls("prefix") if isinstance(e, ev.ResponseDone) else None,
+    )
+    client.once("response.done", lambda e: calls("once"))
+    removed = client.on(ev.ResponseDone, lambda e: calls("removed"))
+    assert client.off(ev.ResponseDone, removed)
+    with client:
+        client.ask("one", timeout=10, output_modalities=["text"])
+        client.ask("two", timeout=10, output_modalities=["text"])
+        calls.wait_until(lambda items: items.count("prefix") == 2)
+    assert calls.items == [
+        "specific",
+        "once",
+        "wild",
+        "prefix",
+        "specific",
+        "wild",
+        "prefix",
+    ]
+
+
+def test_raising_handler_does_not_stop_others(client: rs.RealtimeClient) -> None:
+    """A handler that raises is reported to on_error; later handlers and events go on."""
+    errors = EventRecorder()
+    after = EventRecorder()
+    client.on_error(errors)
+
+    @client.on(ev.ResponseCreated)
+    def boom(e: ev.ResponseCreated) -> None:
+        raise ValueError("boom")
+
+    client.on(ev.ResponseCreated, lambda e: after("ran"))
+    with client:
+        reply = client.ask("x", timeout=10, output_modalities=["text"])
+    assert reply.status == "completed"
+    assert after.items == ["ran"]
+    [err] = errors.items
+    assert isinstance(err, rs.HandlerError)
+    assert isinstance(err.__cause__, ValueError)
+    assert isinstance(err.event, ev.ResponseCreated)
+
+
+def test_sixteen_threads_send_in_order(
+    server: MockRealtimeServer, client: rs.RealtimeClient
+) -> None:
+    """16 threads sending at once: nothing is lost and each thread's order is kept."""
+    per_thread = 100
+    with client:
+        start = threading.Barrier(16)
+
+        def worker(n: int) -> None:
+            start.wait()
+            for i in range(per_thread):
+                client.send(
+                    ev.InputAudioBufferAppend(audio="AAAA", event_id=f"t{n}-{i}")
+                )
+
+        threads = [threading.Thread(target=worker, args=(n,)) for n in range(16)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        client.flush(timeout=10)
+        server.wait_for_received(
+            lambda evs: (
+                sum(isinstance(e, ev.InputAudioBufferAppend) for e in evs)
+                == 16 * per_thread
+            ),
+            timeout=10,
+        )
+    ids = [
+        e.event_id for e in server.received if isinstance(e, ev.InputAudioBufferAppend)
+    ]
+    for n in range(16):
+        mine = [int(i.split("-")[1]) for i in ids if i.startswith(f"t{n}-")]
+        assert mine == list(range(per_thread))
+
+
+def test_response_handle_and_wait_for(client: rs.RealtimeClient) -> None:
+    """create_response() returns a handle that completes; wait_for sees later events."""
+    with client:
+        client.send_text("handle me")
+        handle = client.create_response(output_modalities=["text"])
+        result = handle.wait(10)
+        assert result.text == "You said: handle me"
+        assert handle.response_id == result.id
+        with pytest.raises(rs.Timeout):
+            client.wait_for(ev.ConversationItemDeleted, timeout=0.2)
+
+
+def test_wait_for_predicate(client: rs.RealtimeClient) -> None:
+    """wait_for returns the first matching event that arrives after the call."""
+    got: list[Any] = []
+    with client:
+        t = threading.Thread(
+            target=lambda: got.append(
+                client.wait_for(
+                    "response.output_text.delta",
+                    lambda e: "said" in e.delta,
+                    timeout=10,
+                )
+            )
+        )
+        t.start()
+        client.ask("predicate", timeout=10, output_modalities=["text"])
+        t.join(10)
+    assert got and "said" in got[0].delta
+
+
+def test_server_error_raised_from_blocking_helper(client: rs.RealtimeClient) -> None:
+    """An error event answering a helper's request raises ServerError from it."""
+    with client:
+        with pytest.raises(rs.ServerError) as info:
+            client.update_session({"type": "realtime", "bogus_field": 1}, timeout=10)
+        assert info.value.code == "unknown_parameter"
+
+
+def test_blocking_helper_in_handler_raises(client: rs.RealtimeClient) -> None:
+    """A blocking helper called on the reader thread raises RuntimeError at once."""
+    outcome = EventRecorder()
+
+    @client.on(ev.ResponseCreated)
+    def inside(e: ev.ResponseCreated) -> None:
+        try:
+            client.wait_for("response.done", timeout=1)
+        except RuntimeError as exc:
+            outcome(exc)
+
+    with client:
+        client.ask("deadlock?", timeout=10, output_modalities=["text"])
+    assert len(outcome.items) == 1 and "handler" in str(outcome.items[0])
+
+
+def test_close_from_inside_a_handler(server: MockRealtimeServer) -> None:
+    """close() called by a handler returns and leaves no thread behind."""
+    client = rs.RealtimeClient(url=server.url)
+    closed = EventRecorder()
+
+    @client.on(ev.ResponseCreated)
+    def stop(e: ev.ResponseCreated) -> None:
+        client.close()
+        closed("closed")
+
+    client.connect()
+    client.send_text("bye")
+    client.create_response(output_modalities=["text"])
+    closed.wait_until(lambda items: items == ["closed"])
+    assert client.state is rs.ClientState.CLOSED
+    with pytest.raises(rs.ConnectionClosed):
+        client.send_text("after close")
+
+
+def test_server_close_reaches_on_error_and_next_call(
+    server: MockRealtimeServer,
+) -> None:
+    """A server close is passed to on_error and raised by the next blocking call."""
+    client = rs.RealtimeClient(url=server.url)
+    errors = EventRecorder()
+    client.on_error(errors)
+    with client:
+        server.close_all(code=4000, reason="beta_api_shape_disabled")
+        [err] = errors.wait_until(lambda items: len(items) == 1)
+        assert isinstance(err, rs.ConnectionClosed)
+        assert (err.code, err.reason) == (4000, "beta_api_shape_disabled")
+        with pytest.raises(rs.ConnectionClosed) as info:
+            client.wait_for("response.done", timeout=5)
+        assert info.value.code == 4000
+        with pytest.raises(rs.ConnectionClosed):
+            client.send_text("nobody listens")
+
+
+def test_connect_refused_port() -> None:
+    """A refused port raises ConnectError and starts no thread."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    client = rs.RealtimeClient(
+        url=f"ws://127.0.0.1:{port}/v1/realtime", connect_timeout=5
+    )
+    with pytest.raises(rs.ConnectError):
+        client.connect()
+    assert client.state is rs.ClientState.CLOSED
+
+
+def test_authentication_error_keeps_key_secret(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A 401 with a JSON body raises AuthenticationError; the key appears nowhere."""
+    caplog.set_level(logging.DEBUG)
+    with MockRealtimeServer(require_api_key="right-key") as srv:
+        client = rs.RealtimeClient(url=srv.url, api_key=KEY)
+        with pytest.raises(rs.AuthenticationError) as info:
+            client.connect()
+    err = info.value
+    assert err.status == 401
+    assert err.server_message and "API key" in err.server_message
+    for text in (
+        str(err),
+        repr(err),
+        repr(client),
+        caplog.text,
+        str(err.__cause__ or ""),
+    ):
+        assert KEY not in text
+
+
+def test_session_config_is_sent_on_connect(server: MockRealtimeServer) -> None:
+    """session= is sent after session.created and connect() waits for session.updated."""
+    client = rs.RealtimeClient(
+        url=server.url,
+        session=rs.SessionConfig(instructions="Be brief.", voice="alloy"),
+    )
+    with client:
+        info = client.session_info
+        assert isinstance(info, ev.RealtimeSession)
+        assert info.instructions == "Be brief."
+        assert info.audio.output.voice == "alloy"  # type: ignore[union-attr]
+
+
+def test_resource_namespaces_accept_dicts_and_models(
+    server: MockRealtimeServer, client: rs.RealtimeClient
+) -> None:
+    """client.conversation.item.create(item=dict) and .delete() work like openai-python's."""
+    with client:
+        added = EventRecorder()
+        client.on(ev.ConversationItemDone, added)
+        client.conversation.item.create(
+            item={
+                "type": "message",
+                "role": "user",
+                "content": [{"type": "input_text", "text": "hi"}],
+            }
+        )
+        [done] = added.wait_until(lambda items: len(items) == 1)
+        client.conversation.item.delete(item_id=done.item.id)
+        deleted = client.wait_for(ev.ConversationItemDeleted, timeout=10)
+        assert deleted.item_id == done.item.id
+        with pytest.raises(TypeError):
+            client.conversation.item.create(
+                item={"type": "message", "role": "user", "content": "nope"}
+            )
+
+
+def test_wrong_argument_types_raise_before_queueing(client: rs.RealtimeClient) -> None:
+    """Bad arguments raise TypeError/ValueError at the call site."""
+    with client:
+        with pytest.raises(TypeError):
+            client.send_text(42)  # type: ignore[arg-type]
+        with pytest.raises(TypeError):
+            client.send(ev.ConversationItemDelete(item_id=5))  # type: ignore[arg-type]
+        with pytest.raises(TypeError):
+            client.append_audio("not audio")
+        with pytest.raises(ValueError):
+            client.send_text("x", role="robot")
+
+
+def test_reopen_is_refused(server: MockRealtimeServer) -> None:
+    """A closed client cannot be reopened."""
+    client = rs.RealtimeClient(url=server.url)
+    client.connect()
+    client.close()
+    client.close()  # idempotent
+    with pytest.raises(RuntimeError, match="Cannot reopen"):
+        client.connect()
