@@ -314,8 +314,10 @@ def test_resource_namespaces_accept_dicts_and_models(
             }
         )
         [done] = added.wait_until(lambda items: len(items) == 1)
+        deleted_events = EventRecorder()
+        client.on(ev.ConversationItemDeleted, deleted_events)
         client.conversation.item.delete(item_id=done.item.id)
-        deleted = client.wait_for(ev.ConversationItemDeleted, timeout=10)
+        [deleted] = deleted_events.wait_until(lambda items: len(items) == 1)
         assert deleted.item_id == done.item.id
         with pytest.raises(TypeError):
             client.conversation.item.create(
