@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from realtime_sync.events import (
-    UNSET,
     FunctionCallItem,
     Item,
     RealtimeResponse,
@@ -21,7 +20,7 @@ from realtime_sync.events import (
     ResponseStatusDetails,
     Usage,
 )
-from realtime_sync.exceptions import RealtimeError, Timeout
+from realtime_sync.exceptions import Timeout
 from realtime_sync.protocol import _json
 
 if TYPE_CHECKING:
@@ -46,6 +45,8 @@ class Response:
         usage: Token usage, when the server reports it.
         output: The output items of ``response.done``.
         metadata: The metadata echoed by the server.
+        audio_format: The session's output format type when the response ended
+            (``audio/pcm``, ``audio/pcmu`` or ``audio/pcma``); ``audio`` decodes by it.
         event: The ``response.done`` event itself.
     """
 
@@ -59,14 +60,20 @@ class Response:
     usage: Usage | None = None
     output: tuple[Item, ...] = ()
     metadata: dict[str, str] | None = None
+    audio_format: str = "audio/pcm"
     event: ResponseDone | None = attrs.field(default=None, repr=False)
 
     @property
     def audio(self) -> NDArray[np.int16]:
-        """The audio output as int16 samples (pcm16 sessions)."""
+        """The audio output as int16 samples (24 kHz pcm16, or 8 kHz decoded G.711)."""
         import numpy as np
 
         data = self.audio_bytes
+        if self.audio_format in ("audio/pcmu", "audio/pcma"):
+            from realtime_sync.audio import alaw_decode, ulaw_decode
+
+            decode = ulaw_decode if self.audio_format == "audio/pcmu" else alaw_decode
+            return decode(data)
         return np.frombuffer(data[: len(data) // 2 * 2], dtype="<i2").astype(np.int16)
 
 
@@ -80,7 +87,7 @@ class _Collector:
         self.transcript: list[str] = []
         self.audio: list[str] = []
 
-    def finish(self, event: ResponseDone) -> Response:
+    def finish(self, event: ResponseDone, audio_format: str = "audio/pcm") -> Response:
         resp: RealtimeResponse = event.response
         output = resp.output if isinstance(resp.output, list) else []
         calls = tuple(i for i in output if isinstance(i, FunctionCallItem))
@@ -101,6 +108,7 @@ class _Collector:
             usage=usage if isinstance(usage, Usage) else None,
             output=tuple(output),
             metadata=metadata if isinstance(metadata, dict) else None,
+            audio_format=audio_format,
             event=event,
         )
 
@@ -164,11 +172,3 @@ class ResponseHandle:
             raise self._error
         assert self._result is not None
         return self._result
-
-
-def _no_unset(value: Any) -> Any:
-    return None if value is UNSET else value
-
-
-def _is_error(exc: object) -> bool:
-    return isinstance(exc, RealtimeError)

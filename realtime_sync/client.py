@@ -32,6 +32,7 @@ from realtime_sync._endpoints import (
     openai_endpoint,
     url_endpoint,
 )
+from realtime_sync._input_audio import InputAudioStream
 from realtime_sync._registry import HandlerRegistry, resolve_key
 from realtime_sync._response import Response, ResponseHandle, _Collector
 from realtime_sync.events import UNSET, ClientEvent, ServerEvent
@@ -188,6 +189,7 @@ class RealtimeClient:
         self._collectors: dict[str, _Collector] = {}
         self._server_echoes_metadata = False
         self._response_items: set[str] = set()
+        self._input_stream: InputAudioStream | None = None
         self._ids = itertools.count(1)
         self._id_prefix = uuid.uuid4().hex[:8]
         self.session_info: (
@@ -575,32 +577,75 @@ class RealtimeClient:
             raise ValueError(f"role must be 'user' or 'system', not {role!r}")
         return self.send(ev.ConversationItemCreate(item=item))
 
-    def append_audio(self, audio: bytes | Any) -> None:
-        """Append input audio (``input_audio_buffer.append``).
+    def append_audio(
+        self,
+        audio: bytes | Any,
+        *,
+        sample_rate: int | None = None,
+        channels: int = 1,
+        frame_ms: int = 40,
+    ) -> None:
+        """Append input audio (``input_audio_buffer.append``), converting as needed.
+
+        Bytes are sent as they are: they must already be in the session's input format
+        (pcm16 little-endian at 24 kHz, or G.711 bytes at 8 kHz). An array (int16,
+        float32 or float64; shape ``(n,)`` or ``(n, channels)``) at any sample rate is
+        downmixed, resampled to the session's input rate with state kept across calls
+        (no clicks at chunk seams), encoded in the session's input format (pcm16,
+        mu-law or A-law) and sent in frames of ``frame_ms``. The last partial frame
+        and the resampler's tail are sent by :meth:`commit_audio` (or
+        :meth:`flush_audio`).
 
         Args:
-            audio: PCM16 little-endian bytes, or an int16 numpy array, at the session's
-                input rate (24 kHz for pcm16; G.711 bytes at 8 kHz).
+            audio: The samples.
+            sample_rate: Their rate; defaults to the session's input rate.
+            channels: Their channel count.
+            frame_ms: The length of each frame sent.
 
         Raises:
-            TypeError: Neither bytes nor an int16 array.
+            TypeError: Not bytes and not a numeric array.
+            ValueError: A shape that does not match ``channels``, or a bad rate.
         """
         if isinstance(audio, (bytes, bytearray, memoryview)):
-            data = bytes(audio)
-        else:
-            import numpy as np
+            self.send(ev.InputAudioBufferAppend(audio=_json.b64encode(bytes(audio))))
+            return
+        if isinstance(audio, str):
+            raise TypeError("audio must be bytes or a numpy array, not str")
+        from realtime_sync._input_audio import InputAudioStream, session_input_format
 
-            if not isinstance(audio, np.ndarray) or audio.dtype != np.int16:
-                raise TypeError("audio must be bytes or an int16 numpy array")
-            data = audio.astype("<i2", copy=False).tobytes()
-        self.send(ev.InputAudioBufferAppend(audio=_json.b64encode(data)))
+        fmt = session_input_format(self.session_info)
+        rate = (
+            sample_rate
+            if sample_rate is not None
+            else (24000 if fmt == "audio/pcm" else 8000)
+        )
+        key = (rate, channels, fmt, frame_ms)
+        stream = self._input_stream
+        if stream is None or stream.key != key:
+            for payload in stream.flush() if stream is not None else ():
+                self.send(ev.InputAudioBufferAppend(audio=payload))
+            stream = self._input_stream = InputAudioStream(
+                rate, channels, fmt, frame_ms
+            )
+        for payload in stream.push(audio):
+            self.send(ev.InputAudioBufferAppend(audio=payload))
+
+    def flush_audio(self) -> None:
+        """Send the audio :meth:`append_audio` holds back (a partial frame, the tail)."""
+        stream = self._input_stream
+        self._input_stream = None
+        if stream is not None:
+            for payload in stream.flush():
+                self.send(ev.InputAudioBufferAppend(audio=payload))
 
     def commit_audio(self) -> str:
-        """Commit the input audio buffer (``input_audio_buffer.commit``)."""
+        """Send held-back audio, then commit the buffer (``input_audio_buffer.commit``)."""
+        self.flush_audio()
         return self.send(ev.InputAudioBufferCommit())
 
     def clear_audio(self) -> str:
-        """Drop the input audio buffer (``input_audio_buffer.clear``)."""
+        """Drop held-back and buffered input audio (``input_audio_buffer.clear``)."""
+        self._input_stream = None
         return self.send(ev.InputAudioBufferClear())
 
     def create_response(
@@ -930,7 +975,11 @@ class RealtimeClient:
             col = self._collectors.pop(rid, None) or _Collector()
             handle = self._handles_by_id.pop(rid, None)
         if handle is not None:
-            handle._resolve(col.finish(event))
+            out = getattr(getattr(self.session_info, "audio", None), "output", None)
+            kind = getattr(getattr(out, "format", None), "type", None)
+            handle._resolve(
+                col.finish(event, kind if isinstance(kind, str) else "audio/pcm")
+            )
 
     def _on_error_event(self, event: ev.Error) -> None:
         err = event.error

@@ -346,3 +346,46 @@ def test_reopen_is_refused(server: MockRealtimeServer) -> None:
     client.close()  # idempotent
     with pytest.raises(RuntimeError, match="Cannot reopen"):
         client.connect()
+
+
+def _appended_bytes(server: MockRealtimeServer) -> int:
+    return sum(
+        len(rs.protocol._json.b64decode(e.audio))
+        for e in server.received
+        if isinstance(e, ev.InputAudioBufferAppend)
+    )
+
+
+def test_append_audio_resamples_downmixes_and_frames(server: MockRealtimeServer) -> None:
+    """48 kHz float stereo in odd chunks becomes exactly 1 s of 24 kHz pcm16 frames."""
+    import numpy as np
+
+    t = np.arange(48000) / 48000
+    tone = (0.5 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
+    stereo = np.stack([tone, tone], axis=1)
+    with rs.RealtimeClient(url=server.url) as client:
+        for chunk in np.array_split(stereo, [1, 777, 5000, 23999, 30001]):
+            client.append_audio(chunk, sample_rate=48000, channels=2)
+        client.commit_audio()
+        client.wait_for(ev.InputAudioBufferCommitted, timeout=10)
+    appends = [e for e in server.received if isinstance(e, ev.InputAudioBufferAppend)]
+    sizes = [len(rs.protocol._json.b64decode(e.audio)) for e in appends]
+    assert sum(sizes) == 24000 * 2
+    assert sizes[:-1] == [40 * 24 * 2] * (len(sizes) - 1)  # 40 ms frames
+    pcm = np.frombuffer(b"".join(rs.protocol._json.b64decode(e.audio) for e in appends), "<i2")
+    assert abs(np.sqrt(np.mean((pcm[2400:-2400] / 32767.0) ** 2)) - 0.5 / np.sqrt(2)) < 0.01
+
+
+def test_append_audio_g711_session(server: MockRealtimeServer) -> None:
+    """With audio/pcmu input, 24 kHz int16 samples are sent as 8 kHz mu-law bytes."""
+    import numpy as np
+
+    session = rs.SessionConfig(input_format="g711_ulaw", output_format="g711_ulaw")
+    with rs.RealtimeClient(url=server.url, session=session) as client:
+        client.append_audio(np.zeros(24000, np.int16), sample_rate=24000)
+        client.commit_audio()
+        client.wait_for(ev.InputAudioBufferCommitted, timeout=10)
+        reply = client.ask("speak", timeout=10)
+    assert _appended_bytes(server) == 8000
+    assert reply.audio_format == "audio/pcmu"
+    assert reply.audio.dtype == np.int16 and len(reply.audio) == len(reply.audio_bytes)
