@@ -276,7 +276,8 @@ class HookSet:
                 helper = self._helper_for(a)
                 lines.append(f"    if c is list: return {helper}(v, None)")
                 expected.append("array")
-        if classes:
+        if classes or has_unknown:
+            # A union of scalars and UnknownModel (MaxTokens) takes objects too.
             expected.append("object")
             lines.append("    if c is dict:")
             if has_unknown:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -33,7 +34,17 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
-_std_decoder = json.JSONDecoder(parse_constant=_reject_constant)
+def _finite_float(text: str) -> float:
+    # json.loads turns an out-of-range number (1e400) into inf; orjson rejects it.
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError(f"number {text} is out of range")
+    return value
+
+
+_std_decoder = json.JSONDecoder(
+    parse_constant=_reject_constant, parse_float=_finite_float
+)
 _std_encoder = json.JSONEncoder(
     ensure_ascii=False, separators=(",", ":"), allow_nan=False
 )

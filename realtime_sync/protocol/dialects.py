@@ -36,12 +36,12 @@ from realtime_sync.protocol._hooks import HINTS
 
 __all__ = [
     "BETA_SERVER_TYPES",
-    "detect_dialect",
     "GA_TO_BETA_SERVER_TYPES",
     "beta_client_in",
     "beta_client_out",
     "beta_server_in",
     "beta_server_out",
+    "detect_dialect",
 ]
 
 #: Beta server event names and their GA names (the renames of §7.1).
@@ -84,7 +84,8 @@ def _format_in(value: Any) -> Any:
 
 def _format_out(value: Any) -> Any:
     if value.__class__ is dict:
-        name = _FORMAT_OUT.get(value.get("type"))  # type: ignore[arg-type]
+        kind = value.get("type")
+        name = _FORMAT_OUT.get(kind) if kind.__class__ is str else None
         plain = name is not None and value.keys() <= {"type", "rate"}
         if plain and (name != "pcm16" or value.get("rate", 24000) == 24000):
             return name
@@ -163,6 +164,10 @@ def _flat_in(beta: Any, table: Table, add_type: str | None = None) -> Any:
         # Already GA-shaped (some servers send GA sessions on a beta socket): keep it.
         out = dict(beta)
         hints["ga_shaped"] = True
+        if add_type is not None and "type" not in beta:
+            # Still a transcription session under transcription_session.*: say so.
+            out["type"] = add_type
+            hints["added_type"] = True
         out[HINTS] = hints
         return out
     out = {}
@@ -200,7 +205,12 @@ def _flat_out(ga: Any, table: Table, azure: bool = False) -> Any:
         return ga
     hints = ga.get(HINTS) or {}
     if hints.get("ga_shaped"):
-        return {k: v for k, v in ga.items() if k is not HINTS}
+        added = hints.get("added_type", False)
+        return {
+            k: v
+            for k, v in ga.items()
+            if k is not HINTS and not (added and k == "type")
+        }
     verbatim = hints.get("verbatim", ())
     spelling = hints.get("spelling", {})
     out: dict[str, Any] = {}
@@ -285,7 +295,8 @@ def _item(item: Any, names: dict[str, str]) -> Any:
         return item
     new_content = None
     for i, part in enumerate(content):
-        if part.__class__ is dict and part.get("type") in names:
+        kind = part.get("type") if part.__class__ is dict else None
+        if kind.__class__ is str and kind in names:  # a list or dict is unhashable
             if new_content is None:
                 new_content = list(content)
             new_content[i] = {**part, "type": names[part["type"]]}
@@ -328,7 +339,14 @@ def _params_out(params: Any, azure: bool) -> Any:
     return out
 
 
+def _known_session(session: dict[str, Any]) -> bool:
+    # Beta sessions have no type; GA types name the two kinds the tables translate.
+    return session.get("type", "realtime") in ("realtime", "transcription")
+
+
 def _session_in(session: Any, transcription: bool) -> Any:
+    if session.__class__ is dict and not _known_session(session):
+        return session  # a kind of session this version does not know: verbatim
     if transcription:
         return _flat_in(session, _TRANSCRIPTION_SESSION, add_type="transcription")
     return _flat_in(session, _REALTIME_SESSION, add_type="realtime")
@@ -336,6 +354,8 @@ def _session_in(session: Any, transcription: bool) -> Any:
 
 def _session_out(session: Any, azure: bool) -> tuple[Any, bool]:
     """Return the beta session and whether it is a transcription session."""
+    if session.__class__ is dict and not _known_session(session):
+        return session, False  # an UnknownModel session: as it came
     if session.__class__ is dict and session.get("type") == "transcription":
         return _flat_out(session, _TRANSCRIPTION_SESSION, azure), True
     return _flat_out(session, _REALTIME_SESSION, azure), False
@@ -363,7 +383,10 @@ def beta_server_in(wire_type: str, d: dict[str, Any]) -> tuple[str, dict[str, An
         d["item"] = _item(d["item"], _CONTENT_IN)
     elif ga_type in ("session.created", "session.updated") and "session" in d:
         transcription = wire_type.startswith("transcription_session.")
-        d["session"] = _session_in(d["session"], transcription)
+        session = d["session"]
+        if transcription and session.__class__ is dict and not _known_session(session):
+            return wire_type, d  # untranslatable: TranscriptionSession* keeps the name
+        d["session"] = _session_in(session, transcription)
     elif ga_type in ("response.created", "response.done") and "response" in d:
         d["response"] = _response_in(d["response"])
     return ga_type, d
@@ -393,7 +416,10 @@ def beta_client_in(wire_type: str, d: dict[str, Any]) -> tuple[str, dict[str, An
     """Translate a beta client event (dict) to its GA type and GA-shaped dict."""
     if wire_type == "transcription_session.update":
         if "session" in d:
-            d["session"] = _session_in(d["session"], transcription=True)
+            session = d["session"]
+            if session.__class__ is dict and not _known_session(session):
+                return wire_type, d  # untranslatable: TranscriptionSessionUpdate
+            d["session"] = _session_in(session, transcription=True)
         return "session.update", d
     if wire_type == "session.update" and "session" in d:
         d["session"] = _session_in(d["session"], transcription=False)
