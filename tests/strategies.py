@@ -193,13 +193,20 @@ def _unknown_model(members: list[Any]) -> st.SearchStrategy[UnknownModel]:
 
     @st.composite
     def build(draw: st.DrawFn) -> UnknownModel:
-        data = draw(st.dictionaries(text.filter(lambda k: k != "type"), json_values(4)))
+        data = draw(_small_objects)
         if has_default or draw(st.booleans()):
             kind = draw(kinds)
             return UnknownModel(type=kind, data={**data, "type": kind})
         return UnknownModel(data=data)
 
     return build()
+
+
+# Built once and shared: building strategies inside draws is what makes them slow.
+_small_values = json_values(4)
+_small_objects = st.dictionaries(
+    text.filter(lambda k: k != "type"), _small_values, max_size=3
+)
 
 
 def _for_type(tp: Any) -> st.SearchStrategy[Any]:
@@ -228,7 +235,7 @@ def _for_member(tp: Any) -> st.SearchStrategy[Any]:
     if tp is float:
         return _floats | _ints
     if tp is Any:
-        return json_values(4)
+        return _small_values
     if attrs.has(tp):
         return st.deferred(lambda: model_of(tp))
     origin = typing.get_origin(tp)
@@ -255,7 +262,7 @@ def model_of(cls: type[Model]) -> st.SearchStrategy[Any]:
             continue  # hint-carrying classes: as built by users, no hints
         if f.name == "extra":
             keys = text.filter(lambda k: k not in names)
-            kwargs["extra"] = st.dictionaries(keys, json_values(4), max_size=2)
+            kwargs["extra"] = st.dictionaries(keys, _small_values, max_size=2)
         elif f.name in constants:
             value = constants[f.name]
             if f.name == "type" and cls in models.UNION_DEFAULTS.values():

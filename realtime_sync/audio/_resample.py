@@ -238,7 +238,7 @@ class _SoxrEngine:
         self, from_rate: int, to_rate: int, channels: int, quality: str
     ) -> None:
         try:
-            import soxr  # type: ignore[import-untyped, unused-ignore]
+            import soxr  # type: ignore[import-untyped, import-not-found, unused-ignore]
         except ImportError as exc:
             raise ImportError(
                 'backend="soxr" needs the soxr package: pip install soxr'
