@@ -1,0 +1,524 @@
+"""End-to-end benchmark: N concurrent Realtime clients against a loopback server.
+
+A WebSocket server runs in its own (spawned) process and streams a recorded GA
+conversation at real-time pace (about ten 100 ms audio deltas a second, the other
+events in between) to every connection, each event stamped with an extra
+``"t_send": time.time()`` field. Each client also appends a 20 ms pcm16 frame
+(``input_audio_buffer.append``, 960 bytes) every 20 ms, from one driver thread
+for all N clients. Every client kind runs in its own spawned process so that its
+CPU time is measured alone:
+
+* ``realtime_sync``: ``RealtimeClient(url=..., api_key="x")`` with a ``"*"`` handler;
+* ``openai``: openai-python's sync ``client.realtime.connect()``, a reader thread
+  per connection iterating ``for event in connection``;
+* ``floor``: ``websocket.create_connection`` + ``recv()`` + ``orjson.loads``, a
+  reader thread per connection (the cost of just moving the frames).
+
+Reported per kind and N: client CPU ms per conversation-second (process CPU time
+over the window / (N x seconds)), p50/p99 frame-to-handler latency, the fraction
+of the events sent in the window that were handled by its end (+1 s grace), and
+whether real-time pace held (fraction >= 95 % and p99 < 200 ms).
+
+Usage::
+
+    python benchmarks/e2e.py                  # N=50, 10 s per kind
+    python benchmarks/e2e.py --find-max       # raise N until pace breaks
+    python benchmarks/e2e.py --kinds realtime_sync,floor --n 100 --seconds 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import multiprocessing as mp
+import os
+import sys
+import threading
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+STREAMS = (
+    ROOT / "tests" / "data" / "ga-conversation.jsonl",
+    Path("/work/shared/bench/ga-conversation-100ms.jsonl"),
+)
+KINDS = ("realtime_sync", "openai", "floor")
+FRAME = bytes(960)  # 20 ms of pcm16 mono at 24 kHz
+FRAME_B64 = base64.b64encode(FRAME).decode("ascii")
+AUDIO_DELTA = "response.output_audio.delta"
+GRACE = 1.0  # seconds after the window during which late events still count
+MAX_P99_MS = 200.0
+MIN_FRACTION = 0.95
+
+
+def default_stream() -> Path:
+    for path in STREAMS:
+        if path.exists():
+            return path
+    raise SystemExit("no conversation stream found: " + ", ".join(map(str, STREAMS)))
+
+
+# --------------------------------------------------------------------------- server
+
+
+def load_stream(path: str) -> tuple[str, list[tuple[bool, str]]]:
+    """Return session.created (without its leading '{') and the other events."""
+    import orjson
+
+    first = ""
+    events: list[tuple[bool, str]] = []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            line = line.strip()
+            if not line:
+                continue
+            kind = orjson.loads(line)["type"]
+            body = orjson.dumps(orjson.loads(line)).decode()[1:]
+            if kind == "session.created" and not first:
+                first = body
+            else:
+                events.append((kind == AUDIO_DELTA, body))
+    if not first:
+        raise SystemExit(f"{path}: no session.created")
+    return first, events
+
+
+def _stamp(body: str) -> str:
+    return '{"t_send":' + repr(time.time()) + "," + body
+
+
+def server_main(
+    path: str,
+    seconds: float,
+    port_out: Any,
+    start_at: Any,
+    sent: Any,
+    lag_ms: Any,
+    appends: Any,
+) -> None:
+    from websockets.asyncio.server import serve
+
+    first, events = load_stream(path)
+
+    async def handler(ws: Any) -> None:
+        got = 0
+
+        async def drain() -> None:
+            nonlocal got
+            async for _ in ws:
+                if start_at.value > 0:
+                    got += 1
+
+        drainer = asyncio.create_task(drain())
+        try:
+            await ws.send("{" + first)  # unstamped: not measured
+            while start_at.value <= 0 or time.time() < start_at.value:
+                await asyncio.sleep(0.005)
+            t0 = start_at.value
+            end = t0 + seconds
+            due = t0
+            count = 0
+            worst = 0.0
+            i = 0
+            while True:
+                is_audio, body = events[i]
+                i = (i + 1) % len(events)
+                if is_audio:
+                    due += 0.1
+                    delay = due - time.time()
+                    if delay > 0:
+                        await asyncio.sleep(delay)
+                    else:
+                        worst = max(worst, -delay)
+                if due >= end or time.time() >= end:
+                    break
+                await ws.send(_stamp(body))
+                count += 1
+            with sent.get_lock():
+                sent.value += count
+            with lag_ms.get_lock():
+                lag_ms.value = max(lag_ms.value, worst * 1000.0)
+            await drainer
+        except Exception:
+            pass
+        finally:
+            drainer.cancel()
+            with appends.get_lock():
+                appends.value += got
+
+    async def main() -> None:
+        async with serve(
+            handler,
+            "127.0.0.1",
+            0,
+            max_size=None,
+            compression=None,
+            ping_interval=None,
+            backlog=1024,
+        ) as server:
+            port_out.value = server.sockets[0].getsockname()[1]
+            await asyncio.Future()
+
+    asyncio.run(main())
+
+
+# --------------------------------------------------------------------------- clients
+
+
+class Stats:
+    def __init__(self) -> None:
+        self.latencies: list[float] = []
+        self.recording = False
+        self.errors = 0
+        self.first_error = ""
+
+    def seen(self, t_send: Any) -> None:
+        if self.recording and t_send is not None:
+            self.latencies.append(time.time() - t_send)
+
+    def error(self, exc: object) -> None:
+        self.errors += 1
+        if not self.first_error:
+            self.first_error = repr(exc)[:200]
+
+
+def open_realtime_sync(url: str, n: int, stats: Stats) -> tuple[list[Any], Any, Any]:
+    sys.path.insert(0, str(ROOT))
+    from realtime_sync import RealtimeClient
+
+    def on_event(event: Any) -> None:
+        stats.seen(event.extra.get("t_send"))
+
+    clients = []
+    for _ in range(n):
+        client = RealtimeClient(url=url, api_key="x")
+        client.on("*", on_event)
+        client.on_error(stats.error)
+        client.connect()
+        clients.append(client)
+
+    def append(client: Any) -> None:
+        client.append_audio(FRAME)
+
+    def close(client: Any) -> None:
+        client.close()
+
+    return clients, append, close
+
+
+def open_openai(url: str, n: int, stats: Stats) -> tuple[list[Any], Any, Any]:
+    import openai
+
+    port = url.split(":")[2].split("/")[0]
+    api = openai.OpenAI(api_key="x", base_url=f"http://127.0.0.1:{port}/v1")
+
+    def reader(conn: Any) -> None:
+        try:
+            for event in conn:
+                extra = event.model_extra or {}
+                stats.seen(extra.get("t_send"))
+        except Exception as exc:
+            if stats.recording:
+                stats.error(exc)
+
+    conns = []
+    for _ in range(n):
+        conn = api.realtime.connect(model="gpt-realtime").enter()
+        conns.append(conn)
+        threading.Thread(target=reader, args=(conn,), daemon=True).start()
+
+    def append(conn: Any) -> None:
+        conn.input_audio_buffer.append(audio=FRAME_B64)
+
+    def close(conn: Any) -> None:
+        conn.close()
+
+    return conns, append, close
+
+
+def open_floor(url: str, n: int, stats: Stats) -> tuple[list[Any], Any, Any]:
+    import orjson
+    import websocket
+
+    def reader(ws: Any) -> None:
+        try:
+            while True:
+                stats.seen(orjson.loads(ws.recv()).get("t_send"))
+        except Exception as exc:
+            if stats.recording:
+                stats.error(exc)
+
+    socks = []
+    for _ in range(n):
+        ws = websocket.create_connection(url)
+        ws.send_lock = threading.Lock()  # ws.lock is websocket-client's own
+        socks.append(ws)
+        threading.Thread(target=reader, args=(ws,), daemon=True).start()
+    counter = iter(range(1 << 62))
+
+    def append(ws: Any) -> None:
+        data = orjson.dumps(
+            {
+                "type": "input_audio_buffer.append",
+                "event_id": f"evt_{next(counter)}",
+                "audio": FRAME_B64,
+            }
+        )
+        with ws.send_lock:
+            ws.send(data)
+
+    def close(ws: Any) -> None:
+        # The reader thread owns recv(), so close() would wait for a close frame
+        # it never sees: send the close frame, then drop the socket.
+        with ws.send_lock:
+            ws.send_close()
+        ws.shutdown()
+
+    return socks, append, close
+
+
+OPENERS = {"realtime_sync": open_realtime_sync, "openai": open_openai, "floor": open_floor}
+
+
+def client_main(
+    kind: str,
+    n: int,
+    seconds: float,
+    url: str,
+    start_at: Any,
+    sent: Any,
+    out: Any,
+) -> None:
+    stats = Stats()
+    result: dict[str, Any] = {"kind": kind, "n": n}
+    try:
+        t = time.perf_counter()
+        conns, append, close = OPENERS[kind](url, n, stats)
+        result["connect_s"] = time.perf_counter() - t
+        stats.recording = True
+        t0 = time.time() + 0.3
+        start_at.value = t0
+        cpu0 = None
+        ticks = late_ticks = 0
+        # One driver thread (this one) appends a frame for every client every 20 ms.
+        while time.time() < t0:
+            time.sleep(0.001)
+        cpu0 = time.process_time()
+        end = t0 + seconds
+        due = time.time()
+        while True:
+            due += 0.02
+            for conn in conns:
+                try:
+                    append(conn)
+                except Exception as exc:
+                    stats.error(exc)
+            ticks += 1
+            now = time.time()
+            if now >= end:
+                break
+            if due > now:
+                time.sleep(due - now)
+            elif now - due > 0.02:
+                late_ticks += 1
+        deadline = end + GRACE
+        while time.time() < deadline:
+            time.sleep(0.01)
+        cpu = time.process_time() - cpu0
+        lats = sorted(stats.latencies)
+        received = len(lats)
+        stats.recording = False
+        time.sleep(0.2)
+        t = time.perf_counter()
+        for conn in conns:
+            try:
+                close(conn)
+            except Exception as exc:
+                stats.error(exc)
+        result["close_s"] = time.perf_counter() - t
+        result.update(
+            cpu_ms_per_conv_s=cpu * 1000.0 / (n * seconds),
+            cpu_pct=cpu / (seconds + GRACE) * 100.0,
+            received=received,
+            sent=sent.value,
+            p50_ms=lats[len(lats) // 2] * 1000.0 if lats else float("nan"),
+            p99_ms=lats[min(len(lats) - 1, int(len(lats) * 0.99))] * 1000.0
+            if lats
+            else float("nan"),
+            max_ms=lats[-1] * 1000.0 if lats else float("nan"),
+            late_ticks=late_ticks,
+            ticks=ticks,
+            errors=stats.errors,
+            first_error=stats.first_error,
+            threads=threading.active_count(),
+        )
+    except Exception:
+        result["crash"] = traceback.format_exc()
+    out.put(result)
+
+
+# --------------------------------------------------------------------------- parent
+
+
+def run_one(
+    ctx: Any, kind: str, n: int, seconds: float, url: str, shared: dict[str, Any]
+) -> dict[str, Any]:
+    shared["start_at"].value = 0.0
+    shared["sent"].value = 0
+    shared["lag_ms"].value = 0.0
+    shared["appends"].value = 0
+    out = ctx.Queue()
+    proc = ctx.Process(
+        target=client_main,
+        args=(kind, n, seconds, url, shared["start_at"], shared["sent"], out),
+    )
+    proc.start()
+    try:
+        result = out.get(timeout=seconds + 60 + n * 0.2)
+    except Exception:
+        result = {"kind": kind, "n": n, "crash": "client process timed out"}
+    proc.join(10)
+    if proc.is_alive():
+        proc.kill()
+        proc.join()
+    result["server_lag_ms"] = shared["lag_ms"].value
+    if "crash" not in result:
+        # The server adds its counts when each stream ends (by end of window).
+        result["sent"] = shared["sent"].value
+        frac = result["received"] / result["sent"] if result["sent"] else 0.0
+        result["fraction"] = frac
+        result["pace"] = frac >= MIN_FRACTION and result["p99_ms"] < MAX_P99_MS
+    else:
+        result["pace"] = False
+    time.sleep(0.5)  # let the server finish closing the previous connections
+    shared["start_at"].value = 0.0
+    if "crash" not in result:
+        result["appends_at_server"] = shared["appends"].value
+    return result
+
+
+HEADER = (
+    "| client | N | CPU ms / conv-s | client CPU % | p50 ms | p99 ms | max ms "
+    "| handled / sent | appends at server / made | late ticks | errors | pace |\n"
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+)
+
+
+def row(r: dict[str, Any]) -> str:
+    if "crash" in r:
+        last = r["crash"].strip().splitlines()[-1]
+        return f"| {r['kind']} | {r['n']} | crashed: {last} ||||||||||"
+    return (
+        f"| {r['kind']} | {r['n']} | {r['cpu_ms_per_conv_s']:.2f} | {r['cpu_pct']:.0f} "
+        f"| {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {r['max_ms']:.0f} "
+        f"| {r['received']}/{r['sent']} ({r['fraction']:.1%}) "
+        f"| {r.get('appends_at_server', '?')}/{r['ticks'] * r['n']} "
+        f"| {r['late_ticks']}/{r['ticks']} | {r['errors']} "
+        f"| {'yes' if r['pace'] else 'NO'} |"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=50, help="concurrent clients")
+    parser.add_argument("--seconds", type=float, default=10.0, help="window per run")
+    parser.add_argument("--kinds", default=",".join(KINDS), help="comma-separated")
+    parser.add_argument("--stream", default=None, help="GA server events, JSONL")
+    parser.add_argument(
+        "--find-max",
+        action="store_true",
+        help="raise N (realtime_sync and floor) until pace breaks",
+    )
+    parser.add_argument(
+        "--steps", default="50,100,200,300,400,500", help="N values for --find-max"
+    )
+    parser.add_argument(
+        "--budget", type=float, default=300.0, help="--find-max wall-clock cap, s"
+    )
+    args = parser.parse_args()
+    kinds = [k.strip() for k in args.kinds.split(",") if k.strip()]
+    for k in kinds:
+        if k not in KINDS:
+            parser.error(f"unknown kind {k!r}; choose from {', '.join(KINDS)}")
+    stream = args.stream or str(default_stream())
+
+    ctx = mp.get_context("spawn")
+    shared = {
+        "port": ctx.Value("i", 0),
+        "start_at": ctx.Value("d", 0.0),
+        "sent": ctx.Value("q", 0),
+        "lag_ms": ctx.Value("d", 0.0),
+        "appends": ctx.Value("q", 0),
+    }
+    server = ctx.Process(
+        target=server_main,
+        args=(
+            stream,
+            args.seconds,
+            shared["port"],
+            shared["start_at"],
+            shared["sent"],
+            shared["lag_ms"],
+            shared["appends"],
+        ),
+        daemon=True,
+    )
+    server.start()
+    while shared["port"].value == 0:
+        if not server.is_alive():
+            raise SystemExit("server process died")
+        time.sleep(0.05)
+    url = f"ws://127.0.0.1:{shared['port'].value}/v1/realtime?model=gpt-realtime"
+    print(
+        f"stream {stream}; {args.seconds:g} s per run; {os.cpu_count()} CPUs; "
+        f"python {sys.version.split()[0]}",
+        flush=True,
+    )
+    results: list[dict[str, Any]] = []
+    try:
+        if not args.find_max:
+            for kind in kinds:
+                r = run_one(ctx, kind, args.n, args.seconds, url, shared)
+                print(row(r), flush=True)
+                results.append(r)
+        else:
+            started = time.monotonic()
+            steps = [int(s) for s in args.steps.split(",")]
+            for kind in [k for k in kinds if k != "openai"] or kinds:
+                for n in steps:
+                    if time.monotonic() - started > args.budget:
+                        print(f"(budget of {args.budget:g} s spent)", flush=True)
+                        break
+                    r = run_one(ctx, kind, n, args.seconds, url, shared)
+                    print(row(r), flush=True)
+                    results.append(r)
+                    if not r["pace"]:
+                        break
+    finally:
+        server.kill()
+        server.join()
+    print()
+    print(HEADER)
+    for r in results:
+        print(row(r))
+    for r in results:
+        if "crash" in r:
+            print(f"\n{r['kind']} N={r['n']} crashed:\n{r['crash']}")
+        elif r["errors"]:
+            print(f"\n{r['kind']} N={r['n']}: {r['errors']} errors, first: {r['first_error']}")
+    lag = max((r.get("server_lag_ms", 0.0) for r in results), default=0.0)
+    print(
+        f"\nworst server send lag behind schedule: {lag:.0f} ms "
+        "(large values mean the server, not the client, set the pace)"
+    )
+    if args.find_max:
+        for kind in {r["kind"] for r in results}:
+            held = [r["n"] for r in results if r["kind"] == kind and r["pace"]]
+            print(f"{kind}: max N with real-time pace held: {max(held) if held else '< ' + str(min(steps))}")
+
+
+if __name__ == "__main__":
+    main()
