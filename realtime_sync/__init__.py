@@ -10,8 +10,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from realtime_sync import events, protocol
-from realtime_sync._response import Response, ResponseHandle
-from realtime_sync.client import ClientState, RealtimeClient
+from realtime_sync._response import Response, ResponseHandle, ResponseTimings
+from realtime_sync._responses import UsageTotals
+from realtime_sync.client import ClientState, Interruption, RealtimeClient
+from realtime_sync.conversation import Conversation, ConversationItem, ItemChange
+from realtime_sync.recording import replay
 from realtime_sync.events import UNSET, Unset
 from realtime_sync.exceptions import (
     AuthenticationError,
@@ -39,21 +42,28 @@ __all__ = [
     "Codec",
     "ConnectError",
     "ConnectionClosed",
+    "Conversation",
+    "ConversationItem",
     "HandlerError",
+    "Interruption",
+    "ItemChange",
     "ProtocolError",
     "QueueFull",
     "RealtimeClient",
     "RealtimeError",
     "Response",
     "ResponseHandle",
+    "ResponseTimings",
     "ServerError",
     "SessionConfig",
     "Timeout",
     "Unset",
+    "UsageTotals",
     "__version__",
     "audio",
     "events",
     "protocol",
+    "replay",
     "testing",
 ]
 

@@ -27,7 +27,26 @@ if TYPE_CHECKING:
     import numpy as np
     from numpy.typing import NDArray
 
-__all__ = ["Response", "ResponseHandle"]
+__all__ = ["Response", "ResponseHandle", "ResponseTimings"]
+
+
+@attrs.frozen(kw_only=True)
+class ResponseTimings:
+    """How long a response took, in milliseconds.
+
+    Attributes:
+        first_text_ms: Until the first text or transcript delta (None if none came).
+        first_audio_ms: Until the first audio delta (None if none came).
+        done_ms: Until ``response.done``.
+        measured_from: ``"response.create"`` (when the request was sent) or
+            ``"commit"`` (the ``input_audio_buffer.committed`` before a response the
+            server started by itself).
+    """
+
+    first_text_ms: float | None = None
+    first_audio_ms: float | None = None
+    done_ms: float | None = None
+    measured_from: str = "response.create"
 
 
 @attrs.frozen(kw_only=True)
@@ -45,6 +64,7 @@ class Response:
         usage: Token usage, when the server reports it.
         output: The output items of ``response.done``.
         metadata: The metadata echoed by the server.
+        timings: Time to first text, first audio and done.
         audio_format: The session's output format type when the response ended
             (``audio/pcm``, ``audio/pcmu`` or ``audio/pcma``); ``audio`` decodes by it.
         event: The ``response.done`` event itself.
@@ -61,6 +81,7 @@ class Response:
     output: tuple[Item, ...] = ()
     metadata: dict[str, str] | None = None
     audio_format: str = "audio/pcm"
+    timings: ResponseTimings = ResponseTimings()
     event: ResponseDone | None = attrs.field(default=None, repr=False)
 
     @property

@@ -19,7 +19,6 @@ import logging
 import os
 import threading
 import uuid
-from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar, overload
 
@@ -34,7 +33,9 @@ from realtime_sync._endpoints import (
 )
 from realtime_sync._input_audio import InputAudioStream
 from realtime_sync._registry import HandlerRegistry, resolve_key
-from realtime_sync._response import Response, ResponseHandle, _Collector
+from realtime_sync._response import Response, ResponseHandle
+from realtime_sync._responses import REQUEST_KEY, ResponseTracker, UsageTotals
+from realtime_sync.conversation import Conversation
 from realtime_sync.events import UNSET, ClientEvent, ServerEvent
 from realtime_sync.exceptions import (
     ConnectionClosed,
@@ -46,18 +47,16 @@ from realtime_sync.exceptions import (
 )
 from realtime_sync.protocol import Codec, _json
 from realtime_sync.protocol.dialects import detect_dialect
+from realtime_sync.recording import Recorder
 from realtime_sync.session_config import SessionConfig
 from realtime_sync.transport import Connection
 
-__all__ = ["ClientState", "RealtimeClient"]
+__all__ = ["ClientState", "Interruption", "RealtimeClient"]
 
 logger = logging.getLogger(__name__)
 
 E = TypeVar("E", bound=ServerEvent)
 F = TypeVar("F", bound=Callable[..., Any])
-
-#: Metadata key that ties a ``response.create`` to its ``response.created``.
-REQUEST_KEY = "realtime_sync_request"
 
 DEFAULT_MODEL = "gpt-realtime"
 
@@ -69,6 +68,27 @@ class ClientState(enum.Enum):
     OPEN = "open"
     CLOSING = "closing"
     CLOSED = "closed"
+
+
+@attrs.frozen
+class Interruption:
+    """What barge-in did when the user started speaking over the assistant.
+
+    Attributes:
+        item_id: The assistant item that was playing.
+        response_id: Its response.
+        played_ms: Milliseconds of it the user heard.
+        action: ``"truncate"`` (cut at ``played_ms``) or ``"delete"`` (nothing was
+            heard).
+        cancelled: Whether the response was still being generated (it is cancelled,
+            and its remaining audio deltas are not passed to handlers).
+    """
+
+    item_id: str
+    response_id: str
+    played_ms: int
+    action: str
+    cancelled: bool
 
 
 class _Waiter:
@@ -116,6 +136,12 @@ class RealtimeClient:
         connect_timeout: Seconds for the handshake and ``session.created``.
         max_queue_bytes: Bound of the send queue (``QueueFull`` beyond it).
         ping_interval: Seconds of silence after which a ping is sent (None: never).
+        audio_retention_seconds: Assistant audio ``client.conversation`` keeps for
+            the session (oldest dropped first; 0 keeps none; None keeps all).
+        barge_in: Handle interruptions (see :meth:`on_interrupt`): True, False, or
+            None to turn it on once playback is reported to ``client.playback``.
+        record: Write every frame, both directions, to this JSON-lines file
+            (see :mod:`realtime_sync.recording`); never headers or keys.
 
     The key never appears in reprs, logs or exception messages.
     """
@@ -138,6 +164,9 @@ class RealtimeClient:
         connect_timeout: float = 10.0,
         max_queue_bytes: int = 4 * 1024 * 1024,
         ping_interval: float | None = 20.0,
+        audio_retention_seconds: float | None = 300.0,
+        barge_in: bool | None = None,
+        record: str | os.PathLike[str] | None = None,
         _endpoint_factory: Callable[[], Endpoint] | None = None,
     ) -> None:
         if dialect not in ("ga", "beta", "auto"):
@@ -183,11 +212,7 @@ class RealtimeClient:
         self._first_session: ev.SessionCreated | None = None
         self._waiters: list[_Waiter] = []
         self._requests: dict[str, _Waiter] = {}  # event_id -> blocking helper waiting
-        self._handles_by_key: dict[str, ResponseHandle] = {}
-        self._handles_by_order: deque[ResponseHandle] = deque()
-        self._handles_by_id: dict[str, ResponseHandle] = {}
-        self._collectors: dict[str, _Collector] = {}
-        self._server_echoes_metadata = False
+        self._responses = ResponseTracker(self._send_event, self._output_format)
         self._response_items: set[str] = set()
         self._input_stream: InputAudioStream | None = None
         self._ids = itertools.count(1)
@@ -199,7 +224,19 @@ class RealtimeClient:
         self.response = _ResponseResource(self)
         self.input_audio_buffer = _InputAudioBufferResource(self)
         self.output_audio_buffer = _OutputAudioBufferResource(self)
-        self.conversation = _ConversationResource(self)
+        self.conversation = _ConversationNamespace(self, audio_retention_seconds)
+        from realtime_sync.audio import PlaybackTracker
+
+        #: Playback accounting: a player reports samples played per item here; the
+        #: client reports samples received. Barge-in truncates at what was played.
+        self.playback = PlaybackTracker(24000)
+        self._barge_in = barge_in
+        self._received_samples: dict[str, int] = {}
+        self._last_audio: tuple[str, str, int] | None = None
+        self._suppressed: set[str] = set()
+        self._interrupt_handlers: tuple[Callable[[Interruption], Any], ...] = ()
+        self._record_path = record
+        self._recorder: Recorder | None = None
 
     # -- construction ------------------------------------------------------------
 
@@ -343,6 +380,28 @@ class RealtimeClient:
             self._error_handlers = (*self._error_handlers, handler)
         return handler
 
+    def on_interrupt(
+        self, handler: Callable[[Interruption], Any]
+    ) -> Callable[[Interruption], Any]:
+        """Register a barge-in handler (decorator or call): flush your player here.
+
+        Called on the reader thread when ``input_audio_buffer.speech_started``
+        arrives while assistant audio was still playing; by then the client has sent
+        ``conversation.item.truncate`` at the played position (or deleted the item
+        when nothing was heard) and, when the server does not interrupt by itself
+        (``interrupt_response: false``), ``response.cancel``.
+        """
+        if not callable(handler):
+            raise TypeError("handler must be callable")
+        with self._lock:
+            self._interrupt_handlers = (*self._interrupt_handlers, handler)
+        return handler
+
+    @property
+    def usage(self) -> UsageTotals:
+        """Token usage summed over every ``response.done`` of the session."""
+        return self._responses.usage
+
     # -- lifecycle ---------------------------------------------------------------
 
     @property
@@ -379,6 +438,8 @@ class RealtimeClient:
                 raise RuntimeError("Cannot reopen a client once it has been closed.")
             self._state = ClientState.OPEN
         endpoint = self._endpoint_factory()
+        if self._record_path is not None:
+            self._recorder = Recorder(self._record_path)
         conn = Connection(
             endpoint.url,
             headers=endpoint.headers,
@@ -425,6 +486,8 @@ class RealtimeClient:
             unsent = conn.close(timeout=timeout)
         if unsent:
             logger.warning("closed with %d event(s) not sent", len(unsent))
+        if self._recorder is not None:
+            self._recorder.close()
         exc = self._closed_exc or ConnectionClosed(
             "the client was closed", code=1000, unsent=unsent
         )
@@ -483,6 +546,8 @@ class RealtimeClient:
         codec = self._codec or Codec("ga")
         text = codec.encode_client(event)
         conn.send(text, event)
+        if self._recorder is not None:
+            self._recorder.write("send", text)
 
     def _new_id(self) -> str:
         return f"evt_{self._id_prefix}_{next(self._ids)}"
@@ -688,14 +753,10 @@ class RealtimeClient:
             metadata[REQUEST_KEY] = request_id
             response = attrs.evolve(response, metadata=metadata)
         handle = ResponseHandle(request_id, self._check_thread)
-        with self._lock:
-            self._handles_by_key[request_id] = handle
-            self._handles_by_order.append(handle)
-        try:
-            self.send(ev.ResponseCreate(event_id=request_id, response=response))
-        except BaseException:
-            self._forget_handle(handle)
-            raise
+        event = ev.ResponseCreate(event_id=request_id, response=response)
+        if self._state is not ClientState.OPEN or self._conn is None:
+            self._send_event(event)  # raises the right error (closed / not connected)
+        self._responses.request(handle, event)
         return handle
 
     def cancel_response(self, response_id: str | None = None) -> str:
@@ -843,6 +904,8 @@ class RealtimeClient:
     def _on_frame(self, text: str) -> None:
         """Called by the transport's reader thread for every text frame."""
         self._reader_ident = threading.get_ident()
+        if self._recorder is not None:
+            self._recorder.write("recv", text)
         codec = self._codec
         if codec is None:
             codec = self._codec = Codec(detect_dialect(text))  # type: ignore[arg-type]
@@ -853,14 +916,29 @@ class RealtimeClient:
             logger.warning("undecodable frame: %s", exc)
             self._report(exc)
             return
-        try:
-            self._track(event)
-        except Exception:  # never let bookkeeping kill the reader
-            logger.exception("internal error while tracking %s", event.type)
-        self._dispatch(event)
+        self._process(event)
         if codec.dialect == "beta":
             for extra in self._beta_synthesized(event):
-                self._dispatch(extra)
+                self._process(extra)
+
+    def _process(self, event: ServerEvent) -> None:
+        try:
+            self._track(event)
+            changes = self.conversation.apply(event)
+        except Exception:  # never let bookkeeping kill the reader
+            logger.exception("internal error while tracking %s", event.type)
+            changes = []
+        if type(event) is ev.ResponseOutputAudioDelta and (
+            event.response_id in self._suppressed
+        ):
+            return  # audio of an interrupted response: not for the player
+        self._dispatch(event)
+        for callback, exc in self.conversation.notify(changes):
+            name = getattr(callback, "__qualname__", repr(callback))
+            logger.error("conversation callback %s raised", name, exc_info=exc)
+            err = HandlerError(f"conversation callback {name} raised", handler=callback)
+            err.__cause__ = exc
+            self._report(err)
 
     def _beta_synthesized(self, event: ServerEvent) -> Iterable[ServerEvent]:
         # Beta has no conversation.item.done (§7.2): a client-created or committed
@@ -915,22 +993,18 @@ class RealtimeClient:
 
     def _track(self, event: ServerEvent) -> None:
         cls = type(event)
-        if cls is ev.ResponseOutputAudioDelta:
-            col = self._collectors.get(event.response_id)  # type: ignore[attr-defined]
-            if col is not None:
-                col.audio.append(event.delta)  # type: ignore[attr-defined]
-        elif cls is ev.ResponseOutputTextDelta:
-            col = self._collectors.get(event.response_id)  # type: ignore[attr-defined]
-            if col is not None:
-                col.text.append(event.delta)  # type: ignore[attr-defined]
-        elif cls is ev.ResponseOutputAudioTranscriptDelta:
-            col = self._collectors.get(event.response_id)  # type: ignore[attr-defined]
-            if col is not None:
-                col.transcript.append(event.delta)  # type: ignore[attr-defined]
+        if cls in _DELTAS:
+            self._responses.on_delta(event)
+            if cls is ev.ResponseOutputAudioDelta:
+                self._on_audio_delta(event)  # type: ignore[arg-type]
         elif cls is ev.ResponseCreated:
-            self._on_response_created(event)  # type: ignore[arg-type]
+            self._responses.on_created(event)  # type: ignore[arg-type]
         elif cls is ev.ResponseDone:
-            self._on_response_done(event)  # type: ignore[arg-type]
+            self._responses.on_done(event)  # type: ignore[arg-type]
+        elif cls is ev.InputAudioBufferCommitted:
+            self._responses.on_committed()
+        elif cls is ev.InputAudioBufferSpeechStarted:
+            self._on_speech_started(event)  # type: ignore[arg-type]
         elif cls is ev.ResponseOutputItemAdded:
             item_id = getattr(event.item, "id", None)  # type: ignore[attr-defined]
             if isinstance(item_id, str):
@@ -939,47 +1013,89 @@ class RealtimeClient:
             self._on_error_event(event)  # type: ignore[arg-type]
         elif cls is ev.SessionCreated or cls is ev.SessionUpdated:
             self.session_info = event.session  # type: ignore[attr-defined]
+            self._on_session()
             if cls is ev.SessionCreated:
                 self._first_session = event  # type: ignore[assignment]
                 self._session_created.set()
 
-    def _on_response_created(self, event: ev.ResponseCreated) -> None:
-        resp = event.response
-        rid = resp.id if isinstance(resp.id, str) else None
-        if rid is None:
-            return
-        metadata = resp.metadata if isinstance(resp.metadata, dict) else {}
-        key = metadata.get(REQUEST_KEY)
-        handle: ResponseHandle | None = None
-        with self._lock:
-            if key is not None and key in self._handles_by_key:
-                self._server_echoes_metadata = True
-                handle = self._handles_by_key.pop(key, None)
-                if handle is not None and handle in self._handles_by_order:
-                    self._handles_by_order.remove(handle)
-            elif not self._server_echoes_metadata and self._handles_by_order:
-                # A server that does not echo metadata: take requests in order.
-                handle = self._handles_by_order.popleft()
-                self._handles_by_key.pop(handle.request_id, None)
-            if handle is not None:
-                handle.response_id = rid
-                self._handles_by_id[rid] = handle
-            self._collectors[rid] = _Collector()
+    def _output_format(self) -> str:
+        out = getattr(getattr(self.session_info, "audio", None), "output", None)
+        kind = getattr(getattr(out, "format", None), "type", None)
+        return kind if isinstance(kind, str) else "audio/pcm"
 
-    def _on_response_done(self, event: ev.ResponseDone) -> None:
-        resp = event.response
-        rid = resp.id if isinstance(resp.id, str) else None
-        if rid is None:
+    def _on_session(self) -> None:
+        fmt = self._output_format()
+        self.conversation.output_format = fmt
+        rate = 24000 if fmt == "audio/pcm" else 8000
+        if self.playback.sample_rate != rate:
+            from realtime_sync.audio import PlaybackTracker
+
+            self.playback = PlaybackTracker(rate)
+
+    def _on_audio_delta(self, event: ev.ResponseOutputAudioDelta) -> None:
+        if event.response_id in self._suppressed:
             return
-        with self._lock:
-            col = self._collectors.pop(rid, None) or _Collector()
-            handle = self._handles_by_id.pop(rid, None)
-        if handle is not None:
-            out = getattr(getattr(self.session_info, "audio", None), "output", None)
-            kind = getattr(getattr(out, "format", None), "type", None)
-            handle._resolve(
-                col.finish(event, kind if isinstance(kind, str) else "audio/pcm")
+        delta = event.delta
+        nbytes = len(delta) * 3 // 4 - delta[-2:].count("=") if delta else 0
+        samples = nbytes // 2 if self.playback.sample_rate == 24000 else nbytes
+        item_id = event.item_id
+        self._received_samples[item_id] = (
+            self._received_samples.get(item_id, 0) + samples
+        )
+        self.playback.received(item_id, samples)
+        self._last_audio = (item_id, event.response_id, event.content_index)
+
+    def _barge_in_enabled(self) -> bool:
+        if self._barge_in is not None:
+            return self._barge_in
+        return self.playback.current_item is not None
+
+    def _server_interrupts(self) -> bool:
+        td = getattr(
+            getattr(getattr(self.session_info, "audio", None), "input", None),
+            "turn_detection",
+            None,
+        )
+        value = getattr(td, "interrupt_response", None)
+        return value is not False  # the default is true
+
+    def _on_speech_started(self, event: ev.InputAudioBufferSpeechStarted) -> None:
+        last = self._last_audio
+        if last is None or not self._barge_in_enabled():
+            return
+        item_id, response_id, content_index = last
+        rate = self.playback.sample_rate
+        received_ms = self._received_samples.get(item_id, 0) * 1000 // rate
+        played_ms = self.playback.played_ms(item_id)
+        generating = self._responses.response_of(response_id)
+        if not generating and played_ms >= received_ms:
+            self._last_audio = None
+            return  # playback had finished: nothing to cut
+        self._last_audio = None
+        if generating:
+            self._suppressed.add(response_id)
+            if not self._server_interrupts():
+                self.send(ev.ResponseCancel(response_id=response_id))
+        if played_ms == 0:
+            self.send(ev.ConversationItemDelete(item_id=item_id))
+            action = "delete"
+        else:
+            self.send(
+                ev.ConversationItemTruncate(
+                    item_id=item_id, content_index=content_index, audio_end_ms=played_ms
+                )
             )
+            action = "truncate"
+        info = Interruption(item_id, response_id, played_ms, action, generating)
+        logger.debug("barge-in: %s %s at %d ms", action, item_id, played_ms)
+        for handler in self._interrupt_handlers:
+            try:
+                handler(info)
+            except Exception as exc:
+                logger.exception("interrupt handler %r raised", handler)
+                err = HandlerError("interrupt handler raised", handler=handler)
+                err.__cause__ = exc
+                self._report(err)
 
     def _on_error_event(self, event: ev.Error) -> None:
         err = event.error
@@ -989,20 +1105,16 @@ class RealtimeClient:
         if not isinstance(failed, str):
             logger.warning("server error: %s", text)
             return
+        if self._responses.on_error(event):
+            return
         with self._lock:
             waiter = self._requests.pop(failed, None)
-            handle = self._handles_by_key.pop(failed, None)
-            if handle is not None and handle in self._handles_by_order:
-                self._handles_by_order.remove(handle)
             if waiter is not None and waiter in self._waiters:
                 self._waiters.remove(waiter)
-        exc = ServerError(text, event=event)
-        if handle is not None:
-            handle._fail(exc)
         if waiter is not None:
-            waiter.error = exc
+            waiter.error = ServerError(text, event=event)
             waiter.done.set()
-        if handle is None and waiter is None:
+        elif getattr(event.error, "code", None) not in _BENIGN:
             logger.warning("server error for %s: %s", failed, text)
 
     def _on_close(self, closed: ConnectionClosed) -> None:
@@ -1023,23 +1135,30 @@ class RealtimeClient:
         with self._lock:
             waiters = list(self._waiters)
             self._waiters.clear()
-            handles = list(self._handles_by_order) + list(self._handles_by_id.values())
-            self._handles_by_order.clear()
-            self._handles_by_id.clear()
-            self._handles_by_key.clear()
             self._requests.clear()
         for w in waiters:
             w.error = exc
             w.done.set()
-        for h in handles:
-            h._fail(exc)
+        self._responses.fail_all(exc)
         self._session_created.set()
 
-    def _forget_handle(self, handle: ResponseHandle) -> None:
-        with self._lock:
-            self._handles_by_key.pop(handle.request_id, None)
-            if handle in self._handles_by_order:
-                self._handles_by_order.remove(handle)
+
+_DELTAS = frozenset(
+    {
+        ev.ResponseOutputAudioDelta,
+        ev.ResponseOutputTextDelta,
+        ev.ResponseOutputAudioTranscriptDelta,
+    }
+)
+
+# Error codes of harmless races (§8.2): not worth a warning when nobody waits.
+_BENIGN = frozenset(
+    {
+        "response_cancel_not_active",
+        "item_truncate_invalid_item_id",
+        "input_audio_buffer_commit_empty",
+    }
+)
 
 
 def _safe_match(waiter: _Waiter, event: ServerEvent) -> bool:
@@ -1221,9 +1340,12 @@ class _ConversationItemResource(_Resource):
         )
 
 
-class _ConversationResource(_Resource):
-    """``client.conversation``: ``.item`` (the resource namespace of openai-python)."""
+class _ConversationNamespace(Conversation):
+    """``client.conversation``: the conversation state, plus openai-python's ``.item``.
 
-    def __init__(self, client: RealtimeClient) -> None:
-        super().__init__(client)
+    ``.item`` has ``create``, ``delete``, ``truncate`` and ``retrieve``.
+    """
+
+    def __init__(self, client: RealtimeClient, retention_seconds: float | None) -> None:
+        super().__init__(retention_seconds)
         self.item = _ConversationItemResource(client)
