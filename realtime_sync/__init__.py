@@ -14,7 +14,6 @@ from realtime_sync._response import Response, ResponseHandle, ResponseTimings
 from realtime_sync._responses import UsageTotals
 from realtime_sync.client import ClientState, Interruption, RealtimeClient
 from realtime_sync.conversation import Conversation, ConversationItem, ItemChange
-from realtime_sync.recording import replay
 from realtime_sync.events import UNSET, Unset
 from realtime_sync.exceptions import (
     AuthenticationError,
@@ -28,6 +27,7 @@ from realtime_sync.exceptions import (
     Timeout,
 )
 from realtime_sync.protocol import Codec
+from realtime_sync.recording import replay
 from realtime_sync.session_config import SessionConfig
 
 if TYPE_CHECKING:

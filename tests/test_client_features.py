@@ -15,8 +15,8 @@ from tests.helpers import EventRecorder
 
 def test_overlapping_responses_are_sequenced() -> None:
     """Two create_response() calls at once give two responses and no server error."""
-    with MockRealtimeServer(delta_interval=0.005) as server:
-        errors = EventRecorder()
+    errors = EventRecorder()
+    with MockRealtimeServer(delta_interval=0.005) as server:  # noqa: SIM117 - close the client first
         with rs.RealtimeClient(url=server.url) as client:
             client.on(ev.Error, errors)
             client.send_text("first")
@@ -34,26 +34,30 @@ def test_overlapping_responses_are_sequenced() -> None:
 
 def test_out_of_band_responses_are_not_queued() -> None:
     """A conversation='none' response runs beside the default one."""
-    with MockRealtimeServer(delta_interval=0.005) as server:
-        with rs.RealtimeClient(url=server.url) as client:
-            client.send_text("hello")
-            h1 = client.create_response(output_modalities=["text"])
-            h2 = client.create_response(
-                output_modalities=["text"],
-                conversation="none",
-                instructions="Say: aside",
-            )
-            assert h2.wait(10).text == "aside"
-            assert h1.wait(10).status == "completed"
+    with (
+        MockRealtimeServer(delta_interval=0.005) as server,
+        rs.RealtimeClient(url=server.url) as client,
+    ):
+        client.send_text("hello")
+        h1 = client.create_response(output_modalities=["text"])
+        h2 = client.create_response(
+            output_modalities=["text"],
+            conversation="none",
+            instructions="Say: aside",
+        )
+        assert h2.wait(10).text == "aside"
+        assert h1.wait(10).status == "completed"
 
 
 def test_usage_totals_and_timings() -> None:
     """client.usage sums response.done usage; Response.timings are measured."""
-    with MockRealtimeServer() as server:
-        with rs.RealtimeClient(url=server.url) as client:
-            r1 = client.ask("one", timeout=10, output_modalities=["text"])
-            r2 = client.ask("two", timeout=10)
-            usage = client.usage
+    with (
+        MockRealtimeServer() as server,
+        rs.RealtimeClient(url=server.url) as client,
+    ):
+        r1 = client.ask("one", timeout=10, output_modalities=["text"])
+        r2 = client.ask("two", timeout=10)
+        usage = client.usage
     assert usage.responses == 2
     assert r1.usage is not None and r2.usage is not None
     assert usage.total_tokens == (r1.usage.total_tokens or 0) + (
@@ -69,10 +73,12 @@ def test_usage_totals_and_timings() -> None:
 
 def test_conversation_state_from_a_turn() -> None:
     """client.conversation holds the user and assistant items of a turn."""
-    with MockRealtimeServer() as server:
-        with rs.RealtimeClient(url=server.url) as client:
-            reply = client.ask("state please", timeout=10)
-            items = client.conversation.items
+    with (
+        MockRealtimeServer() as server,
+        rs.RealtimeClient(url=server.url) as client,
+    ):
+        reply = client.ask("state please", timeout=10)
+        items = client.conversation.items
     user, assistant = items[-2], items[-1]
     assert (user.role, user.text) == ("user", "state please")
     assert assistant.role == "assistant" and assistant.transcript == reply.transcript
