@@ -16,7 +16,7 @@ from tests.helpers import EventRecorder
 def test_overlapping_responses_are_sequenced() -> None:
     """Two create_response() calls at once give two responses and no server error."""
     errors = EventRecorder()
-    with MockRealtimeServer(delta_interval=0.005) as server:  # noqa: SIM117 - close the client first
+    with MockRealtimeServer(delta_interval=0.005) as server:
         with rs.RealtimeClient(url=server.url) as client:
             client.on(ev.Error, errors)
             client.send_text("first")
@@ -88,11 +88,13 @@ def test_conversation_state_from_a_turn() -> None:
 def test_record_and_replay(tmp_path: Path) -> None:
     """record= writes both directions without keys; replay() feeds the handlers."""
     path = tmp_path / "session.jsonl"
-    with MockRealtimeServer() as server:
-        with rs.RealtimeClient(
+    with (
+        MockRealtimeServer() as server,
+        rs.RealtimeClient(
             url=server.url, api_key="sk-secret-key", record=path
-        ) as client:
-            live = client.ask("recorded", timeout=10, output_modalities=["text"])
+        ) as client,
+    ):
+        live = client.ask("recorded", timeout=10, output_modalities=["text"])
     lines = [json.loads(line) for line in path.read_text().splitlines()]
     assert {line["dir"] for line in lines} == {"send", "recv"}
     assert "sk-secret-key" not in path.read_text()
