@@ -35,6 +35,7 @@ from realtime_sync._input_audio import InputAudioStream
 from realtime_sync._registry import HandlerRegistry, resolve_key
 from realtime_sync._response import Response, ResponseHandle
 from realtime_sync._responses import REQUEST_KEY, ResponseTracker, UsageTotals
+from realtime_sync._tool_runner import ToolRunner
 from realtime_sync.conversation import Conversation
 from realtime_sync.events import UNSET, ClientEvent, ServerEvent
 from realtime_sync.exceptions import (
@@ -142,6 +143,11 @@ class RealtimeClient:
             None to turn it on once playback is reported to ``client.playback``.
         record: Write every frame, both directions, to this JSON-lines file
             (see :mod:`realtime_sync.recording`); never headers or keys.
+        auto_respond: After the function calls of a response are answered, ask for
+            the next response (one per batch of calls).
+        tool_timeout: Seconds a tool may run before the model is told it timed out
+            (a tool's own ``timeout`` wins).
+        tool_workers: Tools that may run at once (a worker pool, never the reader).
 
     The key never appears in reprs, logs or exception messages.
     """
@@ -167,6 +173,9 @@ class RealtimeClient:
         audio_retention_seconds: float | None = 300.0,
         barge_in: bool | None = None,
         record: str | os.PathLike[str] | None = None,
+        auto_respond: bool = True,
+        tool_timeout: float | None = 30.0,
+        tool_workers: int = 4,
         _endpoint_factory: Callable[[], Endpoint] | None = None,
     ) -> None:
         if dialect not in ("ga", "beta", "auto"):
@@ -237,6 +246,12 @@ class RealtimeClient:
         self._interrupt_handlers: tuple[Callable[[Interruption], Any], ...] = ()
         self._record_path = record
         self._recorder: Recorder | None = None
+        self._tool_registry: Any = None  # realtime_sync.tools.ToolRegistry, on demand
+        self._tool_runner: ToolRunner | None = None
+        self._executor: Any = None
+        self._auto_respond = auto_respond
+        self._tool_timeout = tool_timeout
+        self._tool_workers = tool_workers
 
     # -- construction ------------------------------------------------------------
 
@@ -397,6 +412,109 @@ class RealtimeClient:
             self._interrupt_handlers = (*self._interrupt_handlers, handler)
         return handler
 
+    @overload
+    def tool(self, fn: F) -> F: ...
+    @overload
+    def tool(
+        self,
+        *,
+        name: str | None = None,
+        description: str | None = None,
+        timeout: float | None = None,
+    ) -> Callable[[F], F]: ...
+
+    def tool(
+        self,
+        fn: Any = None,
+        *,
+        name: str | None = None,
+        description: str | None = None,
+        timeout: float | None = None,
+    ) -> Any:
+        """Register a function the model may call: ``@client.tool`` or ``@client.tool(...)``.
+
+        See :meth:`add_tool`. The function is returned unchanged.
+        """
+        if fn is None:
+
+            def decorator(f: Any) -> Any:
+                self.add_tool(f, name=name, description=description, timeout=timeout)
+                return f
+
+            return decorator
+        self.add_tool(fn, name=name, description=description, timeout=timeout)
+        return fn
+
+    def add_tool(
+        self,
+        fn: Callable[..., Any],
+        name: str | None = None,
+        description: str | None = None,
+        timeout: float | None = None,
+    ) -> Any:
+        """Register a function tool; its JSON schema comes from its type hints.
+
+        The parameter descriptions come from the docstring's ``Args:`` section, the
+        tool's description from its summary. The session's tools are updated for
+        you (now when connected, else at :meth:`connect`). When the model calls it,
+        the function runs in a worker pool with a timeout; its JSON result, or an
+        error the model can read, is sent back as ``function_call_output``, then one
+        ``response.create`` per batch of calls (``auto_respond=False`` turns that off).
+
+        Returns:
+            The :class:`realtime_sync.tools.Tool`.
+
+        Raises:
+            TypeError: A signature the schema cannot describe (named in the message).
+            ValueError: A tool of that name exists already.
+        """
+        from realtime_sync.tools import ToolRegistry, tool_from_function
+
+        tool = tool_from_function(
+            fn, name=name, description=description, timeout=timeout
+        )
+        with self._lock:
+            if self._tool_registry is None:
+                self._tool_registry = ToolRegistry()
+            registry = self._tool_registry
+        registry.add(tool)
+        if self.is_connected:
+            self.update_session(
+                {"type": "realtime", "tools": self._session_tools()}, wait=False
+            )
+        return tool
+
+    def _session_tools(self) -> list[Any]:
+        """The session's tools: ours, plus any non-function tools already configured."""
+        ours = self._tool_registry.function_tools() if self._tool_registry else []
+        names = {t.name for t in ours}
+        current = getattr(self.session_info, "tools", None)
+        others = [
+            t
+            for t in (current if isinstance(current, list) else [])
+            if not (isinstance(t, ev.FunctionTool) and t.name in names)
+        ]
+        codec = Codec("ga")
+        return [codec.to_dict(t) for t in (*others, *ours)]
+
+    def _start_tools(self) -> None:
+        if self._tool_registry is None or self._tool_runner is not None:
+            return
+        from realtime_sync._tool_runner import ToolRunner
+        from realtime_sync.tools import ToolExecutor
+
+        self._executor = ToolExecutor(
+            self._tool_registry,
+            default_timeout=self._tool_timeout,
+            max_workers=self._tool_workers,
+        )
+        self._tool_runner = ToolRunner(
+            self._executor,
+            self.send,
+            lambda: self.create_response(),
+            auto_respond=self._auto_respond,
+        )
+
     @property
     def usage(self) -> UsageTotals:
         """Token usage summed over every ``response.done`` of the session."""
@@ -458,14 +576,31 @@ class RealtimeClient:
                 self._raise_if_closed()
                 raise Timeout(f"no session.created within {self._connect_timeout} s")
             self._raise_if_closed()
-            if self._session_update is not None:
-                self._send_and_wait(
-                    self._session_update, ev.SessionUpdated, self._connect_timeout
-                )
+            self._start_tools()
+            update = self._initial_session_update()
+            if update is not None:
+                self._send_and_wait(update, ev.SessionUpdated, self._connect_timeout)
         except BaseException:
             self.close(timeout=1.0)
             raise
         return self
+
+    def _initial_session_update(self) -> ev.SessionUpdate | None:
+        update = self._session_update
+        if self._tool_registry is None or not len(self._tool_registry):
+            return update
+        tools = self._session_event(
+            {"type": "realtime", "tools": self._session_tools()}
+        )
+        if update is None:
+            return tools
+        session = update.session
+        if isinstance(session, ev.RealtimeSession):
+            mine = session.tools if isinstance(session.tools, list) else []
+            assert isinstance(tools.session, ev.RealtimeSession)
+            merged = [*mine, *(tools.session.tools or [])]  # type: ignore[misc]
+            return attrs.evolve(update, session=attrs.evolve(session, tools=merged))
+        return update
 
     def close(self, timeout: float = 5.0) -> None:
         """Close the connection and join the threads. Idempotent; safe in a handler.
@@ -488,6 +623,10 @@ class RealtimeClient:
             logger.warning("closed with %d event(s) not sent", len(unsent))
         if self._recorder is not None:
             self._recorder.close()
+        if self._executor is not None:
+            # Joins the tool threads; a tool still running past its timeout is
+            # waited for up to ``timeout`` (its answer can no longer be sent).
+            self._executor.shutdown(wait=True, timeout=timeout)
         exc = self._closed_exc or ConnectionClosed(
             "the client was closed", code=1000, unsent=unsent
         )
@@ -1001,14 +1140,21 @@ class RealtimeClient:
             self._responses.on_created(event)  # type: ignore[arg-type]
         elif cls is ev.ResponseDone:
             self._responses.on_done(event)  # type: ignore[arg-type]
+            if self._tool_runner is not None:
+                self._tool_runner.on_response_done(event)  # type: ignore[arg-type]
+        elif cls is ev.ResponseFunctionCallArgumentsDone:
+            if self._tool_runner is not None:
+                self._tool_runner.on_arguments_done(event)  # type: ignore[arg-type]
         elif cls is ev.InputAudioBufferCommitted:
             self._responses.on_committed()
         elif cls is ev.InputAudioBufferSpeechStarted:
             self._on_speech_started(event)  # type: ignore[arg-type]
-        elif cls is ev.ResponseOutputItemAdded:
+        elif cls is ev.ResponseOutputItemAdded or cls is ev.ResponseOutputItemDone:
             item_id = getattr(event.item, "id", None)  # type: ignore[attr-defined]
-            if isinstance(item_id, str):
+            if cls is ev.ResponseOutputItemAdded and isinstance(item_id, str):
                 self._response_items.add(item_id)
+            if self._tool_runner is not None:
+                self._tool_runner.on_output_item(event)  # type: ignore[arg-type]
         elif cls is ev.Error:
             self._on_error_event(event)  # type: ignore[arg-type]
         elif cls is ev.SessionCreated or cls is ev.SessionUpdated:
