@@ -31,7 +31,7 @@ from realtime_sync.recording import replay
 from realtime_sync.session_config import SessionConfig
 
 if TYPE_CHECKING:
-    from realtime_sync import audio, testing
+    from realtime_sync import audio, testing, tools
 
 __version__ = "0.1.0.dev0"
 
@@ -65,13 +65,14 @@ __all__ = [
     "protocol",
     "replay",
     "testing",
+    "tools",
 ]
 
 
 def __getattr__(name: str) -> Any:
     # ``audio`` (numpy) and ``testing`` (the ``mock`` extra) load on first use, so
     # that ``import realtime_sync`` stays fast and needs only the core dependencies.
-    if name in ("audio", "testing"):
+    if name in ("audio", "testing", "tools"):
         import importlib
 
         return importlib.import_module(f"realtime_sync.{name}")

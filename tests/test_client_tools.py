@@ -1,0 +1,104 @@
+"""Function tools end to end: schema to session, execution off the reader, answers."""
+
+from __future__ import annotations
+
+import threading
+from typing import Literal
+
+import realtime_sync as rs
+from realtime_sync import events as ev
+from realtime_sync.testing import MockRealtimeServer
+from tests.helpers import EventRecorder
+
+
+def test_tool_round_trip_with_auto_execution() -> None:
+    """A call runs the tool off the reader thread and the model hears its result."""
+    threads: list[str] = []
+    with MockRealtimeServer() as server:
+        client = rs.RealtimeClient(url=server.url)
+
+        @client.tool
+        def get_weather(
+            location: str, unit: Literal["celsius", "fahrenheit"] = "celsius"
+        ) -> dict[str, object]:
+            """Get the weather.
+
+            Args:
+                location: Where.
+                unit: Temperature unit.
+            """
+            threads.append(threading.current_thread().name)
+            return {"location": location, "temp": 21, "unit": unit}
+
+        finals = EventRecorder()
+        client.on(ev.ResponseDone, finals)
+        with client:
+            tools = client.session_info.tools  # type: ignore[union-attr]
+            assert [t.name for t in tools] == ["get_weather"]
+            assert tools[0].parameters["properties"]["unit"]["enum"] == [
+                "celsius",
+                "fahrenheit",
+            ]
+            client.send_text("What is the weather in Paris? use get_weather")
+            client.create_response(output_modalities=["text"])
+            done = finals.wait_until(lambda items: len(items) == 2, timeout=10)
+        outputs = [
+            e.item
+            for e in server.received
+            if isinstance(e, ev.ConversationItemCreate)
+            and isinstance(e.item, ev.FunctionCallOutputItem)
+        ]
+        assert len(outputs) == 1 and '"temp": 21' in outputs[0].output
+        assert threads and all(
+            name.startswith("realtime-sync-tool") for name in threads
+        )
+        final = done[-1].response
+        texts = [
+            getattr(p, "text", None) or getattr(p, "transcript", None)
+            for item in final.output
+            for p in getattr(item, "content", [])
+        ]
+        assert any("The tool returned" in (t or "") for t in texts)
+
+
+def test_raising_and_slow_tools_still_answer() -> None:
+    """A tool that raises, and one that times out, still answer the model."""
+    release = threading.Event()
+    with MockRealtimeServer() as server:
+        client = rs.RealtimeClient(url=server.url, tool_timeout=0.2)
+
+        @client.tool
+        def broken(x: int) -> int:
+            """Always fails."""
+            raise RuntimeError("kaboom")
+
+        @client.tool
+        def slow(x: int) -> int:
+            """Takes too long."""
+            release.wait(10)
+            return x
+
+        outputs = EventRecorder()
+        client.on(
+            ev.ConversationItemDone,
+            lambda e: (
+                outputs(e.item)
+                if isinstance(e.item, ev.FunctionCallOutputItem)
+                else None
+            ),
+        )
+        with client:
+            client.send_text("call broken with x 1")
+            client.create_response(output_modalities=["text"])
+            [out1] = outputs.wait_until(lambda items: len(items) == 1, timeout=10)
+            client.send_text("call slow with x 2")
+            client.create_response(output_modalities=["text"])
+            # This event reaches a handler while `slow` still blocks its worker: the
+            # reader thread is not held up by a slow tool.
+            [_, out2] = outputs.wait_until(lambda items: len(items) >= 2, timeout=10)[
+                :2
+            ]
+            assert not release.is_set()
+            release.set()
+        assert "kaboom" in out1.output and "exception" in out1.output
+        assert "timeout" in out2.output
