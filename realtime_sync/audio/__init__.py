@@ -1,7 +1,10 @@
 """Audio toolkit: resampling, framing, PCM16/float/G.711 codecs, WAV, output buffers.
 
 Everything here is numpy only (``soxr`` is an optional resampling backend),
-does no I/O beyond reading and writing WAV files, and starts no threads.
+does no I/O beyond reading and writing WAV files, and starts no threads --
+except :class:`Player` and :class:`Microphone`, which open sound-device streams
+(sounddevice, the ``audio`` extra, imported only when a stream is opened) and,
+for the microphone, a ``realtime-sync-mic`` thread, in their ``start()``.
 
 The Realtime API's audio formats (see the protocol reference, section 2):
 ``audio/pcm`` is 24 kHz mono little-endian int16; ``audio/pcmu`` and
@@ -35,16 +38,20 @@ from ._convert import (
     to_mono,
 )
 from ._g711 import alaw_decode, alaw_encode, ulaw_decode, ulaw_encode
+from ._microphone import Microphone
 from ._output import OutputAudio
 from ._playback import PlaybackTracker
+from ._player import Player
 from ._resample import Resampler
 from ._wav import read_wav, write_wav
 
 __all__ = [
     "MIN_COMMIT_MS",
     "Chunker",
+    "Microphone",
     "OutputAudio",
     "PlaybackTracker",
+    "Player",
     "Resampler",
     "alaw_decode",
     "alaw_encode",
