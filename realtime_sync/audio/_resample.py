@@ -388,7 +388,7 @@ class Resampler:
 
     @property
     def ratio(self) -> tuple[int, int]:
-        """The reduced ratio ``(up, down)``: 44100 -> 24000 is ``(80, 147)``."""
+        """The reduced ratio ``(up, down)``, e.g. ``(80, 147)`` for 44100 -> 24000."""
         return (self._up, self._down)
 
     @property

@@ -802,7 +802,7 @@ class RealtimeSession(Model):
     object: str | Unset | None = UNSET
     expires_at: int | Unset | None = UNSET
     wire_hints: Any = attrs.field(default=None, eq=False, repr=False)
-    """Internal: how a beta payload spelled this object (re-encoded as received)."""
+    """How a beta payload spelled this object (internal; re-encoded as received)."""
 
 
 @attrs.frozen(kw_only=True)
@@ -825,7 +825,7 @@ class TranscriptionSession(Model):
     object: str | Unset | None = UNSET
     expires_at: int | Unset | None = UNSET
     wire_hints: Any = attrs.field(default=None, eq=False, repr=False)
-    """Internal: how a beta payload spelled this object (re-encoded as received)."""
+    """How a beta payload spelled this object (internal; re-encoded as received)."""
 
 
 @attrs.frozen(kw_only=True)
@@ -985,7 +985,7 @@ class RealtimeResponse(Model):
     audio: ResponseAudio | Unset | None = UNSET
     max_output_tokens: MaxTokens | Unset | None = UNSET
     wire_hints: Any = attrs.field(default=None, eq=False, repr=False)
-    """Internal: how a beta payload spelled this object (re-encoded as received)."""
+    """How a beta payload spelled this object (internal; re-encoded as received)."""
 
 
 @attrs.frozen(kw_only=True)
@@ -1022,7 +1022,7 @@ class ResponseCreateParams(Model):
     reasoning: Reasoning | Unset | None = UNSET
     parallel_tool_calls: bool | Unset | None = UNSET
     wire_hints: Any = attrs.field(default=None, eq=False, repr=False)
-    """Internal: how a beta payload spelled this object (re-encoded as received)."""
+    """How a beta payload spelled this object (internal; re-encoded as received)."""
 
 
 @attrs.frozen(kw_only=True)
