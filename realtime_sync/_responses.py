@@ -35,6 +35,7 @@ import attrs
 
 from realtime_sync import events as ev
 from realtime_sync._response import (
+    Response,
     ResponseHandle,
     ResponseTimings,
     _Collector,
@@ -158,6 +159,7 @@ class ResponseTracker:
         self._echoes_metadata = False
         self._last_commit: float | None = None
         self._usage = UsageTotals()
+        self._recent: deque[Response] = deque(maxlen=32)
 
     # -- user thread -----------------------------------------------------------------
 
@@ -295,10 +297,12 @@ class ResponseTracker:
                 if not still and self._queue:
                     nxt = self._queue.popleft()
                     self._register(nxt)
-        if live is not None and live.handle is not None:
+        if live is not None:
             result = live.collector.finish(event, self._audio_format())
             result = attrs.evolve(result, timings=_timings(live, now))
-            live.handle._resolve(result)
+            self._recent.append(result)
+            if live.handle is not None:
+                live.handle._resolve(result)
         if nxt is not None:
             try:
                 self._transmit(nxt)
@@ -326,6 +330,11 @@ class ResponseTracker:
             ServerError(message if isinstance(message, str) else "error", event=event)
         )
         return True
+
+    @property
+    def recent(self) -> list[Response]:
+        """The last finished responses (up to 32), oldest first."""
+        return list(self._recent)
 
     def response_of(self, response_id: str) -> bool:
         """Whether ``response_id`` is live (between created and done)."""

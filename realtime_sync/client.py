@@ -236,8 +236,9 @@ class RealtimeClient:
         self.conversation = _ConversationNamespace(self, audio_retention_seconds)
         from realtime_sync.audio import PlaybackTracker
 
-        #: Playback accounting: a player reports samples played per item here; the
-        #: client reports samples received. Barge-in truncates at what was played.
+        #: Playback accounting (a PlaybackTracker). A player reports samples played
+        #: per item here; the client reports samples received. Barge-in truncates
+        #: at what was played.
         self.playback = PlaybackTracker(24000)
         self._barge_in = barge_in
         self._received_samples: dict[str, int] = {}
@@ -514,6 +515,15 @@ class RealtimeClient:
             lambda: self.create_response(),
             auto_respond=self._auto_respond,
         )
+
+    @property
+    def responses(self) -> list[Response]:
+        """The last finished responses (up to 32, oldest first), whoever started them.
+
+        Responses the server started by itself (server VAD) are here too, with their
+        text, transcript, audio, usage and timings (measured from the commit).
+        """
+        return self._responses.recent
 
     @property
     def usage(self) -> UsageTotals:

@@ -364,10 +364,13 @@ def test_append_audio_resamples_downmixes_and_frames(server: MockRealtimeServer)
     tone = (0.5 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
     stereo = np.stack([tone, tone], axis=1)
     with rs.RealtimeClient(url=server.url) as client:
+        committed = EventRecorder()
+        client.on(ev.InputAudioBufferCommitted, committed)
         for chunk in np.array_split(stereo, [1, 777, 5000, 23999, 30001]):
             client.append_audio(chunk, sample_rate=48000, channels=2)
         client.commit_audio()
-        client.wait_for(ev.InputAudioBufferCommitted, timeout=10)
+        committed.wait_until(lambda items: len(items) >= 1, timeout=10)
+        client.flush(timeout=10)
     appends = [e for e in server.received if isinstance(e, ev.InputAudioBufferAppend)]
     sizes = [len(rs.protocol._json.b64decode(e.audio)) for e in appends]
     assert sum(sizes) == 24000 * 2
@@ -382,9 +385,11 @@ def test_append_audio_g711_session(server: MockRealtimeServer) -> None:
 
     session = rs.SessionConfig(input_format="g711_ulaw", output_format="g711_ulaw")
     with rs.RealtimeClient(url=server.url, session=session) as client:
+        committed = EventRecorder()
+        client.on(ev.InputAudioBufferCommitted, committed)
         client.append_audio(np.zeros(24000, np.int16), sample_rate=24000)
         client.commit_audio()
-        client.wait_for(ev.InputAudioBufferCommitted, timeout=10)
+        committed.wait_until(lambda items: len(items) == 1, timeout=10)
         reply = client.ask("speak", timeout=10)
     assert _appended_bytes(server) == 8000
     assert reply.audio_format == "audio/pcmu"

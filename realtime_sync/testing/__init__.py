@@ -9,6 +9,11 @@ server events out, testable without a socket::
     with MockRealtimeServer() as server:
         client = rs.RealtimeClient(url=server.url, api_key="test")
 
+Also here: :class:`ScriptedResponder` (the test body plays the server, step by
+step) and :class:`ReplayResponder` (replays a recording's server frames) for
+``responder_factory=``; :func:`synth_speech` (test audio the mock's VAD hears and its
+transcriber reads back) and :func:`threshold_dbfs` (the VAD threshold mapping).
+
 This subpackage needs the ``mock`` extra (the ``websockets`` package):
 ``pip install "realtime-sync[mock]"``.
 """
@@ -23,7 +28,21 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
         'pip install "realtime-sync[mock]"'
     ) from exc
 
-from realtime_sync.testing._responder import DEFAULT_INSTRUCTIONS, Responder
+from realtime_sync.testing._responder import DEFAULT_INSTRUCTIONS, RawFrame, Responder
+from realtime_sync.testing._scripted import ReplayResponder, ScriptedResponder
 from realtime_sync.testing._server import MockRealtimeServer
+from realtime_sync.testing._synth import find_marker, speech_like, synth_speech
+from realtime_sync.testing._vad import threshold_dbfs
 
-__all__ = ["DEFAULT_INSTRUCTIONS", "MockRealtimeServer", "Responder"]
+__all__ = [
+    "DEFAULT_INSTRUCTIONS",
+    "MockRealtimeServer",
+    "RawFrame",
+    "ReplayResponder",
+    "Responder",
+    "ScriptedResponder",
+    "find_marker",
+    "speech_like",
+    "synth_speech",
+    "threshold_dbfs",
+]

@@ -40,6 +40,15 @@ Replies are deterministic:
 * else ``You said: <text>`` for the last user text, ``I heard N ms of audio.`` when
   the last user item is audio, and ``Hello!`` without a user item.
 
+User audio that carries a :func:`~realtime_sync.testing.synth_speech` marker counts
+as the marker's text ("the user said it"), for tool choice and ``You said:``.
+
+Input audio (see :class:`Responder`): with turn detection on, each
+``input_audio_buffer.append`` runs an energy detector (``_vad``) over the new audio,
+and the VAD events, commits, automatic responses, barge-in cancels, idle timeouts and
+input transcriptions come out of ``handle()`` like any other reply, at the point of
+the appended audio where they happen.
+
 A Responder is not thread-safe: the server calls it under a lock.
 """
 
@@ -75,6 +84,8 @@ from realtime_sync.events import (
     ConversationItemDelete,
     ConversationItemDeleted,
     ConversationItemDone,
+    ConversationItemInputAudioTranscriptionCompleted,
+    ConversationItemInputAudioTranscriptionDelta,
     ConversationItemRetrieve,
     ConversationItemRetrieved,
     ConversationItemTruncate,
@@ -89,6 +100,9 @@ from realtime_sync.events import (
     InputAudioBufferCleared,
     InputAudioBufferCommit,
     InputAudioBufferCommitted,
+    InputAudioBufferSpeechStarted,
+    InputAudioBufferSpeechStopped,
+    InputAudioBufferTimeoutTriggered,
     InputText,
     InputTokenDetails,
     Item,
@@ -131,17 +145,21 @@ from realtime_sync.events import (
     SessionUpdated,
     SystemMessage,
     ToolChoiceFunction,
+    TranscriptionAudio,
+    TranscriptionConfig,
     TranscriptionSession,
     TranscriptionSessionUpdate,
+    TranscriptionTokenDetails,
+    TranscriptionUsageTokens,
     UnknownClientEvent,
     UnknownModel,
     Usage,
     UserMessage,
 )
 from realtime_sync.protocol.codec import Dialect
-from realtime_sync.testing import _synth  # numpy only
+from realtime_sync.testing import _synth, _vad  # numpy (and realtime_sync.audio) only
 
-__all__ = ["DEFAULT_INSTRUCTIONS", "Responder"]
+__all__ = ["DEFAULT_INSTRUCTIONS", "RawFrame", "Responder"]
 
 #: The ``instructions`` of a new mock session.
 DEFAULT_INSTRUCTIONS = (
@@ -150,7 +168,6 @@ DEFAULT_INSTRUCTIONS = (
 )
 
 _SESSION_LIFETIME_S = 3600
-_AUDIO_CHUNK_MS = 100  # size of one output audio delta, as real servers roughly send
 _MIN_COMMIT_MS = 100  # §10: "minimum audio for a commit: 100 ms"
 
 _GA_CLIENT_TYPES = (
@@ -182,6 +199,19 @@ _SUPPORTED_VALUES: dict[str, tuple[str, ...]] = {
 }
 
 M = TypeVar("M", bound=Model)
+
+
+@attrs.frozen(kw_only=True)
+class RawFrame:
+    """A text frame the server sends verbatim, bypassing the codec.
+
+    Attributes:
+        text: The frame's text (need not be JSON).
+        delay: Seconds the server waits before sending it.
+    """
+
+    text: str
+    delay: float = 0.0
 
 
 class _Rejected(Exception):
@@ -217,6 +247,22 @@ def _bytes_per_ms(fmt: object) -> float:
     if isinstance(fmt, AudioPCM) and isinstance(fmt.rate, int) and fmt.rate > 0:
         return fmt.rate * 2 / 1000
     return 48.0  # pcm16 at 24 kHz, the default
+
+
+def expiry_message(limit_seconds: float) -> str:
+    """``Your session hit the maximum duration of N minutes.`` (or seconds)."""
+    if limit_seconds >= 60 and limit_seconds % 60 == 0:
+        minutes = int(limit_seconds // 60)
+        unit = "minute" if minutes == 1 else "minutes"
+        return f"Your session hit the maximum duration of {minutes} {unit}."
+    unit = "second" if limit_seconds == 1 else "seconds"
+    return f"Your session hit the maximum duration of {limit_seconds:g} {unit}."
+
+
+def _window_samples(fmt: object) -> int:
+    """Samples in one detector window: 240 for 24 kHz pcm16, 80 for G.711."""
+    bytes_per_sample = 1 if isinstance(fmt, (AudioPCMU, AudioPCMA)) else 2
+    return max(1, int(_bytes_per_ms(fmt) * _vad.WINDOW_MS) // bytes_per_sample)
 
 
 def _decode_b64(data: str) -> bytes:
@@ -435,17 +481,22 @@ class _ResponseStream:
         try:
             event = next(self._gen)
         except StopIteration:
-            self.finished = True
+            self._finish()
             return None
         if isinstance(event, ResponseDone):
-            self.finished = True
+            self._finish()
         return event
 
     def cancel(self, reason: str) -> list[ServerEvent]:
         self._gen.close()
         events = list(self._close("cancelled", reason))
-        self.finished = True
+        self._finish()
         return events
+
+    def _finish(self) -> None:
+        if not self.finished:
+            self.finished = True
+            self._owner._response_finished(self)
 
     # -- the event sequences of §9.2 and §9.4 ------------------------------------------
 
@@ -511,7 +562,7 @@ class _ResponseStream:
         # position in the reply, transcript first on a tie.
         owner = self._owner
         bpm = _bytes_per_ms(self._plan.audio_format)
-        step = max(1, int(bpm * _AUDIO_CHUNK_MS))
+        step = max(1, int(bpm * owner.audio_chunk_ms))
         if bpm != 8.0:
             step -= step % 2  # whole pcm16 samples
         audio = self._plan.audio
@@ -727,9 +778,36 @@ class Responder:
         audio_ms: Duration of the audio of each audio reply, in milliseconds.
         sample_rate: The rate of the session's ``audio/pcm`` formats, in Hz.
         model: The session's ``model`` (the server passes the URL's ``model``).
+        audio_chunk_ms: Duration of the audio in one ``response.output_audio.delta``.
+        session_type: ``"realtime"`` or ``"transcription"`` (the server passes
+            ``"transcription"`` for ``?intent=transcription``): a transcription
+            session starts with a :class:`~realtime_sync.events.TranscriptionSession`
+            and refuses ``response.create``.
+
+    Input audio and turn detection (§9.3, §9.7): with ``server_vad`` or
+    ``semantic_vad`` turn detection, appended audio goes through an energy detector
+    (see :mod:`realtime_sync.testing._vad` for the threshold-to-dBFS mapping and the
+    semantic VAD waits). Time is milliseconds of audio appended since the session
+    started, never the wall clock, so the same audio gives the same events. Speech
+    gives ``input_audio_buffer.speech_started`` (``audio_start_ms`` minus
+    ``prefix_padding_ms``, at least 0; ``item_id`` of the future user item, which
+    also cancels a running default-conversation response with reason
+    ``turn_detected`` when ``interrupt_response`` is true); ``silence_duration_ms``
+    of silence then gives ``speech_stopped`` (``audio_end_ms`` includes that
+    silence), ``committed``, the user item, and a response when ``create_response``
+    is true. ``idle_timeout_ms`` (server VAD) gives ``timeout_triggered``, a commit
+    and a response (``create_response``) after that much appended audio without
+    speech, counted from the latest of: the end of the last default-conversation
+    response (the audio appended by its ``response.done``), the last commit or
+    clear, the last ``session.update``; never while a response runs. With ``audio.input.transcription`` set,
+    every commit is followed by ``conversation.item.input_audio_transcription.delta``
+    events and ``.completed``, after ``response.created`` when the commit starts a
+    response; the transcript is the text of a
+    :func:`~realtime_sync.testing.synth_speech` marker, else ``[speech 1.23 s]`` (the
+    committed duration), or ``""`` for silence.
 
     Raises:
-        ValueError: For an unknown dialect or a non-positive size.
+        ValueError: For an unknown dialect or session type, or a non-positive size.
     """
 
     def __init__(
@@ -740,6 +818,8 @@ class Responder:
         audio_ms: int = 200,
         sample_rate: int = 24_000,
         model: str = "gpt-realtime",
+        audio_chunk_ms: int = 100,
+        session_type: str = "realtime",
     ) -> None:
         if dialect not in ("ga", "beta"):
             raise ValueError(f"dialect must be 'ga' or 'beta', not {dialect!r}")
@@ -749,7 +829,15 @@ class Responder:
             raise ValueError("audio_ms must be at least 1")
         if sample_rate < 1:
             raise ValueError("sample_rate must be positive")
+        if audio_chunk_ms < 1:
+            raise ValueError("audio_chunk_ms must be at least 1")
+        if session_type not in ("realtime", "transcription"):
+            raise ValueError(
+                "session_type must be 'realtime' or 'transcription', not "
+                f"{session_type!r}"
+            )
         self.dialect: Dialect = dialect
+        self.audio_chunk_ms = audio_chunk_ms
         self.text_delta_chars = text_delta_chars
         self.audio_ms = audio_ms
         self.sample_rate = sample_rate
@@ -761,6 +849,18 @@ class Responder:
         self._audio_produced = False
         self._conversation_id = self._next_id("conv")
         self._session = self._default_session(model)
+        self._transcription: TranscriptionSession | None = None
+        if session_type == "transcription":
+            self._transcription = self._default_transcription_session(
+                cast(str, self._session.id)
+            )
+        # Input audio timing, in ms of audio appended since the session started.
+        self._origin_ms = 0.0  # where _audio_buffer starts
+        self._scanned = 0  # bytes of _audio_buffer the detector has heard
+        self._speech_item: str | None = None  # the future item while speech goes on
+        self._silence_ms = 0  # silence heard since the last voiced window
+        self._idle_anchor_ms = 0.0  # the idle timeout counts from here
+        self._last_committed: str | None = None  # transcription sessions' last item
         self._handlers: dict[type[ClientEvent], Callable[[Any], list[ServerEvent]]] = {
             SessionUpdate: self._session_update,
             TranscriptionSessionUpdate: self._unknown_event,
@@ -783,6 +883,23 @@ class Responder:
     def session(self) -> RealtimeSession:
         """The current, complete session configuration."""
         return self._session
+
+    @property
+    def transcription_session(self) -> TranscriptionSession | None:
+        """The session configuration of a transcription session, else ``None``."""
+        return self._transcription
+
+    @property
+    def session_type(self) -> str:
+        """``"realtime"`` or ``"transcription"``."""
+        return "realtime" if self._transcription is None else "transcription"
+
+    @property
+    def audio_position_ms(self) -> float:
+        """Milliseconds of input audio appended since the session started."""
+        return self._origin_ms + len(self._audio_buffer) / _bytes_per_ms(
+            self._input_format()
+        )
 
     @property
     def conversation_id(self) -> str:
@@ -810,9 +927,16 @@ class Responder:
         """The events a server sends when a client connects (§9.1).
 
         Returns:
-            ``session.created`` with the complete session; for the beta dialect also
-            ``conversation.created``.
+            ``session.created`` with the complete session (a transcription session's
+            for ``session_type="transcription"``); for the beta dialect's realtime
+            sessions also ``conversation.created``.
         """
+        if self._transcription is not None:
+            return [
+                SessionCreated(
+                    event_id=self._next_id("event"), session=self._transcription
+                )
+            ]
         events: list[ServerEvent] = [
             SessionCreated(event_id=self._next_id("event"), session=self._session)
         ]
@@ -836,8 +960,10 @@ class Responder:
         Returns:
             The server events that answer it, in order: an ``error`` event for an
             invalid request (with the client's ``event_id`` in ``error.event_id``),
-            nothing for ``input_audio_buffer.append``, and only ``response.created``
-            for ``response.create``: the rest of that response is pulled with
+            for ``input_audio_buffer.append`` nothing, or what turn detection
+            heard in it (VAD events, a commit, ``response.created`` of an automatic
+            response, transcription events), and only ``response.created``
+            for ``response.create``: the rest of a response is pulled with
             :meth:`next_event` or :meth:`drain`.
 
         Raises:
@@ -878,6 +1004,15 @@ class Responder:
             if event is not None:
                 return event
         return None
+
+    def next_frame(self) -> ServerEvent | RawFrame | None:
+        """What the server sends next from the streams: :meth:`next_event` here.
+
+        Subclasses that send raw text (:class:`~realtime_sync.testing.ReplayResponder`)
+        override this; the server calls it whenever :attr:`active_responses` is not
+        empty.
+        """
+        return self.next_event()
 
     def drain(self) -> list[ServerEvent]:
         """Pull every remaining event of the active responses.
@@ -947,6 +1082,46 @@ class Responder:
             )
         ]
 
+    def session_expired(self, limit_seconds: float) -> list[ServerEvent]:
+        """The ``error`` a server sends when the session reaches its age limit.
+
+        The server closes the connection (code 1001, the same message as reason)
+        right after it (§1.7, §9.8).
+
+        Args:
+            limit_seconds: The maximum session duration.
+
+        Returns:
+            An ``error`` event with code ``session_expired``.
+        """
+        return [
+            Error(
+                event_id=self._next_id("event"),
+                error=RealtimeError(
+                    type="invalid_request_error",
+                    code="session_expired",
+                    message=expiry_message(limit_seconds),
+                    param=None,
+                    event_id=None,
+                ),
+            )
+        ]
+
+    def output_ms(self, delta: str) -> float:
+        """Milliseconds of audio in a base64 output audio delta (session format).
+
+        Args:
+            delta: The ``delta`` of a ``response.output_audio.delta``.
+
+        Returns:
+            Its duration; 0 when it is not valid base64.
+        """
+        try:
+            size = len(_decode_b64(delta))
+        except (binascii.Error, ValueError):
+            return 0.0
+        return size / _bytes_per_ms(self._output_format())
+
     def server_error(self, event_id: str | None = None) -> list[ServerEvent]:
         """The answer when handling an event failed inside the server (a bug).
 
@@ -1007,8 +1182,64 @@ class Responder:
             expires_at=int(time.time()) + _SESSION_LIFETIME_S,
         )
 
+    def _default_transcription_session(self, session_id: str) -> TranscriptionSession:
+        return TranscriptionSession(
+            type="transcription",
+            object="realtime.transcription_session",
+            id=session_id,
+            audio=TranscriptionAudio(
+                input=AudioInput(
+                    format=AudioPCM(type="audio/pcm", rate=self.sample_rate),
+                    transcription=TranscriptionConfig(
+                        model="gpt-4o-mini-transcribe", language=None, prompt=""
+                    ),
+                    noise_reduction=None,
+                    turn_detection=ServerVad(
+                        type="server_vad",
+                        threshold=0.5,
+                        prefix_padding_ms=300,
+                        silence_duration_ms=200,
+                    ),
+                )
+            ),
+            include=None,
+            expires_at=int(time.time()) + _SESSION_LIFETIME_S,
+        )
+
+    def _transcription_update(self, patch: TranscriptionSession) -> list[ServerEvent]:
+        if self._transcription is None:
+            # A realtime session becomes a transcription session only while nothing
+            # has happened in it yet (the type is normally chosen at connect time).
+            if self._items or self._streams or self._audio_buffer:
+                raise _Rejected(
+                    "Cannot update session type from 'realtime' to 'transcription' "
+                    "once the conversation has started.",
+                    "invalid_value",
+                    "session.type",
+                )
+            self._transcription = self._default_transcription_session(
+                cast(str, self._session.id)
+            )
+        self._check_shape(patch, "session")
+        patch = attrs.evolve(
+            patch, type=UNSET, id=UNSET, object=UNSET, expires_at=UNSET
+        )
+        self._transcription = _merge(self._transcription, patch)
+        self._idle_anchor_ms = self.audio_position_ms
+        return [
+            SessionUpdated(event_id=self._next_id("event"), session=self._transcription)
+        ]
+
     def _session_update(self, event: SessionUpdate) -> list[ServerEvent]:
         patch = event.session
+        if isinstance(patch, TranscriptionSession):
+            return self._transcription_update(patch)
+        if self._transcription is not None and isinstance(patch, RealtimeSession):
+            raise _Rejected(
+                "Cannot update session type from 'transcription' to 'realtime'.",
+                "invalid_value",
+                "session.type",
+            )
         if isinstance(patch, UnknownModel) or (
             isinstance(patch, RealtimeSession)
             and isinstance(patch.type, str)
@@ -1018,13 +1249,6 @@ class Responder:
             raise _Rejected(
                 f"Invalid value: '{value}'. Supported values are: 'realtime' and "
                 "'transcription'.",
-                "invalid_value",
-                "session.type",
-            )
-        if isinstance(patch, TranscriptionSession):
-            raise _Rejected(
-                "Cannot update session type from 'realtime' to 'transcription'. The "
-                "session type is chosen when connecting (?intent=transcription).",
                 "invalid_value",
                 "session.type",
             )
@@ -1047,6 +1271,7 @@ class Responder:
         merged = _merge(self._session, patch)
         self._check_voice_change(merged)
         self._session = merged
+        self._idle_anchor_ms = self.audio_position_ms
         return [SessionUpdated(event_id=self._next_id("event"), session=self._session)]
 
     def _check_shape(self, model: Model, path: str) -> None:
@@ -1289,17 +1514,33 @@ class Responder:
 
     # -- input audio -------------------------------------------------------------------
 
-    def _input_format(self) -> Any:
-        audio = self._session.audio
-        if isinstance(audio, AudioConfig) and isinstance(audio.input, AudioInput):
-            return audio.input.format
+    def _audio_input(self) -> AudioInput | None:
+        audio: object = (
+            self._transcription.audio
+            if self._transcription is not None
+            else self._session.audio
+        )
+        if isinstance(audio, (AudioConfig, TranscriptionAudio)) and isinstance(
+            audio.input, AudioInput
+        ):
+            return audio.input
         return None
+
+    def _input_format(self) -> Any:
+        audio_input = self._audio_input()
+        return audio_input.format if audio_input is not None else None
 
     def _output_format(self) -> Any:
         audio = self._session.audio
         if isinstance(audio, AudioConfig) and isinstance(audio.output, AudioOutput):
             return audio.output.format
         return None
+
+    def _turn_settings(self) -> _vad.TurnSettings | None:
+        audio_input = self._audio_input()
+        if audio_input is None:
+            return None
+        return _vad.turn_settings(audio_input.turn_detection)
 
     def _audio_append(self, event: InputAudioBufferAppend) -> list[ServerEvent]:
         try:
@@ -1310,7 +1551,7 @@ class Responder:
                 "invalid_value",
                 "audio",
             ) from None
-        return []
+        return self._listen()
 
     def _audio_commit(self, event: InputAudioBufferCommit) -> list[ServerEvent]:
         ms = len(self._audio_buffer) / _bytes_per_ms(self._input_format())
@@ -1321,25 +1562,239 @@ class Responder:
                 "audio.",
                 "input_audio_buffer_commit_empty",
             )
-        audio = base64.b64encode(bytes(self._audio_buffer)).decode("ascii")
-        self._audio_buffer.clear()
+        # A manual commit ends the turn in progress, with the item id that
+        # speech_started announced.
+        item_id = self._speech_item or self._next_id("item")
+        self._speech_item = None
+        self._silence_ms = 0
+        data = self._take_buffer(len(self._audio_buffer))
+        events = self._commit_events(item_id, data)
+        return events + self._transcription_events(item_id, data)
+
+    def _audio_clear(self, event: InputAudioBufferClear) -> list[ServerEvent]:
+        self._take_buffer(len(self._audio_buffer))
+        self._speech_item = None
+        self._silence_ms = 0
+        return [InputAudioBufferCleared(event_id=self._next_id("event"))]
+
+    # -- turn detection (§9.3) ---------------------------------------------------------
+
+    def _take_buffer(self, size: int) -> bytes:
+        """Remove the first ``size`` bytes of the input buffer (committed or cleared)."""
+        data = bytes(self._audio_buffer[:size])
+        del self._audio_buffer[:size]
+        self._origin_ms += size / _bytes_per_ms(self._input_format())
+        self._scanned = max(0, self._scanned - size)
+        self._idle_anchor_ms = max(self._idle_anchor_ms, self._origin_ms)
+        return data
+
+    def _listen(self) -> list[ServerEvent]:
+        """Run the detector over the audio appended since it last listened."""
+        settings = self._turn_settings()
+        if settings is None:
+            self._scanned = len(self._audio_buffer)  # manual turns: nothing to hear
+            return []
+        fmt = self._input_format()
+        bpm = _bytes_per_ms(fmt)
+        window = int(bpm * _vad.WINDOW_MS)
+        unheard = len(self._audio_buffer) - self._scanned
+        whole = unheard - unheard % window
+        if whole <= 0:
+            return []
+        data = bytes(self._audio_buffer[self._scanned : self._scanned + whole])
+        samples = _vad.decode_input(data, fmt)
+        flags = _vad.voiced_windows(samples, _window_samples(fmt), settings.level_dbfs)
+        events: list[ServerEvent] = []
+        for voiced in flags:
+            self._scanned += window
+            end_ms = self._origin_ms + self._scanned / bpm
+            if self._speech_item is None:
+                if voiced:
+                    events += self._speech_started(end_ms - _vad.WINDOW_MS, settings)
+                elif self._idle_due(end_ms, settings):
+                    events += self._idle_timeout(end_ms, settings)
+            elif voiced:
+                self._silence_ms = 0
+            else:
+                self._silence_ms += _vad.WINDOW_MS
+                if self._silence_ms >= settings.silence_ms:
+                    events += self._speech_stopped(end_ms, settings)
+        return events
+
+    def _speech_started(
+        self, start_ms: float, settings: _vad.TurnSettings
+    ) -> list[ServerEvent]:
+        item_id = self._next_id("item")
+        self._speech_item = item_id
+        self._silence_ms = 0
+        # §2: audio_start_ms already includes prefix_padding_ms.
+        events: list[ServerEvent] = [
+            InputAudioBufferSpeechStarted(
+                event_id=self._next_id("event"),
+                audio_start_ms=max(0, round(start_ms - settings.prefix_padding_ms)),
+                item_id=item_id,
+            )
+        ]
+        if settings.interrupt_response and self._transcription is None:
+            # §9.5: speech cancels the default conversation's running response.
+            stream = self._default_stream()
+            if stream is not None:
+                self._streams.remove(stream)
+                events += stream.cancel("turn_detected")
+        return events
+
+    def _speech_stopped(
+        self, end_ms: float, settings: _vad.TurnSettings
+    ) -> list[ServerEvent]:
+        item_id = cast(str, self._speech_item)
+        self._speech_item = None
+        self._silence_ms = 0
+        # §2: audio_end_ms includes the trailing silence.
+        stopped = InputAudioBufferSpeechStopped(
+            event_id=self._next_id("event"), audio_end_ms=round(end_ms), item_id=item_id
+        )
+        return [stopped, *self._end_turn(item_id, settings.create_response)]
+
+    def _idle_due(self, end_ms: float, settings: _vad.TurnSettings) -> bool:
+        timeout = settings.idle_timeout_ms
+        if timeout is None or self._default_stream() is not None:
+            return False
+        return end_ms - self._idle_anchor_ms >= timeout
+
+    def _idle_timeout(
+        self, end_ms: float, settings: _vad.TurnSettings
+    ) -> list[ServerEvent]:
+        item_id = self._next_id("item")
+        triggered = InputAudioBufferTimeoutTriggered(
+            event_id=self._next_id("event"),
+            audio_start_ms=round(self._idle_anchor_ms),
+            audio_end_ms=round(end_ms),
+            item_id=item_id,
+        )
+        # §9.3: the server commits the silence and responds.
+        return [triggered, *self._end_turn(item_id, settings.create_response)]
+
+    def _end_turn(self, item_id: str, respond: bool) -> list[ServerEvent]:
+        """Commit the audio heard so far; respond; then the (late) transcript."""
+        data = self._take_buffer(self._scanned)
+        events = self._commit_events(item_id, data)
+        if respond and self._transcription is None and self._default_stream() is None:
+            events += self._response_create(ResponseCreate())
+        return events + self._transcription_events(item_id, data)
+
+    def _commit_events(self, item_id: str, data: bytes) -> list[ServerEvent]:
+        """``committed``, then (realtime sessions) the user item added and done."""
+        if self._transcription is not None:
+            # Transcription sessions have no conversation, only the buffer (§9.7).
+            previous, self._last_committed = self._last_committed, item_id
+            return [
+                InputAudioBufferCommitted(
+                    event_id=self._next_id("event"),
+                    item_id=item_id,
+                    previous_item_id=previous,
+                )
+            ]
         item = UserMessage(
-            id=self._next_id("item"),
+            id=item_id,
             object="realtime.item",
             status="completed",
-            content=[InputAudio(audio=audio, transcript=None)],
+            content=[
+                InputAudio(
+                    audio=base64.b64encode(data).decode("ascii"), transcript=None
+                )
+            ],
         )
         previous = self._append(item)
         committed = InputAudioBufferCommitted(
             event_id=self._next_id("event"),
-            item_id=cast(str, item.id),
+            item_id=item_id,
             previous_item_id=previous,
         )
         return [committed, *self._item_added_done(item, previous)]
 
-    def _audio_clear(self, event: InputAudioBufferClear) -> list[ServerEvent]:
-        self._audio_buffer.clear()
-        return [InputAudioBufferCleared(event_id=self._next_id("event"))]
+    def _default_stream(self) -> _ResponseStream | None:
+        return next(
+            (
+                s
+                for s in self._streams
+                if s.conversation_id is not None and not s.finished
+            ),
+            None,
+        )
+
+    def _response_finished(self, stream: _ResponseStream) -> None:
+        """Called by a stream when it ends: the idle timeout counts from here."""
+        if stream.conversation_id is not None:
+            self._idle_anchor_ms = max(self._idle_anchor_ms, self.audio_position_ms)
+
+    # -- input transcription (§9.3 step 6) ---------------------------------------------
+
+    def _transcription_events(self, item_id: str, data: bytes) -> list[ServerEvent]:
+        audio_input = self._audio_input()
+        if audio_input is None or not isinstance(
+            audio_input.transcription, TranscriptionConfig
+        ):
+            return []
+        text = self._transcript(data)
+        events: list[ServerEvent] = [
+            ConversationItemInputAudioTranscriptionDelta(
+                event_id=self._next_id("event"),
+                item_id=item_id,
+                content_index=0,
+                delta=chunk,
+            )
+            for chunk in _chunks(text, self.text_delta_chars)
+        ]
+        ms = len(data) / _bytes_per_ms(self._input_format())
+        audio_tokens = math.ceil(ms / 100)  # about 10 tokens a second
+        text_tokens = _text_tokens(text)
+        events.append(
+            ConversationItemInputAudioTranscriptionCompleted(
+                event_id=self._next_id("event"),
+                item_id=item_id,
+                content_index=0,
+                transcript=text,
+                usage=TranscriptionUsageTokens(
+                    type="tokens",
+                    input_tokens=audio_tokens,
+                    output_tokens=text_tokens,
+                    total_tokens=audio_tokens + text_tokens,
+                    input_token_details=TranscriptionTokenDetails(
+                        text_tokens=0, audio_tokens=audio_tokens
+                    ),
+                ),
+            )
+        )
+        index = self._index(item_id)
+        item = self._items[index] if index is not None else None
+        if isinstance(item, UserMessage):  # a later retrieve shows the transcript
+            content = [
+                attrs.evolve(p, transcript=text) if isinstance(p, InputAudio) else p
+                for p in item.content
+            ]
+            self._items[cast(int, index)] = attrs.evolve(item, content=content)
+        return events
+
+    def _marker_format(self) -> str:
+        fmt = self._input_format()
+        if isinstance(fmt, AudioPCMU):
+            return "audio/pcmu"
+        if isinstance(fmt, AudioPCMA):
+            return "audio/pcma"
+        return "audio/pcm"
+
+    def _transcript(self, data: bytes) -> str:
+        """The mock transcription of committed audio (see the class docstring)."""
+        marked = _synth.find_marker(data, self._marker_format())
+        if marked is not None:
+            return marked
+        fmt = self._input_format()
+        settings = self._turn_settings()
+        level = settings.level_dbfs if settings else _vad.threshold_dbfs(0.5)
+        samples = _vad.decode_input(data, fmt)
+        if not any(_vad.voiced_windows(samples, _window_samples(fmt), level)):
+            return ""
+        return f"[speech {len(data) / _bytes_per_ms(fmt) / 1000:.2f} s]"
 
     def _output_audio_clear(self, event: OutputAudioBufferClear) -> list[ServerEvent]:
         raise _Rejected(
@@ -1351,6 +1806,12 @@ class Responder:
     # -- responses ---------------------------------------------------------------------
 
     def _response_create(self, event: ResponseCreate) -> list[ServerEvent]:
+        if self._transcription is not None:
+            raise _Rejected(
+                "Responses are not supported in transcription sessions.",
+                "invalid_value",
+                "type",
+            )
         params = event.response
         if not isinstance(params, ResponseCreateParams):
             params = ResponseCreateParams()
@@ -1481,6 +1942,8 @@ class Responder:
         last = context[-1] if context else None
         user = next((i for i in reversed(context) if isinstance(i, UserMessage)), None)
         user_text = _user_text(user) if user is not None else None
+        if user is not None and user_text is None:
+            user_text = self._heard_text(user)
         if instructions.startswith("Say:"):
             return _Plan(text=instructions[4:].split("\n", 1)[0].strip())
         if isinstance(last, FunctionCallOutputItem):
@@ -1522,6 +1985,19 @@ class Responder:
             ms = int(size / _bytes_per_ms(self._input_format()))
             return _Plan(text=f"I heard {ms} ms of audio.")
         return _Plan(text="Hello!")
+
+    def _heard_text(self, user: UserMessage) -> str | None:
+        """What a user audio item says, when it carries a synth_speech marker."""
+        for part in user.content:
+            if isinstance(part, InputAudio) and isinstance(part.audio, str):
+                try:
+                    data = _decode_b64(part.audio)
+                except (binascii.Error, ValueError):
+                    continue
+                text = _synth.find_marker(data, self._marker_format())
+                if text is not None:
+                    return text
+        return None
 
     @staticmethod
     def _limit(plan: _Plan, max_tokens: object) -> None:

@@ -13,9 +13,19 @@ the client's threads):
   whose events go to the connection's outbox. It never sends.
 * ``mock-realtime-send-N`` is the only sender of its connection. It sends the outbox
   first, then pulls the next event of an active response from the Responder,
-  pausing ``delta_interval`` seconds after each streamed delta. The pause is a
+  pausing ``delta_interval`` seconds after each streamed delta (with
+  ``pace="realtime"``, at least the duration of each audio delta). The pause is a
   ``Condition.wait`` so that new outbox events, a cancel and ``stop()`` all cut it
-  short.
+  short. It also enforces ``max_session_seconds`` (``error`` ``session_expired``,
+  then close 1001) and ``fault(close_after_events=)``, and records every frame it
+  sent in :attr:`MockRealtimeServer.sent`.
+
+Faults (``fault()``, ``stall()``, ``send_malformed()``, ``drop_all()``,
+``close_all()``) are per server: they apply to every connection open at the call,
+and ``fault()`` and ``stall()`` also to connections opened later (until cleared or
+over). A stall holds both threads of every connection: the sender sends nothing
+and the reader handles nothing (the frame it may already be waiting for is
+handled when the stall ends).
 
 One ``Condition`` per connection guards its Responder, its outbox and its closing
 flag; both threads take it for every step, so the order in which they take it is the
@@ -39,10 +49,10 @@ import re
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from http import HTTPStatus
 from types import TracebackType
-from typing import Any
+from typing import Any, Literal, cast
 from urllib.parse import parse_qs, urlsplit
 
 from websockets.datastructures import Headers
@@ -51,10 +61,15 @@ from websockets.http11 import Request, Response
 from websockets.sync.server import Server, ServerConnection, serve
 from websockets.typing import Subprotocol
 
-from realtime_sync.events import ClientEvent, ConversationItemDone, ServerEvent
+from realtime_sync.events import (
+    ClientEvent,
+    ConversationItemDone,
+    ResponseOutputAudioDelta,
+    ServerEvent,
+)
 from realtime_sync.exceptions import ProtocolError
 from realtime_sync.protocol.codec import Codec, Dialect
-from realtime_sync.testing._responder import Responder
+from realtime_sync.testing._responder import RawFrame, Responder, expiry_message
 
 __all__ = ["MockRealtimeServer"]
 
@@ -108,6 +123,15 @@ _KEY_SUBPROTOCOL = "openai-insecure-api-key."
 _BETA_SUBPROTOCOL = "openai-beta.realtime-v1"
 
 
+class _Faults:
+    """Per-server fault settings shared by every connection (guarded by ``lock``)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.stall_until = 0.0  # time.monotonic() until which nothing moves
+        self.close_after: tuple[int, int, str] | None = None  # (events, code, reason)
+
+
 class _Connection:
     """One client connection: its codec, its Responder, its outbox and sender."""
 
@@ -117,21 +141,25 @@ class _Connection:
         ws: ServerConnection,
         codec: Codec,
         responder: Responder,
-        delta_interval: float,
+        server: MockRealtimeServer,
     ) -> None:
         self.number = number
         self.ws = ws
         self.codec = codec
         self.responder = responder
-        self.delta_interval = delta_interval
+        self.server = server
         self.cond = threading.Condition()
-        self.outbox: collections.deque[ServerEvent] = collections.deque()
+        self.outbox: collections.deque[ServerEvent | RawFrame] = collections.deque()
         self.closing = False
+        limit = server.max_session_seconds
+        self.expires_at = None if limit is None else time.monotonic() + limit
+        # Close after this many more frames: (count, code, reason); set by fault().
+        self.close_after: tuple[int, int, str] | None = None
         self.sender = threading.Thread(
             target=self._send_loop, name=f"mock-realtime-send-{number}", daemon=True
         )
 
-    def post(self, events: list[ServerEvent]) -> None:
+    def post(self, events: Sequence[ServerEvent | RawFrame]) -> None:
         """Queue events for the sender (call with ``cond`` held)."""
         if events:
             self.outbox.extend(events)
@@ -143,40 +171,164 @@ class _Connection:
             self.closing = True
             self.cond.notify_all()
 
-    def _next(self, not_before: float) -> tuple[ServerEvent, bool] | None:
-        """The next event to send and whether it came from a response stream."""
+    def wait_stall(self) -> None:
+        """Wait out a stall (``MockRealtimeServer.stall``), unless closing.
+
+        Only the reader calls this; it goes on reading while closing, so that the
+        socket, not this flag, ends it (``drop_all`` must not send a close frame).
+        """
         with self.cond:
             while not self.closing:
+                delay = self.server._faults.stall_until - time.monotonic()
+                if delay <= 0:
+                    return
+                self.cond.wait(delay)
+
+    def _next(self, not_before: float) -> _Step | _Expired | None:
+        """The next frame to send (``None`` once closing)."""
+        with self.cond:
+            while not self.closing:
+                now = time.monotonic()
+                waits: list[float] = []
+                stall = self.server._faults.stall_until - now
+                if stall > 0:
+                    self.cond.wait(stall)
+                    continue
+                if self.expires_at is not None:
+                    if now >= self.expires_at:
+                        return _EXPIRED
+                    waits.append(self.expires_at - now)
                 if self.outbox:
-                    return self.outbox.popleft(), False
+                    step = self._step(self.outbox.popleft(), streamed=False)
+                    if step is not None:
+                        return step
+                    continue
                 if self.responder.active_responses:
-                    delay = not_before - time.monotonic()
+                    delay = not_before - now
                     if delay <= 0:
-                        event = self.responder.next_event()
-                        if event is not None:
-                            return event, True
+                        frame = self.responder.next_frame()
+                        if frame is not None:
+                            step = self._step(frame, streamed=True)
+                            if step is not None:
+                                return step
                         continue
-                    self.cond.wait(delay)
-                else:
-                    self.cond.wait()
+                    waits.append(delay)
+                self.cond.wait(min(waits) if waits else None)
             return None
 
+    def _step(self, frame: ServerEvent | RawFrame, *, streamed: bool) -> _Step | None:
+        """Wrap a frame taken from the queue or a stream (``cond`` held).
+
+        The ``fault(close_after_events=)`` count is taken here, as the frame leaves
+        the queue, so a frame already on its way when ``fault()`` was called does
+        not count.
+        """
+        if self.codec.dialect == "beta" and isinstance(frame, ConversationItemDone):
+            return None  # beta has no conversation.item.done (§7.2)
+        last: tuple[int, str] | None = None
+        if self.close_after is not None:
+            left, code, reason = self.close_after
+            if left <= 1:
+                self.close_after = None
+                last = (code, reason)
+            else:
+                self.close_after = (left - 1, code, reason)
+        return _Step(frame, streamed, last)
+
+    def _pause(self, seconds: float) -> bool:
+        """Wait ``seconds`` unless closing; ``False`` if closing."""
+        with self.cond:
+            return not self.cond.wait_for(lambda: self.closing, seconds)
+
     def _send_loop(self) -> None:
-        beta = self.codec.dialect == "beta"
         not_before = 0.0
         while (step := self._next(not_before)) is not None:
-            event, streamed = step
-            if beta and isinstance(event, ConversationItemDone):
-                continue  # beta has no conversation.item.done (§7.2)
-            try:
-                self.ws.send(self.codec.encode_server(event))
-            except ConnectionClosed:
+            if isinstance(step, _Expired):
+                self._expire()
                 return
-            except Exception:
-                logger.exception("mock server could not send %s", event.type)
+            frame = step.frame
+            if isinstance(frame, RawFrame):
+                if frame.delay > 0 and not self._pause(frame.delay):
+                    return
+                text = frame.text
+            else:
+                text = self.codec.encode_server(frame)
+            if not self._send(text):
                 return
-            if streamed and self.delta_interval > 0 and event.type.endswith(".delta"):
-                not_before = time.monotonic() + self.delta_interval
+            if step.close is not None:
+                code, reason = step.close
+                logger.info(
+                    "mock connection %d: fault() closes (%d)", self.number, code
+                )
+                self._close(code, reason)
+                return
+            if step.streamed and isinstance(frame, ServerEvent):
+                not_before = self._not_before(frame)
+
+    def _not_before(self, event: ServerEvent) -> float:
+        """When the next streamed event may go, after ``event`` (pacing)."""
+        if not event.type.endswith(".delta"):
+            return 0.0
+        pause = self.server.delta_interval
+        if self.server.pace == "realtime" and isinstance(
+            event, ResponseOutputAudioDelta
+        ):
+            pause = max(pause, self.responder.output_ms(event.delta) / 1000.0)
+        return time.monotonic() + pause if pause > 0 else 0.0
+
+    def _send(self, text: str) -> bool:
+        try:
+            self.ws.send(text)
+        except ConnectionClosed:
+            return False
+        except Exception:
+            logger.exception("mock server could not send a frame")
+            return False
+        self.server._record_sent(text)
+        return True
+
+    def _expire(self) -> None:
+        limit = cast(float, self.server.max_session_seconds)
+        with self.cond:
+            events = self.responder.session_expired(limit)
+        for event in events:
+            if not self._send(self.codec.encode_server(event)):
+                return
+        self._close(1001, expiry_message(limit))
+
+    def _close(self, code: int, reason: str) -> None:
+        with self.cond:
+            self.closing = True
+            self.cond.notify_all()
+        with contextlib.suppress(Exception):
+            self.ws.close(code, reason)
+
+
+class _Step:
+    """Internal: a frame to send, and what the sender does after it.
+
+    ``streamed``: it came from a response stream (paced); ``close``: ``fault()``
+    closes the connection after it, with this (code, reason).
+    """
+
+    __slots__ = ("close", "frame", "streamed")
+
+    def __init__(
+        self,
+        frame: ServerEvent | RawFrame,
+        streamed: bool,
+        close: tuple[int, str] | None,
+    ) -> None:
+        self.frame = frame
+        self.streamed = streamed
+        self.close = close
+
+
+class _Expired:
+    """Internal: the session reached ``max_session_seconds``."""
+
+
+_EXPIRED = _Expired()
 
 
 class MockRealtimeServer:
@@ -215,9 +367,24 @@ class MockRealtimeServer:
             with OpenAI's JSON error body.
         close_timeout: Seconds to wait for a client's answer to a close frame before
             dropping the connection.
+        pace: ``"instant"`` sends a response as fast as the socket allows (apart
+            from ``delta_interval``); ``"realtime"`` spaces the audio deltas by their
+            duration, as a server producing speech in real time would.
+        audio_chunk_ms: Audio per ``response.output_audio.delta`` of the default
+            Responders.
+        max_session_seconds: When set, each session ends that many seconds after
+            it started: an ``error`` with code ``session_expired`` ("Your session
+            hit the maximum duration of N minutes.", or seconds), then a close
+            frame with code 1001 and that message as reason (§1.7).
+
+    A URL with ``?intent=transcription`` gets a transcription session
+    (``Responder(session_type="transcription")``): ``session.created`` with a
+    :class:`~realtime_sync.events.TranscriptionSession` (beta:
+    ``transcription_session.created``) and no responses.
 
     Raises:
-        ValueError: For an unknown dialect or a negative ``delta_interval``.
+        ValueError: For an unknown dialect or pace, a negative ``delta_interval``,
+            or a non-positive ``audio_chunk_ms`` or ``max_session_seconds``.
     """
 
     def __init__(
@@ -230,11 +397,26 @@ class MockRealtimeServer:
         delta_interval: float = 0.0,
         require_api_key: str | None = None,
         close_timeout: float = 0.5,
+        pace: Literal["instant", "realtime"] = "instant",
+        audio_chunk_ms: int = 100,
+        max_session_seconds: float | None = None,
     ) -> None:
         if dialect not in ("ga", "beta"):
             raise ValueError(f"dialect must be 'ga' or 'beta', not {dialect!r}")
         if delta_interval < 0:
             raise ValueError("delta_interval must not be negative")
+        if pace not in ("instant", "realtime"):
+            raise ValueError(f"pace must be 'instant' or 'realtime', not {pace!r}")
+        if audio_chunk_ms < 1:
+            raise ValueError("audio_chunk_ms must be at least 1")
+        if max_session_seconds is not None and not max_session_seconds > 0:
+            raise ValueError("max_session_seconds must be positive")
+        self.pace = pace
+        self.audio_chunk_ms = audio_chunk_ms
+        self.max_session_seconds = max_session_seconds
+        self._faults = _Faults()
+        self._sent: list[str] = []
+        self._sent_cond = threading.Condition()
         self.dialect: Dialect = dialect
         self.host = host
         self.delta_interval = delta_interval
@@ -399,6 +581,53 @@ class MockRealtimeServer:
         with self._lock:
             return list(self._responders)
 
+    @property
+    def sent(self) -> list[str]:
+        """A copy of every text frame sent so far, all connections, in order.
+
+        The raw text, exactly as on the wire (after the dialect's translation),
+        including malformed frames from :meth:`send_malformed`.
+        """
+        with self._sent_cond:
+            return list(self._sent)
+
+    def wait_for_sent(
+        self,
+        predicate: Callable[[list[str]], bool] | str,
+        timeout: float = 5.0,
+    ) -> list[str]:
+        """Wait until the frames sent so far satisfy a condition.
+
+        Args:
+            predicate: A function of the list of sent frames, or a wire type such
+                as ``"response.done"``: wait until a frame of that type was sent.
+            timeout: Seconds to wait.
+
+        Returns:
+            A copy of the sent frames, taken when the condition held.
+
+        Raises:
+            TimeoutError: The condition did not hold within ``timeout``.
+        """
+        check: Callable[[list[str]], bool]
+        if isinstance(predicate, str):
+            wanted = predicate
+
+            def check(frames: list[str]) -> bool:
+                return any(_frame_type(f) == wanted for f in frames)
+
+        else:
+            check = predicate
+        with self._sent_cond:
+            if not self._sent_cond.wait_for(lambda: check(list(self._sent)), timeout):
+                raise TimeoutError(f"sent frames did not match within {timeout} s")
+            return list(self._sent)
+
+    def _record_sent(self, text: str) -> None:
+        with self._sent_cond:
+            self._sent.append(text)
+            self._sent_cond.notify_all()
+
     def wait_for_received(
         self,
         predicate: Callable[[list[ClientEvent]], bool] | str,
@@ -476,6 +705,78 @@ class MockRealtimeServer:
             with contextlib.suppress(OSError):  # already gone
                 conn.ws.socket.shutdown(socket.SHUT_RDWR)
 
+    def fault(
+        self,
+        *,
+        close_after_events: int | None = None,
+        code: int = 1011,
+        reason: str = "",
+    ) -> None:
+        """Close connections with a close frame after they send some more frames.
+
+        Applies to every open connection (counting from now) and to every
+        connection opened later (counting from its first frame, ``session.created``),
+        until called again; ``close_after_events=None`` clears it.
+
+        Args:
+            close_after_events: Frames each connection still sends before the
+                close frame; ``None`` for no fault.
+            code: The close code, e.g. ``1011`` (internal error) or ``1001``.
+            reason: The close reason.
+
+        Raises:
+            ValueError: ``close_after_events`` is not positive.
+        """
+        if close_after_events is not None and close_after_events < 1:
+            raise ValueError("close_after_events must be at least 1")
+        setting = (
+            None if close_after_events is None else (close_after_events, code, reason)
+        )
+        with self._faults.lock:
+            self._faults.close_after = setting
+        with self._lock:
+            conns = list(self._conns.values())
+        for conn in conns:
+            with conn.cond:
+                conn.close_after = setting
+
+    def send_malformed(self, text: str = "this is not JSON {") -> None:
+        """Send a frame that is not a valid event to every open connection.
+
+        The frame goes after everything already queued, verbatim.
+
+        Args:
+            text: The frame's text; by default not JSON at all.
+        """
+        with self._lock:
+            conns = list(self._conns.values())
+        for conn in conns:
+            with conn.cond:
+                conn.post([RawFrame(text=text)])
+
+    def stall(self, seconds: float) -> None:
+        """Stop sending and reading on every connection for a while.
+
+        Returns at once. Connections opened during the stall are stalled too
+        (their ``session.created`` waits). A later call replaces the end of the
+        stall; ``stall(0)`` ends it now. :meth:`stop` does not wait for it.
+
+        Args:
+            seconds: How long, from now.
+
+        Raises:
+            ValueError: ``seconds`` is negative.
+        """
+        if seconds < 0:
+            raise ValueError("seconds must not be negative")
+        with self._faults.lock:
+            self._faults.stall_until = time.monotonic() + seconds
+        with self._lock:
+            conns = list(self._conns.values())
+        for conn in conns:
+            with conn.cond:
+                conn.cond.notify_all()
+
     # -- websockets callbacks ----------------------------------------------------------
 
     def _process_request(
@@ -543,8 +844,18 @@ class MockRealtimeServer:
             model = (query.get("model") or query.get("deployment") or ["gpt-realtime"])[
                 0
             ]
-            responder = Responder(dialect, model=model)
-        conn = _Connection(number, ws, Codec(dialect), responder, self.delta_interval)
+            intent = (query.get("intent") or ["realtime"])[0]
+            responder = Responder(
+                dialect,
+                model=model,
+                audio_chunk_ms=self.audio_chunk_ms,
+                session_type="transcription"
+                if intent == "transcription"
+                else "realtime",
+            )
+        conn = _Connection(number, ws, Codec(dialect), responder, self)
+        with self._faults.lock:
+            conn.close_after = self._faults.close_after
         with self._lock:
             if self._state != "open":
                 return
@@ -571,7 +882,10 @@ class MockRealtimeServer:
             logger.info("mock connection %d closed", number)
 
     def _read_loop(self, conn: _Connection) -> None:
-        for message in conn.ws:
+        while True:
+            conn.wait_stall()
+            message = conn.ws.recv()
+            conn.wait_stall()
             try:
                 event = conn.codec.decode_client(message)
             except ProtocolError as exc:
@@ -600,6 +914,16 @@ def _offered_subprotocols(headers: Headers) -> list[str]:
     for value in headers.get_all("Sec-WebSocket-Protocol"):
         offered.extend(p.strip() for p in value.split(","))
     return offered
+
+
+def _frame_type(frame: str) -> str | None:
+    """The ``type`` of a sent frame, or ``None`` when it is not a JSON event."""
+    try:
+        data = json.loads(frame)
+    except ValueError:
+        return None
+    value = data.get("type") if isinstance(data, dict) else None
+    return value if isinstance(value, str) else None
 
 
 def _problem(exc: ProtocolError) -> str:
