@@ -4,20 +4,33 @@ A WebSocket server runs in its own (spawned) process and streams a recorded GA
 conversation at real-time pace (about ten 100 ms audio deltas a second, the other
 events in between) to every connection, each event stamped with an extra
 ``"t_send": time.time()`` field. Each client also appends a 20 ms pcm16 frame
-(``input_audio_buffer.append``, 960 bytes) every 20 ms, from one driver thread
-for all N clients. Every client kind runs in its own spawned process so that its
+(``input_audio_buffer.append``, 960 bytes) every 20 ms, sent by the library's own
+send call on an append driver thread: one driver per 100 clients (at most), each on
+its own 20 ms schedule (staggered within the 20 ms period), so that a single driver
+is not the bottleneck. Every client kind runs in its own spawned process so that its
 CPU time is measured alone:
 
 * ``realtime_sync``: ``RealtimeClient(url=..., api_key="x")`` with a ``"*"`` handler;
 * ``openai``: openai-python's sync ``client.realtime.connect()``, a reader thread
   per connection iterating ``for event in connection``;
 * ``floor``: ``websocket.create_connection`` + ``recv()`` + ``orjson.loads``, a
-  reader thread per connection (the cost of just moving the frames).
+  reader thread per connection (the cost of just moving the frames); appends are
+  ``orjson.dumps`` + ``ws.send`` on the driver thread under a per-socket
+  ``send_lock``, like the other kinds' send paths.
 
 Reported per kind and N: client CPU ms per conversation-second (process CPU time
 over the window / (N x seconds)), p50/p99 frame-to-handler latency, the fraction
-of the events sent in the window that were handled by its end (+1 s grace), and
-whether real-time pace held (fraction >= 95 % and p99 < 200 ms).
+of the events sent in the window that were handled by its end (+1 s grace), the
+appends made against the N x seconds / 0.02 expected, the drivers' late ticks (a
+tick started more than 20 ms after its due time), and whether real-time pace held.
+Pace holds only if all of these do (the ``failed`` column names those that did not):
+
+* handled >= 95 % of sent (``handled``) and p99 < 200 ms (``p99``): the client
+  keeps up with the server;
+* late ticks <= 5 % of the expected ticks (``late ticks``) and appends made >= 95 %
+  of expected (``appends``): the append drivers kept up with the 20 ms schedule;
+* server send lag behind its schedule <= 100 ms (``server lag``): the server, not
+  the client, would otherwise be setting the pace.
 
 Usage::
 
@@ -52,6 +65,11 @@ AUDIO_DELTA = "response.output_audio.delta"
 GRACE = 1.0  # seconds after the window during which late events still count
 MAX_P99_MS = 200.0
 MIN_FRACTION = 0.95
+TICK = 0.02  # append period, s
+CLIENTS_PER_DRIVER = 100
+MAX_LATE_TICK_FRACTION = 0.05
+MIN_APPEND_FRACTION = 0.95
+MAX_SERVER_LAG_MS = 100.0
 
 
 def default_stream() -> Path:
@@ -174,15 +192,17 @@ class Stats:
         self.recording = False
         self.errors = 0
         self.first_error = ""
+        self._lock = threading.Lock()  # error() is called from many threads
 
     def seen(self, t_send: Any) -> None:
         if self.recording and t_send is not None:
             self.latencies.append(time.time() - t_send)
 
     def error(self, exc: object) -> None:
-        self.errors += 1
-        if not self.first_error:
-            self.first_error = repr(exc)[:200]
+        with self._lock:
+            self.errors += 1
+            if not self.first_error:
+                self.first_error = repr(exc)[:200]
 
 
 def open_realtime_sync(url: str, n: int, stats: Stats) -> tuple[list[Any], Any, Any]:
@@ -283,6 +303,45 @@ def open_floor(url: str, n: int, stats: Stats) -> tuple[list[Any], Any, Any]:
 OPENERS = {"realtime_sync": open_realtime_sync, "openai": open_openai, "floor": open_floor}
 
 
+def drive(
+    group: list[Any],
+    append: Any,
+    stats: Stats,
+    start: float,
+    end: float,
+    expected_ticks: int,
+    counts: dict[str, Any],
+) -> None:
+    """Append one frame to every connection of ``group`` every TICK from ``start``.
+
+    Tick k is due at ``start + k * TICK``; a tick that starts more than one TICK
+    after its due time is late. A driver that falls behind catches up back to back
+    but stops at ``end``, so its missing ticks show up as missing appends.
+    """
+    ticks = late = appends = 0
+    worst = 0.0
+    for k in range(expected_ticks):
+        due = start + k * TICK
+        now = time.time()
+        if now >= end:
+            break
+        if due > now:
+            time.sleep(due - now)
+        else:
+            behind = now - due
+            worst = max(worst, behind)
+            if behind > TICK:
+                late += 1
+        for conn in group:
+            try:
+                append(conn)
+                appends += 1
+            except Exception as exc:
+                stats.error(exc)
+        ticks += 1
+    counts.update(ticks=ticks, late=late, appends=appends, worst_late=worst)
+
+
 def client_main(
     kind: str,
     n: int,
@@ -299,31 +358,36 @@ def client_main(
         conns, append, close = OPENERS[kind](url, n, stats)
         result["connect_s"] = time.perf_counter() - t
         stats.recording = True
-        t0 = time.time() + 0.3
+        # One append driver thread per CLIENTS_PER_DRIVER clients, each appending a
+        # frame to each of its clients every TICK on its own schedule; the drivers'
+        # schedules are staggered evenly within one TICK.
+        n_drivers = max(1, -(-n // CLIENTS_PER_DRIVER))
+        expected_ticks = round(seconds / TICK)  # per driver
+        t0 = time.time() + 0.3 + 0.002 * n_drivers
+        end = t0 + seconds
+        drivers = []
+        for d in range(n_drivers):
+            group = conns[d * CLIENTS_PER_DRIVER : (d + 1) * CLIENTS_PER_DRIVER]
+            counts = {"ticks": 0, "late": 0, "appends": 0, "worst_late": 0.0}
+            start = t0 + d * TICK / n_drivers
+            thread = threading.Thread(
+                target=drive,
+                args=(group, append, stats, start, end, expected_ticks, counts),
+                name=f"append-driver-{d}",
+                daemon=True,
+            )
+            thread.start()
+            drivers.append((thread, counts))
         start_at.value = t0
-        cpu0 = None
-        ticks = late_ticks = 0
-        # One driver thread (this one) appends a frame for every client every 20 ms.
         while time.time() < t0:
             time.sleep(0.001)
         cpu0 = time.process_time()
-        end = t0 + seconds
-        due = time.time()
-        while True:
-            due += 0.02
-            for conn in conns:
-                try:
-                    append(conn)
-                except Exception as exc:
-                    stats.error(exc)
-            ticks += 1
-            now = time.time()
-            if now >= end:
-                break
-            if due > now:
-                time.sleep(due - now)
-            elif now - due > 0.02:
-                late_ticks += 1
+        for thread, _ in drivers:
+            thread.join(max(0.0, end - time.time()) + 30.0)
+        ticks = sum(c["ticks"] for _, c in drivers)
+        late_ticks = sum(c["late"] for _, c in drivers)
+        appends_made = sum(c["appends"] for _, c in drivers)
+        worst_late_ms = max(c["worst_late"] for _, c in drivers) * 1000.0
         deadline = end + GRACE
         while time.time() < deadline:
             time.sleep(0.01)
@@ -351,6 +415,11 @@ def client_main(
             max_ms=lats[-1] * 1000.0 if lats else float("nan"),
             late_ticks=late_ticks,
             ticks=ticks,
+            expected_ticks=expected_ticks * n_drivers,
+            drivers=n_drivers,
+            worst_late_ms=worst_late_ms,
+            appends_made=appends_made,
+            appends_expected=round(n * seconds / TICK),
             errors=stats.errors,
             first_error=stats.first_error,
             threads=threading.active_count(),
@@ -390,8 +459,21 @@ def run_one(
         result["sent"] = shared["sent"].value
         frac = result["received"] / result["sent"] if result["sent"] else 0.0
         result["fraction"] = frac
-        result["pace"] = frac >= MIN_FRACTION and result["p99_ms"] < MAX_P99_MS
+        failed = []
+        if frac < MIN_FRACTION:
+            failed.append("handled")
+        if not result["p99_ms"] < MAX_P99_MS:  # NaN (nothing handled) fails too
+            failed.append("p99")
+        if result["late_ticks"] > MAX_LATE_TICK_FRACTION * result["expected_ticks"]:
+            failed.append("late ticks")
+        if result["appends_made"] < MIN_APPEND_FRACTION * result["appends_expected"]:
+            failed.append("appends")
+        if result["server_lag_ms"] > MAX_SERVER_LAG_MS:
+            failed.append("server lag")
+        result["failed"] = failed
+        result["pace"] = not failed
     else:
+        result["failed"] = ["crash"]
         result["pace"] = False
     time.sleep(0.5)  # let the server finish closing the previous connections
     shared["start_at"].value = 0.0
@@ -402,22 +484,27 @@ def run_one(
 
 HEADER = (
     "| client | N | CPU ms / conv-s | client CPU % | p50 ms | p99 ms | max ms "
-    "| handled / sent | appends at server / made | late ticks | errors | pace |\n"
-    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+    "| handled / sent | appends made / expected | appends at server "
+    "| late ticks / expected (drivers) | worst tick lag ms | server lag ms "
+    "| errors | pace | failed |\n"
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|"
 )
 
 
 def row(r: dict[str, Any]) -> str:
     if "crash" in r:
         last = r["crash"].strip().splitlines()[-1]
-        return f"| {r['kind']} | {r['n']} | crashed: {last} ||||||||||"
+        return f"| {r['kind']} | {r['n']} | crashed: {last} |||||||||||| NO | crash |"
     return (
         f"| {r['kind']} | {r['n']} | {r['cpu_ms_per_conv_s']:.2f} | {r['cpu_pct']:.0f} "
         f"| {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {r['max_ms']:.0f} "
         f"| {r['received']}/{r['sent']} ({r['fraction']:.1%}) "
-        f"| {r.get('appends_at_server', '?')}/{r['ticks'] * r['n']} "
-        f"| {r['late_ticks']}/{r['ticks']} | {r['errors']} "
-        f"| {'yes' if r['pace'] else 'NO'} |"
+        f"| {r['appends_made']}/{r['appends_expected']} "
+        f"({r['appends_made'] / r['appends_expected']:.1%}) "
+        f"| {r.get('appends_at_server', '?')} "
+        f"| {r['late_ticks']}/{r['expected_ticks']} ({r['drivers']}) "
+        f"| {r['worst_late_ms']:.0f} | {r['server_lag_ms']:.0f} | {r['errors']} "
+        f"| {'yes' if r['pace'] else 'NO'} | {', '.join(r['failed']) or '-'} |"
     )
 
 

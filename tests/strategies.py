@@ -5,8 +5,11 @@ one of a given class. Every field follows its annotation: ``X | None | Unset`` f
 draw :data:`UNSET`, ``None`` or an ``X``; union aliases pick a member (an
 :class:`UnknownModel` member gets an object of a kind the union does not know); lists
 and dicts are small; ``Any`` fields hold JSON values; ``extra`` holds a small dict of
-JSON values under keys that are not field names. Discriminators (``type``, and ``role``
-of messages) keep their class's constant so that a decoder can tell the class again.
+JSON values under keys that are neither field names nor beta spellings.
+Discriminators (``type``, and ``role`` of messages) keep their class's constant so
+that a decoder can tell the class again (a union's default class, which decodes from
+an object without ``type``, may also leave its type UNSET); ``wire_hints`` stays
+``None``, as in objects users build.
 
 Also JSON strategies for fuzzing: ``json_values()``, ``json_objects()``, and
 ``protocol_json()``/``frames()``, which build documents from the protocol's own words.
@@ -28,6 +31,7 @@ from realtime_sync.events._base import UNSET, Event, Model, UnknownModel, Unset
 __all__ = [
     "ALL_EVENT_CLASSES",
     "ALL_EVENT_TYPES",
+    "BETA_SPELLINGS",
     "event_of",
     "events",
     "frames",
@@ -56,6 +60,26 @@ ALL_EVENT_TYPES: list[str] = sorted(
         "response.audio_transcript.delta",
         "response.audio_transcript.done",
         "transcription_session.update",
+    }
+)
+
+#: Keys the beta dialect translates (flat beta names, and GA names whose presence
+#: marks an object as GA-shaped). An unknown field of one of these names cannot cross
+#: the beta edge unchanged: on the beta wire it *is* that setting.
+BETA_SPELLINGS = frozenset(
+    {
+        "modalities",
+        "voice",
+        "speed",
+        "input_audio_format",
+        "output_audio_format",
+        "input_audio_transcription",
+        "input_audio_noise_reduction",
+        "turn_detection",
+        "max_response_output_tokens",
+        "audio",
+        "output_modalities",
+        "max_output_tokens",
     }
 )
 
@@ -103,18 +127,7 @@ def _protocol_words() -> tuple[list[str], list[str]]:
             if f.name in ("type", "role") and isinstance(f.default, str):
                 values.add(f.default)
     names -= {"extra", "wire_hints"}
-    names |= {
-        "modalities",
-        "voice",
-        "speed",
-        "input_audio_format",
-        "output_audio_format",
-        "input_audio_transcription",
-        "input_audio_noise_reduction",
-        "turn_detection",
-        "max_response_output_tokens",
-        "temperature",
-    }
+    names |= BETA_SPELLINGS | {"temperature"}
     values |= {"text", "audio", "pcm16", "g711_ulaw", "g711_alaw", "inf", "auto"}
     values |= set(ALL_EVENT_TYPES)
     return sorted(names), sorted(values)
@@ -237,7 +250,8 @@ def _for_member(tp: Any) -> st.SearchStrategy[Any]:
     if tp is Any:
         return _small_values
     if attrs.has(tp):
-        return st.deferred(lambda: model_of(tp))
+        model: type[Model] = tp  # type: ignore[assignment]
+        return st.deferred(lambda: model_of(model))
     origin = typing.get_origin(tp)
     args = typing.get_args(tp)
     if origin is list:
@@ -249,9 +263,21 @@ def _for_member(tp: Any) -> st.SearchStrategy[Any]:
     raise TypeError(f"no strategy for {tp!r}")
 
 
-@functools.cache
+def _not_in(reserved: frozenset[str], key: str) -> bool:
+    return key not in reserved
+
+
+_models: dict[type, st.SearchStrategy[Any]] = {}
+
+
 def model_of(cls: type[Model]) -> st.SearchStrategy[Any]:
-    """Instances of one attrs class of the event model."""
+    """Instances of one attrs class of the event model (built once per class)."""
+    if cls not in _models:
+        _models[cls] = _build_model(cls)
+    return _models[cls]
+
+
+def _build_model(cls: type[Model]) -> st.SearchStrategy[Any]:
     hints = typing.get_type_hints(cls, _HINT_NS)
     fields = attrs.fields(cls)
     names = {f.name for f in fields} | {"type"}
@@ -261,7 +287,10 @@ def model_of(cls: type[Model]) -> st.SearchStrategy[Any]:
         if f.name == "wire_hints":
             continue  # hint-carrying classes: as built by users, no hints
         if f.name == "extra":
-            keys = text.filter(lambda k: k not in names)
+            # Not field names (they would be fields), not beta spellings (ambiguous
+            # on the beta wire, see BETA_SPELLINGS).
+            reserved = frozenset(names | BETA_SPELLINGS)
+            keys = text.filter(functools.partial(_not_in, reserved))
             kwargs["extra"] = st.dictionaries(keys, _small_values, max_size=2)
         elif f.name in constants:
             value = constants[f.name]

@@ -31,6 +31,7 @@ import cattrs
 from realtime_sync.events import (
     CLIENT_EVENTS,
     SERVER_EVENTS,
+    UNSET,
     ClientEvent,
     Event,
     ServerEvent,
@@ -246,7 +247,14 @@ class Codec:
     def to_dict(self, event: Event | Model) -> dict[str, Any]:
         """The wire dict of an event (or model) in this dialect, before JSON."""
         if isinstance(event, (UnknownServerEvent, UnknownClientEvent)):
-            return {"type": event.type, **event.data}
+            wire = {"type": event.type, **event.data}
+            # Fields set on the object itself (``attrs.evolve(e, event_id=...)``, as
+            # RealtimeClient.send does) must reach the wire too, not only ``data``.
+            if event.event_id is not UNSET:
+                wire["event_id"] = event.event_id
+            if event.extra:
+                wire.update(event.extra)
+            return wire
         table = (
             self._tables.unstructure_beta if self._beta else self._tables.unstructure
         )

@@ -94,7 +94,7 @@ def make_beta_docs(shared: Path) -> list[dict[str, Any]]:
 
 # -- REALTIME_PROTOCOL.md ------------------------------------------------------------
 
-_BLOCK_META = [
+_BLOCK_META: list[dict[str, Any]] = [
     {
         "section": "1.6",
         "kind": "client_secret_request",

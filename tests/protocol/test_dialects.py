@@ -680,4 +680,4 @@ def test_ga_session_type_is_dropped_toward_beta() -> None:
         "type": "session.update",
         "session": {"instructions": "Hi"},
     }
-    assert event.session.type == "realtime"  # type: ignore[union-attr]
+    assert event.session.type == "realtime"

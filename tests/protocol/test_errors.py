@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import attrs
 import pytest
 
 from realtime_sync.events import (
@@ -231,10 +232,12 @@ def test_required_field_absent_decodes_to_unset() -> None:
     started = codec.decode_server(json.dumps(speech))
     key = codec.decode_server(json.dumps(dtmf))
 
-    assert started == InputAudioBufferSpeechStarted(audio_start_ms=10, item_id=UNSET)
+    # (The annotations say ``str``/``int``: absent required fields are the exception.)
+    unset: Any = UNSET
+    assert started == InputAudioBufferSpeechStarted(audio_start_ms=10, item_id=unset)
     assert isinstance(key, InputAudioBufferDtmfEventReceived)
     assert key.event_id is UNSET
-    assert key.received_at is UNSET
+    assert (key.event, key.received_at) == ("5", unset)
     assert_json_equal(codec.encode_server(started), speech)
     assert_json_equal(codec.encode_server(key), dtmf)
 
@@ -275,6 +278,21 @@ def test_unknown_client_type_decodes_to_unknown_client_event() -> None:
 
     assert event == UnknownClientEvent(type="x.future", data={"b": [1, None]})
     assert_json_equal(codec.encode_client(event), text)
+
+
+def test_unknown_event_sends_an_event_id_set_on_the_object() -> None:
+    """An event_id given to an UnknownClientEvent (as send() does) is on the wire."""
+    decoded = Codec().decode_client('{"type": "x.new", "event_id": "e1", "n": 1}')
+    evolved = attrs.evolve(decoded, event_id="evt_2")
+    built = UnknownClientEvent(type="x.new", event_id="evt_3", data={"n": 1})
+
+    assert decoded.event_id is UNSET
+    assert json.loads(Codec().encode_client(decoded))["event_id"] == "e1"
+    assert json.loads(Codec().encode_client(evolved))["event_id"] == "evt_2"
+    assert_json_equal(
+        Codec("beta").encode_client(built),
+        {"type": "x.new", "event_id": "evt_3", "n": 1},
+    )
 
 
 def test_unknown_fields_are_kept_in_extra_and_re_encoded() -> None:

@@ -41,6 +41,7 @@ from realtime_sync.events import (  # noqa: E402
     InputFile,
     InputImage,
     InputText,
+    Item,
     McpApprovalFilter,
     McpApprovalRequestItem,
     McpApprovalResponseItem,
@@ -98,7 +99,8 @@ def _members(union: Any) -> tuple[type, ...]:
 
 
 def _type_strings(union: Any) -> set[str]:
-    out = set()
+    out: set[str] = set()
+    model: Any
     for model in _members(union):
         literal = model.model_fields["type"].annotation
         out.update(typing.get_args(literal))
@@ -208,7 +210,7 @@ FULL_SESSION = RealtimeSession(
     reasoning=Reasoning(effort="low"),
     parallel_tool_calls=False,
 )
-ITEMS = [
+ITEMS: list[Item] = [
     SystemMessage(content=[InputText(text="Answer in English.")]),
     UserMessage(
         content=[

@@ -74,9 +74,9 @@ def test_catalog_type_decodes_to_its_ga_class(example: Payload) -> None:
     )
     table = SERVER_EVENTS if example.direction == "server" else CLIENT_EVENTS
 
-    event = decode(
-        Codec(example.dialect), example.direction, json.dumps(example.payload)
-    )  # type: ignore[arg-type]
+    codec = Codec(example.dialect)  # type: ignore[arg-type]
+
+    event = decode(codec, example.direction, json.dumps(example.payload))
 
     assert not isinstance(event, (UnknownServerEvent, UnknownClientEvent))
     assert expected == type(event).TYPE
