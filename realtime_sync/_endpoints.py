@@ -102,8 +102,8 @@ def openai_endpoint(
     params: dict[str, str] = {}
     if call_id is not None:
         params["call_id"] = call_id
-    elif model is not None:
-        params["model"] = model
+    elif model is not None and intent != "transcription":
+        params["model"] = model  # a transcription session takes no model (§1.1)
     elif intent != "transcription":
         raise ValueError("give a model (or call_id, or intent='transcription')")
     if intent is not None:

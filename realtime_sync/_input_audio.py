@@ -61,7 +61,8 @@ class InputAudioStream:
         arr = np.asarray(samples)
         if arr.dtype not in (np.int16, np.float32, np.float64):
             raise TypeError(
-                f"samples must be int16, float32 or float64, not {arr.dtype}"
+                f"samples must be int16, float32 or float64, not {arr.dtype}; G.711 codes "
+                "(uint8) are sent as bytes: append_audio(codes.tobytes())"
             )
         if arr.ndim == 2 and arr.shape[1] != self._channels:
             raise ValueError(

@@ -29,11 +29,12 @@ logger = logging.getLogger(__name__)
 
 
 class _Batch:
-    __slots__ = ("done", "pending")
+    __slots__ = ("done", "modalities", "pending")
 
     def __init__(self) -> None:
         self.pending = 0
         self.done = False
+        self.modalities: Any = ev.UNSET  # of the response that made the calls
 
 
 class ToolRunner:
@@ -42,7 +43,9 @@ class ToolRunner:
     Args:
         executor: Runs a call: ``submit(call_id, name, arguments, on_result)``.
         send: Sends a client event (raises when the connection is closed).
-        respond: Asks for the follow-up response (through the client's sequencing).
+        respond: Asks for the follow-up response (through the client's sequencing),
+            given the ``output_modalities`` of the response that made the calls, so
+            that a text turn gets a text answer.
         auto_respond: Whether to call ``respond`` after each answered batch.
     """
 
@@ -50,7 +53,7 @@ class ToolRunner:
         self,
         executor: Any,
         send: Callable[[ev.ClientEvent], Any],
-        respond: Callable[[], Any],
+        respond: Callable[[Any], Any],
         auto_respond: bool = True,
     ) -> None:
         self._executor = executor
@@ -106,11 +109,12 @@ class ToolRunner:
             if batch is None:
                 return
             batch.done = True
+            batch.modalities = event.response.output_modalities
             ready = batch.pending == 0
             if ready:
                 del self._batches[rid]
         if ready:
-            self._follow_up()
+            self._follow_up(batch.modalities)
 
     def _on_result(self, call_id: str, output: str) -> None:
         # worker thread
@@ -133,12 +137,14 @@ class ToolRunner:
             if ready:
                 del self._batches[rid]  # type: ignore[arg-type]
         if ready:
-            self._follow_up()
+            self._follow_up(batch.modalities)
 
-    def _follow_up(self) -> None:
+    def _follow_up(self, modalities: Any) -> None:
         if not self.auto_respond:
             return
+        if not isinstance(modalities, list):
+            modalities = ev.UNSET  # the session's default
         try:
-            self._respond()
+            self._respond(modalities)
         except Exception:
             logger.exception("could not ask for the response after tool calls")

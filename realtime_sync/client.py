@@ -127,12 +127,15 @@ class RealtimeClient:
         api_key: The API key or an ephemeral key (``ek_...``). When None,
             ``OPENAI_API_KEY`` is used for OpenAI; with ``url=``, no key is sent.
         url: A full ``ws://``/``wss://`` URL for compatible and local servers.
-        dialect: ``"ga"``, ``"beta"`` or ``"auto"`` (detected from ``session.created``).
+        dialect: ``"ga"``, ``"beta"`` or ``"auto"`` (detected from ``session.created``;
+            ``client.dialect`` then tells which).
         session: Settings sent with ``session.update`` right after connecting (a
             :class:`SessionConfig`, a :class:`~realtime_sync.events.RealtimeSession`,
             or a dict of the GA session shape).
         headers: Extra HTTP headers for the handshake.
         call_id: Attach to an existing SIP/WebRTC call instead of starting a session.
+        intent: ``"transcription"`` for a transcription-only session on OpenAI
+            (``model`` may then be None).
         base_url: The REST base URL (default ``OPENAI_BASE_URL`` or OpenAI's).
         connect_timeout: Seconds for the handshake and ``session.created``.
         max_queue_bytes: Bound of the send queue (``QueueFull`` beyond it).
@@ -166,6 +169,7 @@ class RealtimeClient:
         | None = None,
         headers: Mapping[str, str] | None = None,
         call_id: str | None = None,
+        intent: str | None = None,
         base_url: str | None = None,
         connect_timeout: float = 10.0,
         max_queue_bytes: int = 4 * 1024 * 1024,
@@ -201,6 +205,7 @@ class RealtimeClient:
                 dialect=dialect,
                 base_url=base,
                 call_id=call_id,
+                intent=intent,
                 headers=headers,
             )
         self.model = model
@@ -480,6 +485,7 @@ class RealtimeClient:
             registry = self._tool_registry
         registry.add(tool)
         if self.is_connected:
+            self._start_tools()
             self.update_session(
                 {"type": "realtime", "tools": self._session_tools()}, wait=False
             )
@@ -512,7 +518,7 @@ class RealtimeClient:
         self._tool_runner = ToolRunner(
             self._executor,
             self.send,
-            lambda: self.create_response(),
+            lambda modalities: self.create_response(output_modalities=modalities),
             auto_respond=self._auto_respond,
         )
 
@@ -1058,6 +1064,7 @@ class RealtimeClient:
         codec = self._codec
         if codec is None:
             codec = self._codec = Codec(detect_dialect(text))  # type: ignore[arg-type]
+            self.dialect = codec.dialect  # "auto" becomes what the server speaks
             logger.debug("detected the %s dialect", codec.dialect)
         try:
             event = codec.decode_server(text)

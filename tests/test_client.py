@@ -63,6 +63,7 @@ def test_auto_dialect_detects_beta() -> None:
         client = rs.RealtimeClient(url=srv.url, dialect="auto")
         with client:
             reply = client.ask("auto", timeout=10, output_modalities=["text"])
+            assert client.dialect == "beta"
         assert reply.text == "You said: auto"
 
 

@@ -102,3 +102,31 @@ def test_raising_and_slow_tools_still_answer() -> None:
             release.set()
         assert "kaboom" in out1.output and "exception" in out1.output
         assert "timeout" in out2.output
+
+
+def test_tool_added_after_connect_runs_and_text_turn_stays_text() -> None:
+    """A tool added while connected runs; a text turn's follow-up stays text."""
+    with MockRealtimeServer() as server, rs.RealtimeClient(url=server.url) as client:
+        finals = EventRecorder()
+        updates = EventRecorder()
+        client.on(ev.ResponseDone, finals)
+        client.on(ev.SessionUpdated, updates)
+
+        def add(a: int, b: int) -> int:
+            """Add two numbers."""
+            return a + b
+
+        client.add_tool(add)
+        updates.wait_until(
+            lambda items: any(
+                [t.name for t in e.session.tools] == ["add"] for e in items
+            ),
+            timeout=10,
+        )
+        client.send_text("please add 2 and 3")
+        client.create_response(output_modalities=["text"])
+        done = finals.wait_until(lambda items: len(items) == 2, timeout=10)
+        final = done[-1].response
+        assert final.output_modalities == ["text"]
+        texts = [p.text for item in final.output for p in item.content]
+        assert any("The tool returned" in t for t in texts)

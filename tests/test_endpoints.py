@@ -74,3 +74,14 @@ def test_url_without_key_sends_no_authorization() -> None:
     assert ep.headers == {"X-A": "1"}
     with pytest.raises(ValueError):
         url_endpoint(url="ftp://x", api_key=None, dialect="ga")
+
+
+def test_transcription_intent_leaves_the_model_out(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """intent='transcription' gives ?intent=transcription without a model."""
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    ep = openai_endpoint(
+        model="gpt-realtime", api_key="k", dialect="ga", intent="transcription"
+    )
+    assert ep.url == "wss://api.openai.com/v1/realtime?intent=transcription"

@@ -93,11 +93,12 @@ class Bad(Exception):
 
     def describe(self) -> str:
         """``expected str @ $.event_id (got int)``."""
-        got = _json_type_name(self.value)
+        got = json_type_name(self.value)
         return f"expected {self.expected} @ {self.path} (got {got})"
 
 
-def _json_type_name(value: Any) -> str:
+def json_type_name(value: Any) -> str:
+    """The JSON name of a decoded value's type (``null``, ``object``, ``array``...)."""
     if value is None:
         return "null"
     if value is True or value is False:

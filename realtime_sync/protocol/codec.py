@@ -41,7 +41,13 @@ from realtime_sync.events import (
 from realtime_sync.events._base import Model
 from realtime_sync.exceptions import ProtocolError
 from realtime_sync.protocol import _json, dialects
-from realtime_sync.protocol._hooks import Bad, HookSet, make_converter, model_classes
+from realtime_sync.protocol._hooks import (
+    Bad,
+    HookSet,
+    json_type_name,
+    make_converter,
+    model_classes,
+)
 
 __all__ = ["Codec", "Dialect", "get_converter"]
 
@@ -175,7 +181,7 @@ class Codec:
             raise ProtocolError(f"frame is not valid JSON: {exc}", raw=data) from exc
         if d.__class__ is not dict:
             raise ProtocolError(
-                f"expected object @ $ (got {type(d).__name__})", raw=data, path="$"
+                f"expected object @ $ (got {json_type_name(d)})", raw=data, path="$"
             )
         wire_type = d.get("type")
         if wire_type.__class__ is not str:

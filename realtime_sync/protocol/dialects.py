@@ -438,10 +438,26 @@ def beta_client_out(d: dict[str, Any], azure: bool = False) -> dict[str, Any]:
         if transcription:
             d["type"] = "transcription_session.update"
     elif ga_type == "conversation.item.create" and "item" in d:
+        _refuse_images([d["item"]])
         d["item"] = _item(d["item"], _CONTENT_OUT)
     elif ga_type == "response.create" and "response" in d:
-        d["response"] = _params_out(d["response"], azure)
+        response = d["response"]
+        if response.__class__ is dict and response.get("input").__class__ is list:
+            _refuse_images(response["input"])
+        d["response"] = _params_out(response, azure)
     return d
+
+
+def _refuse_images(items: list[Any]) -> None:
+    # Beta has no image content (§7.4): say so before anything is sent, rather than
+    # let the server answer with an error later.
+    for item in items:
+        content = item.get("content") if item.__class__ is dict else None
+        if content.__class__ is list and any(
+            part.__class__ is dict and part.get("type") == "input_image"
+            for part in content
+        ):
+            raise ValueError("input_image content cannot be sent in the beta dialect")
 
 
 def detect_dialect(frame: str | bytes) -> str:

@@ -681,3 +681,18 @@ def test_ga_session_type_is_dropped_toward_beta() -> None:
         "session": {"instructions": "Hi"},
     }
     assert event.session.type == "realtime"
+
+
+def test_beta_refuses_image_content_before_sending() -> None:
+    """An input_image item cannot be expressed in beta: ValueError at encode."""
+    import pytest
+
+    from realtime_sync import events as ev
+    from realtime_sync.protocol import Codec
+
+    event = ev.ConversationItemCreate(
+        item=ev.UserMessage(content=[ev.InputImage(image_url="data:image/png;base64,AA==")])
+    )
+    assert '"input_image"' in Codec("ga").encode_client(event)
+    with pytest.raises(ValueError, match="input_image"):
+        Codec("beta").encode_client(event)
