@@ -116,7 +116,8 @@ def _demo(args: argparse.Namespace) -> int:
             _out()
 
             # 2. voice, with server VAD: speech then silence, the server answers
-            _out("you (speaking)> Which city is the sunniest?\nassistant> ", end="")
+            said = "(your WAV file)" if args.wav else "Which city is the sunniest?"
+            _out(f"you (speaking)> {said}\nassistant> ", end="")
             done = threading.Event()
             spoken: list[Any] = []
 
@@ -125,14 +126,27 @@ def _demo(args: argparse.Namespace) -> int:
                 done.set()
 
             client.once(ev.ResponseDone, on_done)
-            speech = synth_speech(
-                "Which city is the sunniest?",
-                format="audio/pcm",
-                lead_ms=200,
-                trail_ms=900,
-            )
-            for start in range(0, len(speech), 960):  # 20 ms frames
-                client.append_audio(speech[start : start + 960])
+            if args.wav:
+                samples, rate = _read_wav(args.wav)
+                channels = 1 if samples.ndim == 1 else samples.shape[1]
+                step = max(1, rate // 50)  # 20 ms
+                for start in range(0, len(samples), step):
+                    client.append_audio(
+                        samples[start : start + step],
+                        sample_rate=rate,
+                        channels=channels,
+                    )
+                # a second of silence ends the turn for the server's VAD
+                client.append_audio(bytes(48000))
+            else:
+                speech = synth_speech(
+                    "Which city is the sunniest?",
+                    format="audio/pcm",
+                    lead_ms=200,
+                    trail_ms=900,
+                )
+                for start in range(0, len(speech), 960):  # 20 ms frames
+                    client.append_audio(speech[start : start + 960])
             if not done.wait(30):
                 raise CliError("the voice turn did not finish (server VAD)")
             _out()
@@ -217,13 +231,7 @@ def _mock_server(args: argparse.Namespace) -> int:
         "host": args.host,
         "port": args.port,
     }
-    if args.pace == "realtime":
-        kwargs["pace"] = "realtime"
-    try:
-        server = MockRealtimeServer(**kwargs)
-    except TypeError:  # an older mock without pacing
-        kwargs.pop("pace", None)
-        server = MockRealtimeServer(**kwargs)
+    server = MockRealtimeServer(**kwargs, pace=args.pace)
     try:
         server.start()
     except OSError as exc:
@@ -281,14 +289,9 @@ def _say(args: argparse.Namespace) -> int:
 
     import realtime_sync as rs
     from realtime_sync import events as ev
-    from realtime_sync.audio import read_wav, write_wav
+    from realtime_sync.audio import write_wav
 
-    try:
-        samples, rate = read_wav(args.input_wav)
-    except FileNotFoundError:
-        raise CliError(f"file not found: {args.input_wav}") from None
-    except ValueError as exc:
-        raise CliError(f"cannot read {args.input_wav}: {exc}") from None
+    samples, rate = _read_wav(args.input_wav)
     channels = 1 if samples.ndim == 1 else samples.shape[1]
     with _target(args) as (kwargs, where):
         client = rs.RealtimeClient(
@@ -317,6 +320,17 @@ def _say(args: argparse.Namespace) -> int:
     write_wav(args.output_wav, audio, out_rate)
     _out(f"wrote {len(audio) / out_rate:.2f} s to {args.output_wav}")
     return 0
+
+
+def _read_wav(path: str) -> tuple[Any, int]:
+    from realtime_sync.audio import read_wav
+
+    try:
+        return read_wav(path)
+    except FileNotFoundError:
+        raise CliError(f"file not found: {path}") from None
+    except (OSError, ValueError) as exc:
+        raise CliError(f"cannot read {path}: {exc}") from None
 
 
 def _progress(fraction: float, width: int = 30) -> None:
@@ -371,6 +385,7 @@ def _parser() -> argparse.ArgumentParser:
         "demo", help="a whole conversation against the embedded mock server"
     )
     demo.add_argument("--dialect", choices=("ga", "beta"), default="ga")
+    demo.add_argument("--wav", help="speak this WAV file in the voice turn (any rate)")
     demo.add_argument(
         "--out",
         default="realtime-sync-demo.wav",

@@ -99,3 +99,13 @@ def test_replay_prints_the_events(
     assert f"replayed {len(received)} server frames" in out
     assert "response.output_text.delta" in out
     assert main(["replay", str(tmp_path / "missing.jsonl")]) == 2
+
+
+def test_demo_with_a_given_wav(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The demo's --wav option speaks a 16 kHz file in the voice turn; the server hears it."""
+    from realtime_sync.testing import speech_like
+
+    wav = tmp_path / "q.wav"
+    write_wav(wav, speech_like(1500, 16000), 16000)
+    assert main(["demo", "--wav", str(wav), "--out", str(tmp_path / "o.wav")]) == 0
+    assert "I heard 1" in capsys.readouterr().out

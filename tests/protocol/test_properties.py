@@ -99,7 +99,12 @@ def test_event_round_trips_in_both_dialects(
         assert GA.decode_server(GA.encode_server(event)) == event
     else:
         assert GA.decode_client(GA.encode_client(event)) == event
-    # Beta: the wire round trip (the beta shape cannot hold every GA object).
+    # Beta: the wire round trip (the beta shape cannot hold every GA object; a
+    # client event with image content is refused before it is sent).
+    if not server and '"input_image"' in GA.encode_client(event):
+        with pytest.raises(ValueError, match="input_image"):
+            BETA.encode_client(event)
+        return
     first = encode(BETA, event)
     second = encode(BETA, decode(BETA, "server" if server else "client", first))
     assert_json_equal(second, first)
