@@ -23,10 +23,10 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["alaw_encode", "find_marker", "speech_like", "synth_speech", "ulaw_encode"]
+from realtime_sync.audio import alaw_encode as _g711_alaw
+from realtime_sync.audio import ulaw_encode as _g711_ulaw
 
-_ULAW_SEG_END = np.array([0x3F, 0x7F, 0xFF, 0x1FF, 0x3FF, 0x7FF, 0xFFF, 0x1FFF])
-_ALAW_SEG_END = np.array([0x1F, 0x3F, 0x7F, 0xFF, 0x1FF, 0x3FF, 0x7FF, 0xFFF])
+__all__ = ["alaw_encode", "find_marker", "speech_like", "synth_speech", "ulaw_encode"]
 
 
 def speech_like(ms: int, sample_rate: int = 24_000) -> NDArray[np.int16]:
@@ -64,39 +64,13 @@ def speech_like(ms: int, sample_rate: int = 24_000) -> NDArray[np.int16]:
 
 
 def ulaw_encode(samples: NDArray[np.int16]) -> bytes:
-    """Encode int16 samples to G.711 mu-law bytes.
-
-    Args:
-        samples: Mono int16 samples.
-
-    Returns:
-        One byte per sample.
-    """
-    x = samples.astype(np.int32) >> 2  # 14-bit
-    mask = np.where(x < 0, 0x7F, 0xFF)
-    x = np.minimum(np.abs(x), 8159) + 33
-    seg = np.searchsorted(_ULAW_SEG_END, x, side="left")
-    value = (seg << 4) | ((x >> (seg + 1)) & 0x0F)
-    value = np.where(seg >= 8, 0x7F, value)
-    return ((value ^ mask) & 0xFF).astype(np.uint8).tobytes()
+    """Encode int16 samples to G.711 mu-law bytes (the audio toolkit's codec)."""
+    return _g711_ulaw(samples).tobytes()
 
 
 def alaw_encode(samples: NDArray[np.int16]) -> bytes:
-    """Encode int16 samples to G.711 A-law bytes.
-
-    Args:
-        samples: Mono int16 samples.
-
-    Returns:
-        One byte per sample.
-    """
-    x = samples.astype(np.int32) >> 3  # 13-bit
-    mask = np.where(x >= 0, 0xD5, 0x55)
-    x = np.where(x >= 0, x, -x - 1)
-    seg = np.searchsorted(_ALAW_SEG_END, x, side="left")
-    low = np.where(seg < 2, (x >> 1) & 0x0F, (x >> np.maximum(seg, 1)) & 0x0F)
-    value = np.where(seg >= 8, 0x7F, (seg << 4) | low)
-    return ((value ^ mask) & 0xFF).astype(np.uint8).tobytes()
+    """Encode int16 samples to G.711 A-law bytes (the audio toolkit's codec)."""
+    return _g711_alaw(samples).tobytes()
 
 
 _MAGIC = b"RSTX"
