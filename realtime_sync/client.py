@@ -33,10 +33,17 @@ from realtime_sync._endpoints import (
 )
 from realtime_sync._input_audio import InputAudioStream
 from realtime_sync._registry import HandlerRegistry, resolve_key
+from realtime_sync._resources import (
+    ConversationNamespace,
+    InputAudioBufferResource,
+    OutputAudioBufferResource,
+    ResponseResource,
+    SessionResource,
+    client_event_from_dict,
+)
 from realtime_sync._response import Response, ResponseHandle
 from realtime_sync._responses import REQUEST_KEY, ResponseTracker, UsageTotals
 from realtime_sync._tool_runner import ToolRunner
-from realtime_sync.conversation import Conversation
 from realtime_sync.events import UNSET, ClientEvent, ServerEvent
 from realtime_sync.exceptions import (
     ConnectionClosed,
@@ -211,7 +218,6 @@ class RealtimeClient:
         self.model = model
         self.dialect = dialect
         self._codec: Codec | None = None if dialect == "auto" else Codec(dialect)  # type: ignore[arg-type]
-        self._azure = False
         self._connect_timeout = connect_timeout
         self._max_queue_bytes = max_queue_bytes
         self._ping_interval = ping_interval
@@ -223,7 +229,6 @@ class RealtimeClient:
         self._reader_ident: int | None = None
         self._closed_exc: ConnectionClosed | None = None
         self._session_created = threading.Event()
-        self._first_session: ev.SessionCreated | None = None
         self._waiters: list[_Waiter] = []
         self._requests: dict[str, _Waiter] = {}  # event_id -> blocking helper waiting
         self._responses = ResponseTracker(self._send_event, self._output_format)
@@ -234,11 +239,11 @@ class RealtimeClient:
         self.session_info: (
             ev.RealtimeSession | ev.TranscriptionSession | ev.UnknownModel | None
         ) = None
-        self.session = _SessionResource(self)
-        self.response = _ResponseResource(self)
-        self.input_audio_buffer = _InputAudioBufferResource(self)
-        self.output_audio_buffer = _OutputAudioBufferResource(self)
-        self.conversation = _ConversationNamespace(self, audio_retention_seconds)
+        self.session = SessionResource(self)
+        self.response = ResponseResource(self)
+        self.input_audio_buffer = InputAudioBufferResource(self)
+        self.output_audio_buffer = OutputAudioBufferResource(self)
+        self.conversation = ConversationNamespace(self, audio_retention_seconds)
         from realtime_sync.audio import PlaybackTracker
 
         #: Playback accounting (a PlaybackTracker). A player reports samples played
@@ -303,13 +308,12 @@ class RealtimeClient:
                 call_id=call_id,
             )
 
-        probe = factory() if token_provider is None else None
+        if token_provider is None:
+            factory()  # check the arguments now rather than at connect()
         dialect = "ga" if api_version in (None, "v1") else "beta"
         client = cls(deployment, dialect=dialect, _endpoint_factory=factory, **kwargs)
-        client._azure = True
         if dialect == "beta":
             client._codec = Codec("beta", azure=True)
-        del probe
         return client
 
     def __repr__(self) -> str:
@@ -680,7 +684,7 @@ class RealtimeClient:
             ConnectionClosed: The client is closed.
         """
         if isinstance(event, Mapping):
-            event = _client_event_from_dict(event)
+            event = client_event_from_dict(event)
         if not isinstance(event, ClientEvent):
             raise TypeError(
                 f"expected a client event or a dict, not {type(event).__name__}"
@@ -768,7 +772,7 @@ class RealtimeClient:
         if isinstance(session, Mapping):
             body = dict(session)
             body.setdefault("type", "realtime")
-            event = _client_event_from_dict({"type": "session.update", "session": body})
+            event = client_event_from_dict({"type": "session.update", "session": body})
             assert isinstance(event, ev.SessionUpdate)
             return event
         raise TypeError(
@@ -892,7 +896,7 @@ class RealtimeClient:
         elif params:
             raise TypeError("give either response= or keyword fields, not both")
         elif isinstance(response, Mapping):
-            event = _client_event_from_dict(
+            event = client_event_from_dict(
                 {"type": "response.create", "response": dict(response)}
             )
             assert isinstance(event, ev.ResponseCreate)
@@ -1178,7 +1182,6 @@ class RealtimeClient:
             self.session_info = event.session  # type: ignore[attr-defined]
             self._on_session()
             if cls is ev.SessionCreated:
-                self._first_session = event  # type: ignore[assignment]
                 self._session_created.set()
 
     def _output_format(self) -> str:
@@ -1330,185 +1333,3 @@ def _safe_match(waiter: _Waiter, event: ServerEvent) -> bool:
     except Exception:
         logger.exception("wait_for predicate raised")
         return False
-
-
-_GA_CODEC: Codec | None = None
-
-
-def _client_event_from_dict(data: Mapping[str, Any]) -> ClientEvent:
-    """Build a typed client event from a GA-shaped dict, with the codec's checks."""
-    global _GA_CODEC
-    if _GA_CODEC is None:
-        _GA_CODEC = Codec("ga")
-    try:
-        text = _json.dumps(dict(data))
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"event is not JSON-serialisable: {exc}") from exc
-    try:
-        return _GA_CODEC.decode_client(text)
-    except ProtocolError as exc:
-        raise TypeError(f"invalid client event: {exc}") from None
-
-
-# -- resources (openai-python's connection API, line for line) -----------------------
-
-
-class _Resource:
-    def __init__(self, client: RealtimeClient) -> None:
-        self._client = client
-
-    def _send(self, data: dict[str, Any]) -> None:
-        self._client.send(
-            _client_event_from_dict({k: v for k, v in data.items() if v is not _OMIT})
-        )
-
-
-_OMIT: Any = object()
-
-
-def _dump(value: Any) -> Any:
-    """A model or a dict, as the GA wire dict."""
-    if isinstance(value, ev.Model):
-        return (_GA_CODEC or Codec("ga")).to_dict(value)
-    return value
-
-
-class _SessionResource(_Resource):
-    """``client.session``: ``update(session=...)``."""
-
-    def update(self, *, session: Any, event_id: str | None = None) -> None:
-        """Send ``session.update`` (does not wait; see ``client.update_session``)."""
-        self._send(
-            {
-                "type": "session.update",
-                "session": _dump(session),
-                "event_id": event_id or _OMIT,
-            }
-        )
-
-
-class _ResponseResource(_Resource):
-    """``client.response``: ``create(response=...)`` and ``cancel()``."""
-
-    def create(self, *, response: Any = None, event_id: str | None = None) -> None:
-        """Send ``response.create``."""
-        self._send(
-            {
-                "type": "response.create",
-                "response": _dump(response) if response is not None else _OMIT,
-                "event_id": event_id or _OMIT,
-            }
-        )
-
-    def cancel(
-        self, *, response_id: str | None = None, event_id: str | None = None
-    ) -> None:
-        """Send ``response.cancel``."""
-        self._send(
-            {
-                "type": "response.cancel",
-                "response_id": response_id or _OMIT,
-                "event_id": event_id or _OMIT,
-            }
-        )
-
-
-class _InputAudioBufferResource(_Resource):
-    """``client.input_audio_buffer``: ``append(audio=...)``, ``commit()``, ``clear()``."""
-
-    def append(self, *, audio: str, event_id: str | None = None) -> None:
-        """Send ``input_audio_buffer.append`` (base64 audio)."""
-        self._send(
-            {
-                "type": "input_audio_buffer.append",
-                "audio": audio,
-                "event_id": event_id or _OMIT,
-            }
-        )
-
-    def commit(self, *, event_id: str | None = None) -> None:
-        """Send ``input_audio_buffer.commit``."""
-        self._send({"type": "input_audio_buffer.commit", "event_id": event_id or _OMIT})
-
-    def clear(self, *, event_id: str | None = None) -> None:
-        """Send ``input_audio_buffer.clear``."""
-        self._send({"type": "input_audio_buffer.clear", "event_id": event_id or _OMIT})
-
-
-class _OutputAudioBufferResource(_Resource):
-    """``client.output_audio_buffer``: ``clear()`` (WebRTC/SIP)."""
-
-    def clear(self, *, event_id: str | None = None) -> None:
-        """Send ``output_audio_buffer.clear``."""
-        self._send({"type": "output_audio_buffer.clear", "event_id": event_id or _OMIT})
-
-
-class _ConversationItemResource(_Resource):
-    """``client.conversation.item``: ``create``, ``delete``, ``truncate``, ``retrieve``."""
-
-    def create(
-        self,
-        *,
-        item: Any,
-        previous_item_id: str | None = None,
-        event_id: str | None = None,
-    ) -> None:
-        """Send ``conversation.item.create``."""
-        self._send(
-            {
-                "type": "conversation.item.create",
-                "item": _dump(item),
-                "previous_item_id": previous_item_id or _OMIT,
-                "event_id": event_id or _OMIT,
-            }
-        )
-
-    def delete(self, *, item_id: str, event_id: str | None = None) -> None:
-        """Send ``conversation.item.delete``."""
-        self._send(
-            {
-                "type": "conversation.item.delete",
-                "item_id": item_id,
-                "event_id": event_id or _OMIT,
-            }
-        )
-
-    def truncate(
-        self,
-        *,
-        item_id: str,
-        content_index: int,
-        audio_end_ms: int,
-        event_id: str | None = None,
-    ) -> None:
-        """Send ``conversation.item.truncate``."""
-        self._send(
-            {
-                "type": "conversation.item.truncate",
-                "item_id": item_id,
-                "content_index": content_index,
-                "audio_end_ms": audio_end_ms,
-                "event_id": event_id or _OMIT,
-            }
-        )
-
-    def retrieve(self, *, item_id: str, event_id: str | None = None) -> None:
-        """Send ``conversation.item.retrieve``."""
-        self._send(
-            {
-                "type": "conversation.item.retrieve",
-                "item_id": item_id,
-                "event_id": event_id or _OMIT,
-            }
-        )
-
-
-class _ConversationNamespace(Conversation):
-    """``client.conversation``: the conversation state, plus openai-python's ``.item``.
-
-    ``.item`` has ``create``, ``delete``, ``truncate`` and ``retrieve``.
-    """
-
-    def __init__(self, client: RealtimeClient, retention_seconds: float | None) -> None:
-        super().__init__(retention_seconds)
-        self.item = _ConversationItemResource(client)
