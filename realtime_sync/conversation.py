@@ -17,6 +17,7 @@ Things real apps get wrong, handled here:
 
 from __future__ import annotations
 
+import collections
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -121,7 +122,9 @@ class _State:
         "arguments",
         "audio",
         "audio_format",
+        "audio_held",
         "audio_received",
+        "audio_sizes",
         "call_id",
         "id",
         "name",
@@ -143,7 +146,12 @@ class _State:
         self.status: str | None = None
         self.text = ""
         self.transcript = ""
-        self.audio = bytearray()
+        # Audio chunks as received (base64 text, decoded only when a snapshot asks:
+        # the reader thread stays cheap) or as bytes (after a truncation), with
+        # their decoded sizes, oldest first.
+        self.audio: collections.deque[str | bytes] = collections.deque()
+        self.audio_sizes: collections.deque[int] = collections.deque()
+        self.audio_held = 0  # bytes held in ``audio``
         self.audio_format = "audio/pcm"
         self.audio_received = 0  # bytes received (retained or not)
         self.truncated_at_ms: int | None = None
@@ -153,6 +161,13 @@ class _State:
         self.output: str | None = None
         self.previous_item_id: str | None = None
         self.response_id: str | None = None
+
+    def audio_data(self) -> bytes:
+        from realtime_sync.protocol import _json
+
+        return b"".join(
+            c if isinstance(c, bytes) else _json.b64decode(c) for c in self.audio
+        )
 
     def snapshot(self) -> ConversationItem:
         rate = _BYTES_PER_SECOND.get(self.audio_format, 48000)
@@ -166,7 +181,7 @@ class _State:
             status=self.status,
             text=self.text,
             transcript=self.transcript,
-            audio_bytes=bytes(self.audio),
+            audio_bytes=self.audio_data(),
             audio_format=self.audio_format,
             audio_ms=audio_ms,
             truncated_at_ms=self.truncated_at_ms,
@@ -336,37 +351,38 @@ class Conversation:
                 state.transcript = "".join(trans)
         return [("added" if new else kind, state, None)]
 
-    def _add_audio(self, state: _State, data: bytes) -> None:
+    def _add_audio(self, state: _State, chunk: str, size: int) -> None:
         state.audio_format = self.output_format
-        state.audio_received += len(data)
+        state.audio_received += size
         if self._retention == 0:
             return
-        state.audio += data
-        self._audio_bytes += len(data)
-        if state.id not in self._audio_order:
+        state.audio.append(chunk)
+        state.audio_sizes.append(size)
+        state.audio_held += size
+        self._audio_bytes += size
+        if not self._audio_order or self._audio_order[-1] != state.id:
+            if state.id in self._audio_order:
+                self._audio_order.remove(state.id)
             self._audio_order.append(state.id)
         if self._retention is None:
             return
         limit = int(self._retention * _BYTES_PER_SECOND.get(self.output_format, 48000))
+        # Drop whole chunks, oldest first, until the session holds at most the bound.
         while self._audio_bytes > limit and self._audio_order:
             oldest = self._items.get(self._audio_order[0])
-            if oldest is None:
+            if oldest is None or not oldest.audio:
                 self._audio_order.pop(0)
                 continue
-            excess = self._audio_bytes - limit
-            # drop whole samples only (pcm16: an even count)
-            cut = min(
-                len(oldest.audio),
-                excess + (excess & 1 if oldest.audio_format == "audio/pcm" else 0),
-            )
-            del oldest.audio[:cut]
-            self._audio_bytes -= cut
-            if not oldest.audio:
-                self._audio_order.pop(0)
+            oldest.audio.popleft()
+            dropped = oldest.audio_sizes.popleft()
+            oldest.audio_held -= dropped
+            self._audio_bytes -= dropped
 
     def _drop_audio(self, state: _State) -> None:
-        self._audio_bytes -= len(state.audio)
-        state.audio = bytearray()
+        self._audio_bytes -= state.audio_held
+        state.audio.clear()
+        state.audio_sizes.clear()
+        state.audio_held = 0
         if state.id in self._audio_order:
             self._audio_order.remove(state.id)
 
@@ -414,15 +430,13 @@ def _on_transcript_done(conv: Conversation, e: Any) -> list[_Change]:
 
 
 def _on_audio_delta(conv: Conversation, e: Any) -> list[_Change]:
-    from realtime_sync.protocol import _json
-
+    delta = e.delta
+    if not isinstance(delta, str) or len(delta) % 4:
+        return []  # not base64 audio: nothing to keep
     state, _ = conv._state(e.item_id)
     state.response_id = _s(e.response_id) or state.response_id
-    try:
-        data = _json.b64decode(e.delta)
-    except (ValueError, TypeError):
-        return []
-    conv._add_audio(state, data)
+    size = len(delta) // 4 * 3 - (2 if delta.endswith("==") else delta.endswith("="))
+    conv._add_audio(state, delta, size)
     return [("audio", state, None)]
 
 
@@ -478,11 +492,17 @@ def _on_truncated(conv: Conversation, e: Any) -> list[_Change]:
     state.truncated_at_ms = e.audio_end_ms
     rate = _BYTES_PER_SECOND.get(state.audio_format, 48000)
     keep = e.audio_end_ms * rate // 1000
-    kept_from = state.audio_received - len(state.audio)  # bytes dropped by retention
-    cut = max(0, keep - kept_from)
-    if cut < len(state.audio):
-        conv._audio_bytes -= len(state.audio) - cut
-        del state.audio[cut:]
+    dropped = state.audio_received - state.audio_held  # by the retention bound
+    cut = max(0, keep - dropped)
+    if cut < state.audio_held:
+        data = state.audio_data()[:cut]
+        conv._audio_bytes -= state.audio_held - len(data)
+        state.audio.clear()
+        state.audio_sizes.clear()
+        if data:
+            state.audio.append(data)
+            state.audio_sizes.append(len(data))
+        state.audio_held = len(data)
     return [("truncated", state, None)]
 
 

@@ -21,6 +21,8 @@ def as_int(name: str, value: object) -> int:
     Raises:
         TypeError: ``value`` is not an integer.
     """
+    if type(value) is int:  # the common case, without the slow Protocol check below
+        return value
     if isinstance(value, bool) or not isinstance(value, SupportsIndex):
         raise TypeError(f"{name} must be an int, got {type(value).__name__}")
     return operator.index(value)
