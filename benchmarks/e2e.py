@@ -19,7 +19,8 @@ CPU time is measured alone:
   ``send_lock``, like the other kinds' send paths.
 
 Reported per kind and N: client CPU ms per conversation-second (process CPU time
-over the window / (N x seconds)), p50/p99 frame-to-handler latency, the fraction
+over the window / (N x seconds)), p50/p99 frame-to-handler latency (and the p99 of
+the steady state, after the first second of the window), the fraction
 of the events sent in the window that were handled by its end (+1 s grace), the
 appends made against the N x seconds / 0.02 expected, the drivers' late ticks (a
 tick started more than 20 ms after its due time), and whether real-time pace held.
@@ -37,6 +38,11 @@ Usage::
     python benchmarks/e2e.py                  # N=50, 10 s per kind
     python benchmarks/e2e.py --find-max       # raise N until pace breaks
     python benchmarks/e2e.py --kinds realtime_sync,floor --n 100 --seconds 5
+    python benchmarks/e2e.py --lockstep       # all sessions in phase (burstier)
+
+Sessions start at different points of the conversation, as independent sessions do;
+with ``--lockstep`` they all replay it in phase, so every turn boundary becomes one
+burst of events across all N sessions at the same instant.
 """
 
 from __future__ import annotations
@@ -63,6 +69,7 @@ FRAME = bytes(960)  # 20 ms of pcm16 mono at 24 kHz
 FRAME_B64 = base64.b64encode(FRAME).decode("ascii")
 AUDIO_DELTA = "response.output_audio.delta"
 GRACE = 1.0  # seconds after the window during which late events still count
+WARMUP = 1.0  # seconds at the start of the window left out of "p99 steady"
 MAX_P99_MS = 200.0
 MIN_FRACTION = 0.95
 TICK = 0.02  # append period, s
@@ -111,6 +118,7 @@ def _stamp(body: str) -> str:
 def server_main(
     path: str,
     seconds: float,
+    lockstep: bool,
     port_out: Any,
     start_at: Any,
     sent: Any,
@@ -120,9 +128,26 @@ def server_main(
     from websockets.asyncio.server import serve
 
     first, events = load_stream(path)
+    connections = 0
+
+    def phase() -> int:
+        # Independent sessions are not in phase: connection k starts at its own
+        # point of the conversation (golden-ratio spread), on an audio delta.
+        # --lockstep starts them all together, which turns every turn boundary into
+        # one burst of events across all N sessions at the same instant.
+        nonlocal connections
+        k = connections
+        connections += 1
+        if lockstep:
+            return 0
+        i = int((k * 0.6180339887 % 1.0) * len(events))
+        while not events[i][0]:
+            i = (i + 1) % len(events)
+        return i
 
     async def handler(ws: Any) -> None:
         got = 0
+        start_index = phase()
 
         async def drain() -> None:
             nonlocal got
@@ -140,7 +165,7 @@ def server_main(
             due = t0
             count = 0
             worst = 0.0
-            i = 0
+            i = start_index
             while True:
                 is_audio, body = events[i]
                 i = (i + 1) % len(events)
@@ -189,6 +214,7 @@ def server_main(
 class Stats:
     def __init__(self) -> None:
         self.latencies: list[float] = []
+        self.arrivals: list[float] = []  # time.time() of each recorded event
         self.recording = False
         self.errors = 0
         self.first_error = ""
@@ -196,7 +222,9 @@ class Stats:
 
     def seen(self, t_send: Any) -> None:
         if self.recording and t_send is not None:
-            self.latencies.append(time.time() - t_send)
+            now = time.time()
+            self.latencies.append(now - t_send)
+            self.arrivals.append(now)
 
     def error(self, exc: object) -> None:
         with self._lock:
@@ -300,7 +328,11 @@ def open_floor(url: str, n: int, stats: Stats) -> tuple[list[Any], Any, Any]:
     return socks, append, close
 
 
-OPENERS = {"realtime_sync": open_realtime_sync, "openai": open_openai, "floor": open_floor}
+OPENERS = {
+    "realtime_sync": open_realtime_sync,
+    "openai": open_openai,
+    "floor": open_floor,
+}
 
 
 def drive(
@@ -394,6 +426,14 @@ def client_main(
         cpu = time.process_time() - cpu0
         lats = sorted(stats.latencies)
         received = len(lats)
+        # Steady state: leave out the first WARMUP seconds of the window, when the
+        # server starts streaming to every connection at once (a burst that every
+        # client kind, the raw floor included, sees as a latency spike).
+        steady = sorted(
+            lat
+            for lat, at in zip(stats.latencies, stats.arrivals, strict=True)
+            if at >= t0 + WARMUP
+        )
         stats.recording = False
         time.sleep(0.2)
         t = time.perf_counter()
@@ -413,6 +453,9 @@ def client_main(
             if lats
             else float("nan"),
             max_ms=lats[-1] * 1000.0 if lats else float("nan"),
+            p99_steady_ms=steady[min(len(steady) - 1, int(len(steady) * 0.99))] * 1000.0
+            if steady
+            else float("nan"),
             late_ticks=late_ticks,
             ticks=ticks,
             expected_ticks=expected_ticks * n_drivers,
@@ -483,21 +526,23 @@ def run_one(
 
 
 HEADER = (
-    "| client | N | CPU ms / conv-s | client CPU % | p50 ms | p99 ms | max ms "
+    "| client | N | CPU ms / conv-s | client CPU % | p50 ms | p99 ms | p99 steady ms "
+    "| max ms "
     "| handled / sent | appends made / expected | appends at server "
     "| late ticks / expected (drivers) | worst tick lag ms | server lag ms "
     "| errors | pace | failed |\n"
-    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|"
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|"
 )
 
 
 def row(r: dict[str, Any]) -> str:
     if "crash" in r:
         last = r["crash"].strip().splitlines()[-1]
-        return f"| {r['kind']} | {r['n']} | crashed: {last} |||||||||||| NO | crash |"
+        return f"| {r['kind']} | {r['n']} | crashed: {last} ||||||||||||| NO | crash |"
     return (
         f"| {r['kind']} | {r['n']} | {r['cpu_ms_per_conv_s']:.2f} | {r['cpu_pct']:.0f} "
-        f"| {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {r['max_ms']:.0f} "
+        f"| {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {r['p99_steady_ms']:.1f} "
+        f"| {r['max_ms']:.0f} "
         f"| {r['received']}/{r['sent']} ({r['fraction']:.1%}) "
         f"| {r['appends_made']}/{r['appends_expected']} "
         f"({r['appends_made'] / r['appends_expected']:.1%}) "
@@ -514,6 +559,11 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0, help="window per run")
     parser.add_argument("--kinds", default=",".join(KINDS), help="comma-separated")
     parser.add_argument("--stream", default=None, help="GA server events, JSONL")
+    parser.add_argument(
+        "--lockstep",
+        action="store_true",
+        help="start every session at the same point of the conversation (in phase)",
+    )
     parser.add_argument(
         "--find-max",
         action="store_true",
@@ -545,6 +595,7 @@ def main() -> None:
         args=(
             stream,
             args.seconds,
+            args.lockstep,
             shared["port"],
             shared["start_at"],
             shared["sent"],
@@ -595,7 +646,9 @@ def main() -> None:
         if "crash" in r:
             print(f"\n{r['kind']} N={r['n']} crashed:\n{r['crash']}")
         elif r["errors"]:
-            print(f"\n{r['kind']} N={r['n']}: {r['errors']} errors, first: {r['first_error']}")
+            print(
+                f"\n{r['kind']} N={r['n']}: {r['errors']} errors, first: {r['first_error']}"
+            )
     lag = max((r.get("server_lag_ms", 0.0) for r in results), default=0.0)
     print(
         f"\nworst server send lag behind schedule: {lag:.0f} ms "
@@ -604,7 +657,9 @@ def main() -> None:
     if args.find_max:
         for kind in {r["kind"] for r in results}:
             held = [r["n"] for r in results if r["kind"] == kind and r["pace"]]
-            print(f"{kind}: max N with real-time pace held: {max(held) if held else '< ' + str(min(steps))}")
+            print(
+                f"{kind}: max N with real-time pace held: {max(held) if held else '< ' + str(min(steps))}"
+            )
 
 
 if __name__ == "__main__":
