@@ -831,7 +831,7 @@ class RealtimeClient:
             ValueError: A shape that does not match ``channels``, or a bad rate.
         """
         if isinstance(audio, (bytes, bytearray, memoryview)):
-            self.send(ev.InputAudioBufferAppend(audio=_json.b64encode(bytes(audio))))
+            self._append(_json.b64encode(bytes(audio)))
             return
         if isinstance(audio, str):
             raise TypeError("audio must be bytes or a numpy array, not str")
@@ -847,12 +847,19 @@ class RealtimeClient:
         stream = self._input_stream
         if stream is None or stream.key != key:
             for payload in stream.flush() if stream is not None else ():
-                self.send(ev.InputAudioBufferAppend(audio=payload))
+                self._append(payload)
             stream = self._input_stream = InputAudioStream(
                 rate, channels, fmt, frame_ms
             )
         for payload in stream.push(audio):
-            self.send(ev.InputAudioBufferAppend(audio=payload))
+            self._append(payload)
+
+    def _append(self, payload: str) -> None:
+        # The hot path of a voice app (50 calls a second): the event is built with
+        # its id rather than copied with one, as send() does for user events.
+        self._send_event(
+            ev.InputAudioBufferAppend(event_id=self._new_id(), audio=payload)
+        )
 
     def flush_audio(self) -> None:
         """Send the audio :meth:`append_audio` holds back (a partial frame, the tail)."""
@@ -860,7 +867,7 @@ class RealtimeClient:
         self._input_stream = None
         if stream is not None:
             for payload in stream.flush():
-                self.send(ev.InputAudioBufferAppend(audio=payload))
+                self._append(payload)
 
     def commit_audio(self) -> str:
         """Send held-back audio, then commit the buffer (``input_audio_buffer.commit``)."""
