@@ -24,6 +24,7 @@ from typing import Any, TypeVar, overload
 
 import attrs
 
+from realtime_sync import _b64
 from realtime_sync import events as ev
 from realtime_sync._endpoints import (
     Endpoint,
@@ -1208,8 +1209,7 @@ class RealtimeClient:
     def _on_audio_delta(self, event: ev.ResponseOutputAudioDelta) -> None:
         if event.response_id in self._suppressed:
             return
-        delta = event.delta
-        nbytes = len(delta) * 3 // 4 - delta[-2:].count("=") if delta else 0
+        nbytes = _b64.decoded_size(event.delta)
         samples = nbytes // 2 if self.playback.sample_rate == 24000 else nbytes
         item_id = event.item_id
         self._received_samples[item_id] = (

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from realtime_sync import _b64
 from realtime_sync import events as ev
 
 if TYPE_CHECKING:
@@ -163,10 +164,8 @@ class _State:
         self.response_id: str | None = None
 
     def audio_data(self) -> bytes:
-        from realtime_sync.protocol import _json
-
         return b"".join(
-            c if isinstance(c, bytes) else _json.b64decode(c) for c in self.audio
+            c if isinstance(c, bytes) else _b64.decode(c) for c in self.audio
         )
 
     def snapshot(self) -> ConversationItem:
@@ -435,8 +434,7 @@ def _on_audio_delta(conv: Conversation, e: Any) -> list[_Change]:
         return []  # not base64 audio: nothing to keep
     state, _ = conv._state(e.item_id)
     state.response_id = _s(e.response_id) or state.response_id
-    size = len(delta) // 4 * 3 - (2 if delta.endswith("==") else delta.endswith("="))
-    conv._add_audio(state, delta, size)
+    conv._add_audio(state, delta, _b64.decoded_size(delta))
     return [("audio", state, None)]
 
 

@@ -8,27 +8,14 @@ decoding, as :func:`base64.b64decode` does by default).
 
 from __future__ import annotations
 
-import base64
-from collections.abc import Callable
-from typing import Any
-
 import numpy as np
 import numpy.typing as npt
+
+from realtime_sync import _b64
 
 from ._convert import BytesLike, pcm16_from_bytes, pcm16_to_bytes
 
 __all__ = ["b64decode_bytes", "b64decode_pcm16", "b64encode_pcm16"]
-
-
-def _codecs() -> tuple[Callable[[bytes], bytes], Callable[[Any], bytes]]:
-    try:
-        import pybase64
-    except ImportError:
-        return base64.b64encode, base64.b64decode
-    return pybase64.b64encode, pybase64.b64decode
-
-
-_ENCODE, _DECODE = _codecs()
 
 
 def b64decode_bytes(data: str | BytesLike) -> bytes:
@@ -47,7 +34,7 @@ def b64decode_bytes(data: str | BytesLike) -> bytes:
     """
     if not isinstance(data, (str, bytes, bytearray, memoryview)):
         raise TypeError(f"expected base64 str or bytes, got {type(data).__name__}")
-    return bytes(_DECODE(data))
+    return _b64.decode(data, validate=False)
 
 
 def b64encode_pcm16(samples: npt.ArrayLike) -> str:
@@ -62,7 +49,7 @@ def b64encode_pcm16(samples: npt.ArrayLike) -> str:
     Raises:
         TypeError: The samples are not int16.
     """
-    return _ENCODE(pcm16_to_bytes(samples)).decode("ascii")
+    return _b64.encode(pcm16_to_bytes(samples))
 
 
 def b64decode_pcm16(data: str | BytesLike) -> npt.NDArray[np.int16]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import html
 import io
 import math
@@ -12,6 +11,8 @@ from typing import BinaryIO, overload
 
 import numpy as np
 import numpy.typing as npt
+
+from realtime_sync import _b64
 
 from ._base64 import b64decode_bytes
 from ._checks import positive_int
@@ -251,7 +252,7 @@ class OutputAudio:
 
     def _repr_html_(self) -> str:
         """Render an HTML5 audio player (Jupyter's rich display hook)."""
-        data = base64.b64encode(self.to_wav()).decode("ascii")
+        data = _b64.encode(self.to_wav())
         seconds = self.duration_ms / 1000.0
         label = html.escape(f"{len(self.items)} item(s), {seconds:.2f} s")
         src = f"data:audio/wav;base64,{data}"

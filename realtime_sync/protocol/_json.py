@@ -6,12 +6,12 @@ and non-finite numbers (``NaN``, ``Infinity``), which are not JSON, rejected on 
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import math
 from collections.abc import Callable
 from typing import Any
+
+from realtime_sync import _b64
 
 __all__ = [
     "HAVE_ORJSON",
@@ -90,32 +90,11 @@ else:
         return _orjson_dumps(obj).decode("utf-8")
 
 
-try:
-    import pybase64
-except ImportError:  # pragma: no cover - exercised when the fast extra is missing
-    HAVE_PYBASE64 = False
+#: Base64 (strict), from the package's one backend.
+HAVE_PYBASE64 = _b64.HAVE_PYBASE64
+b64encode = _b64.encode
 
-    def b64decode(text: str | bytes) -> bytes:
-        """Decode standard base64 (padded); ValueError on bad input."""
-        try:
-            return base64.b64decode(text, validate=True)
-        except binascii.Error as exc:
-            raise ValueError(f"invalid base64: {exc}") from exc
 
-    def b64encode(data: bytes) -> str:
-        """Encode bytes as standard base64 text with padding."""
-        return base64.b64encode(data).decode("ascii")
-
-else:
-    HAVE_PYBASE64 = True
-
-    def b64decode(text: str | bytes) -> bytes:
-        """Decode standard base64 (padded); ValueError on bad input."""
-        try:
-            return pybase64.b64decode(text, validate=True)
-        except binascii.Error as exc:
-            raise ValueError(f"invalid base64: {exc}") from exc
-
-    def b64encode(data: bytes) -> str:
-        """Encode bytes as standard base64 text with padding."""
-        return pybase64.b64encode(data).decode("ascii")
+def b64decode(text: str | bytes) -> bytes:
+    """Decode standard base64 (padded); ValueError on bad input."""
+    return _b64.decode(text, validate=True)

@@ -54,7 +54,6 @@ A Responder is not thread-safe: the server calls it under a lock.
 
 from __future__ import annotations
 
-import base64
 import binascii
 import itertools
 import json
@@ -65,6 +64,7 @@ from typing import Any, TypeVar, cast
 
 import attrs
 
+from realtime_sync import _b64
 from realtime_sync.events import (
     UNSET,
     AssistantMessage,
@@ -266,7 +266,7 @@ def _window_samples(fmt: object) -> int:
 
 
 def _decode_b64(data: str) -> bytes:
-    return base64.b64decode(data, validate=True)
+    return _b64.decode(data, validate=True)
 
 
 def _strip_audio(item: M) -> M:
@@ -585,7 +585,7 @@ class _ResponseStream:
                 owner._audio_produced = True
                 yield ResponseOutputAudioDelta(
                     event_id=owner._next_id("event"),
-                    delta=base64.b64encode(data).decode("ascii"),
+                    delta=_b64.encode(data),
                     **self._address(),
                 )
 
@@ -706,7 +706,7 @@ class _ResponseStream:
         if self._text_mode:
             content = [OutputText(text=self._sent_text)]
         else:
-            audio = base64.b64encode(bytes(self._sent_audio)).decode("ascii")
+            audio = _b64.encode(bytes(self._sent_audio))
             content = [OutputAudio(audio=audio, transcript=self._sent_text)]
         return AssistantMessage(
             id=self._item_id, object="realtime.item", status=status, content=content
@@ -1497,9 +1497,7 @@ class Responder:
         heard = (
             transcript[: round(len(transcript) * keep / len(audio))] if audio else ""
         )
-        new_part = attrs.evolve(
-            part, audio=base64.b64encode(audio[:keep]).decode("ascii"), transcript=heard
-        )
+        new_part = attrs.evolve(part, audio=_b64.encode(audio[:keep]), transcript=heard)
         content = list(item.content)
         content[ci] = new_part
         self._items[cast(int, index)] = attrs.evolve(item, content=content)
@@ -1698,11 +1696,7 @@ class Responder:
             id=item_id,
             object="realtime.item",
             status="completed",
-            content=[
-                InputAudio(
-                    audio=base64.b64encode(data).decode("ascii"), transcript=None
-                )
-            ],
+            content=[InputAudio(audio=_b64.encode(data), transcript=None)],
         )
         previous = self._append(item)
         committed = InputAudioBufferCommitted(

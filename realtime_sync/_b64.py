@@ -1,0 +1,47 @@
+"""The one base64 backend of the package: pybase64 when installed, else the stdlib.
+
+Both give byte-identical results (standard alphabet, padded). The protocol decodes
+strictly (``validate=True``: anything outside the alphabet is an error); the audio
+helpers keep the stdlib's lenient default, which skips such characters.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable
+
+__all__ = ["HAVE_PYBASE64", "Text", "decode", "decoded_size", "encode"]
+
+_decode: Callable[..., bytes]
+_encode: Callable[[bytes], bytes]
+try:
+    import pybase64
+except ImportError:  # pragma: no cover - exercised when the fast extra is missing
+    _decode, _encode = base64.b64decode, base64.b64encode
+    HAVE_PYBASE64 = False
+else:
+    _decode, _encode = pybase64.b64decode, pybase64.b64encode
+    HAVE_PYBASE64 = True
+
+Text = str | bytes | bytearray | memoryview
+
+
+def decode(text: Text, *, validate: bool = True) -> bytes:
+    """Decode standard base64.
+
+    Raises:
+        ValueError: Malformed base64 (:class:`binascii.Error` is a subclass).
+    """
+    return bytes(_decode(text, validate=validate))
+
+
+def encode(data: bytes) -> str:
+    """Encode bytes as standard base64 text with padding."""
+    return _encode(data).decode("ascii")
+
+
+def decoded_size(text: str) -> int:
+    """How many bytes padded base64 ``text`` decodes to, without decoding it."""
+    if not text:
+        return 0
+    return len(text) // 4 * 3 - (2 if text.endswith("==") else text.endswith("="))
