@@ -12,23 +12,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from realtime_sync.protocol import _json
+from realtime_sync import _b64
+from realtime_sync._formats import RATES
 
-__all__ = ["InputAudioStream", "session_input_format"]
+__all__ = ["InputAudioStream"]
+
 
 # format type -> (sample rate, encoder name)
-_FORMATS = {"audio/pcm": 24000, "audio/pcmu": 8000, "audio/pcma": 8000}
-
-
-def session_input_format(session: Any) -> str:
-    """The input format type of a session object (``"audio/pcm"`` when unknown)."""
-    fmt = getattr(
-        getattr(getattr(session, "audio", None), "input", None), "format", None
-    )
-    kind = getattr(fmt, "type", None)
-    return kind if isinstance(kind, str) and kind in _FORMATS else "audio/pcm"
-
-
 class InputAudioStream:
     """Resampler + chunker + encoder for one input stream (one rate and channel count).
 
@@ -47,7 +37,7 @@ class InputAudioStream:
 
         self.key = (sample_rate, channels, format_type, frame_ms)
         self.format_type = format_type
-        target = _FORMATS[format_type]
+        target = RATES[format_type]
         self._resampler = Resampler(sample_rate, target, channels=1)
         self._channels = channels
         self._chunker = Chunker(frame_ms=frame_ms, sample_rate=target)
@@ -105,5 +95,5 @@ class InputAudioStream:
                 data = alaw_encode(frame).tobytes()
             else:
                 data = pcm16_to_bytes(frame)
-            out.append(_json.b64encode(data))
+            out.append(_b64.encode(data))
         return out

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from realtime_sync._formats import decode_audio
 from realtime_sync.events import (
     FunctionCallItem,
     Item,
@@ -87,15 +88,7 @@ class Response:
     @property
     def audio(self) -> NDArray[np.int16]:
         """The audio output as int16 samples (24 kHz pcm16, or 8 kHz decoded G.711)."""
-        import numpy as np
-
-        data = self.audio_bytes
-        if self.audio_format in ("audio/pcmu", "audio/pcma"):
-            from realtime_sync.audio import alaw_decode, ulaw_decode
-
-            decode = ulaw_decode if self.audio_format == "audio/pcmu" else alaw_decode
-            return decode(data)
-        return np.frombuffer(data[: len(data) // 2 * 2], dtype="<i2").astype(np.int16)
+        return decode_audio(self.audio_bytes, self.audio_format)
 
 
 class _Collector:

@@ -17,6 +17,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Literal, TextIO
 
+from realtime_sync._formats import RATES
+
 __all__ = ["main"]
 
 
@@ -33,8 +35,6 @@ def _out(text: str = "", end: str = "\n", stream: TextIO | None = None) -> None:
 @contextlib.contextmanager
 def _target(args: argparse.Namespace) -> Iterator[tuple[Any, str]]:
     """Yield (client kwargs, description): --url, OPENAI_API_KEY, or a local mock."""
-    import realtime_sync as rs  # noqa: F401 - fail early on a broken install
-
     url = getattr(args, "url", None)
     if url:
         yield {"url": url, "dialect": getattr(args, "dialect", "ga")}, url
@@ -285,7 +285,6 @@ def _lines(stream: TextIO) -> Iterator[str]:
 
 
 def _say(args: argparse.Namespace) -> int:
-    import numpy as np
 
     import realtime_sync as rs
     from realtime_sync import events as ev
@@ -315,8 +314,8 @@ def _say(args: argparse.Namespace) -> int:
             _out("assistant> ", end="")
             reply = client.create_response(output_modalities=["audio"]).wait(120)
             _out()
-    audio = reply.audio if len(reply.audio_bytes) else np.zeros(0, np.int16)
-    out_rate = 24000 if reply.audio_format == "audio/pcm" else 8000
+    audio = reply.audio
+    out_rate = RATES.get(reply.audio_format, 24000)
     write_wav(args.output_wav, audio, out_rate)
     _out(f"wrote {len(audio) / out_rate:.2f} s to {args.output_wav}")
     return 0

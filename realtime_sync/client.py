@@ -32,6 +32,7 @@ from realtime_sync._endpoints import (
     openai_endpoint,
     url_endpoint,
 )
+from realtime_sync._formats import RATES, session_format
 from realtime_sync._input_audio import InputAudioStream
 from realtime_sync._registry import HandlerRegistry, resolve_key
 from realtime_sync._resources import (
@@ -836,14 +837,8 @@ class RealtimeClient:
             return
         if isinstance(audio, str):
             raise TypeError("audio must be bytes or a numpy array, not str")
-        from realtime_sync._input_audio import InputAudioStream, session_input_format
-
-        fmt = session_input_format(self.session_info)
-        rate = (
-            sample_rate
-            if sample_rate is not None
-            else (24000 if fmt == "audio/pcm" else 8000)
-        )
+        fmt = session_format(self.session_info, "input")
+        rate = sample_rate if sample_rate is not None else RATES[fmt]
         key = (rate, channels, fmt, frame_ms)
         stream = self._input_stream
         if stream is None or stream.key != key:
@@ -1193,14 +1188,12 @@ class RealtimeClient:
                 self._session_created.set()
 
     def _output_format(self) -> str:
-        out = getattr(getattr(self.session_info, "audio", None), "output", None)
-        kind = getattr(getattr(out, "format", None), "type", None)
-        return kind if isinstance(kind, str) else "audio/pcm"
+        return session_format(self.session_info, "output")
 
     def _on_session(self) -> None:
         fmt = self._output_format()
         self.conversation.output_format = fmt
-        rate = 24000 if fmt == "audio/pcm" else 8000
+        rate = RATES[fmt]
         if self.playback.sample_rate != rate:
             from realtime_sync.audio import PlaybackTracker
 
@@ -1210,12 +1203,15 @@ class RealtimeClient:
         if event.response_id in self._suppressed:
             return
         nbytes = _b64.decoded_size(event.delta)
-        samples = nbytes // 2 if self.playback.sample_rate == 24000 else nbytes
+        samples = (
+            nbytes // 2 if self.conversation.output_format == "audio/pcm" else nbytes
+        )
         item_id = event.item_id
         self._received_samples[item_id] = (
             self._received_samples.get(item_id, 0) + samples
         )
-        self.playback.received(item_id, samples)
+        # Not reported to self.playback: a Player given that tracker reports what it
+        # receives itself, and would be counted twice. Barge-in clamps with this.
         self._last_audio = (item_id, event.response_id, event.content_index)
 
     def _barge_in_enabled(self) -> bool:
@@ -1239,7 +1235,7 @@ class RealtimeClient:
         item_id, response_id, content_index = last
         rate = self.playback.sample_rate
         received_ms = self._received_samples.get(item_id, 0) * 1000 // rate
-        played_ms = self.playback.played_ms(item_id)
+        played_ms = min(self.playback.played_ms(item_id), received_ms)
         generating = self._responses.response_of(response_id)
         if not generating and played_ms >= received_ms:
             self._last_audio = None

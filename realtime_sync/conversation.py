@@ -26,15 +26,13 @@ import attrs
 
 from realtime_sync import _b64
 from realtime_sync import events as ev
+from realtime_sync._formats import bytes_per_second, decode_audio
 
 if TYPE_CHECKING:
     import numpy as np
     from numpy.typing import NDArray
 
 __all__ = ["Conversation", "ConversationItem", "ItemChange"]
-
-# bytes per second of each output format (pcm16 at 24 kHz, G.711 at 8 kHz)
-_BYTES_PER_SECOND = {"audio/pcm": 48000, "audio/pcmu": 8000, "audio/pcma": 8000}
 
 
 @attrs.frozen(kw_only=True)
@@ -83,18 +81,7 @@ class ConversationItem:
     @property
     def audio(self) -> NDArray[np.int16]:
         """The retained audio as int16 samples (G.711 decoded)."""
-        import numpy as np
-
-        data = self.audio_bytes
-        if self.audio_format == "audio/pcmu":
-            from realtime_sync.audio import ulaw_decode
-
-            return ulaw_decode(data)
-        if self.audio_format == "audio/pcma":
-            from realtime_sync.audio import alaw_decode
-
-            return alaw_decode(data)
-        return np.frombuffer(data[: len(data) // 2 * 2], "<i2").astype(np.int16)
+        return decode_audio(self.audio_bytes, self.audio_format)
 
 
 @attrs.frozen
@@ -169,7 +156,7 @@ class _State:
         )
 
     def snapshot(self) -> ConversationItem:
-        rate = _BYTES_PER_SECOND.get(self.audio_format, 48000)
+        rate = bytes_per_second(self.audio_format)
         audio_ms = self.audio_received * 1000 // rate
         if self.truncated_at_ms is not None:
             audio_ms = min(audio_ms, self.truncated_at_ms)
@@ -365,7 +352,7 @@ class Conversation:
             self._audio_order.append(state.id)
         if self._retention is None:
             return
-        limit = int(self._retention * _BYTES_PER_SECOND.get(self.output_format, 48000))
+        limit = int(self._retention * bytes_per_second(self.output_format))
         # Drop whole chunks, oldest first, until the session holds at most the bound.
         while self._audio_bytes > limit and self._audio_order:
             oldest = self._items.get(self._audio_order[0])
@@ -488,7 +475,7 @@ def _on_truncated(conv: Conversation, e: Any) -> list[_Change]:
     if state is None or not isinstance(e.audio_end_ms, int):
         return []
     state.truncated_at_ms = e.audio_end_ms
-    rate = _BYTES_PER_SECOND.get(state.audio_format, 48000)
+    rate = bytes_per_second(state.audio_format)
     keep = e.audio_end_ms * rate // 1000
     dropped = state.audio_received - state.audio_held  # by the retention bound
     cut = max(0, keep - dropped)
