@@ -21,7 +21,7 @@ handler may register or remove handlers (the change applies from the next event)
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import attrs
@@ -87,6 +87,7 @@ class HandlerRegistry:
         self._lock = threading.Lock()
         self._specific: dict[Key, tuple[Entry, ...]] = {}
         self._wild: tuple[tuple[str, Entry], ...] = ()
+        self._once = False  # whether any ``once`` entry is registered
 
     def add(self, event: type | str, handler: Callable[[Any], Any], once: bool) -> None:
         """Register ``handler`` under ``event`` (see :func:`resolve_key`)."""
@@ -100,6 +101,7 @@ class HandlerRegistry:
                 self._wild = (*self._wild, (key, entry))
             else:
                 self._specific[key] = (*self._specific.get(key, ()), entry)
+            self._once = self._once or once
 
     def remove(self, event: type | str, handler: Callable[[Any], Any]) -> bool:
         """Remove every registration of ``handler`` under ``event``; True if any."""
@@ -133,13 +135,19 @@ class HandlerRegistry:
                     else:
                         del self._specific[key]
             self._wild = tuple((p, e) for p, e in self._wild if e is not entry)
+            self._once = any(
+                e.once for es in self._specific.values() for e in es
+            ) or any(e.once for _, e in self._wild)
 
-    def handlers_for(self, event: ServerEvent) -> list[Entry]:
+    def handlers_for(self, event: ServerEvent) -> Sequence[Entry]:
         """The entries to call for ``event``, in order; ``once`` entries are removed."""
         cls = type(event)
         key: Key = event.type if cls is UnknownServerEvent else cls
-        out = list(self._specific.get(key, ()))
+        specific = self._specific.get(key, ())
         wild = self._wild
+        if not wild and not self._once:
+            return specific  # the common case: no list to build, nothing to remove
+        out = list(specific)
         if wild:
             ga_type = event.type
             beta_type = GA_TO_BETA_SERVER_TYPES.get(ga_type, ga_type)
