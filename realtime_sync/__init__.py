@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from realtime_sync import events, protocol
 from realtime_sync._response import Response, ResponseHandle, ResponseTimings
 from realtime_sync._responses import UsageTotals
-from realtime_sync.client import ClientState, Interruption, RealtimeClient
+from realtime_sync.client import ClientState, ClientStats, Interruption, RealtimeClient
 from realtime_sync.conversation import Conversation, ConversationItem, ItemChange
 from realtime_sync.events import UNSET, Unset
 from realtime_sync.exceptions import (
@@ -27,6 +27,7 @@ from realtime_sync.exceptions import (
     Timeout,
 )
 from realtime_sync.protocol import Codec
+from realtime_sync.reconnect import ReconnectAttempt, Reconnected, ReconnectPolicy
 from realtime_sync.recording import replay
 from realtime_sync.session_config import SessionConfig
 
@@ -39,6 +40,7 @@ __all__ = [
     "UNSET",
     "AuthenticationError",
     "ClientState",
+    "ClientStats",
     "Codec",
     "ConnectError",
     "ConnectionClosed",
@@ -51,6 +53,9 @@ __all__ = [
     "QueueFull",
     "RealtimeClient",
     "RealtimeError",
+    "ReconnectAttempt",
+    "ReconnectPolicy",
+    "Reconnected",
     "Response",
     "ResponseHandle",
     "ResponseTimings",

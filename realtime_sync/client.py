@@ -18,6 +18,7 @@ import itertools
 import logging
 import os
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar, overload
@@ -32,7 +33,7 @@ from realtime_sync._endpoints import (
     openai_endpoint,
     url_endpoint,
 )
-from realtime_sync._formats import RATES, session_format
+from realtime_sync._formats import RATES, bytes_per_second, session_format
 from realtime_sync._input_audio import InputAudioStream
 from realtime_sync._registry import HandlerRegistry, resolve_key
 from realtime_sync._resources import (
@@ -57,11 +58,18 @@ from realtime_sync.exceptions import (
 )
 from realtime_sync.protocol import Codec, _json
 from realtime_sync.protocol.dialects import detect_dialect
+from realtime_sync.reconnect import (
+    OutageBuffer,
+    ReconnectAttempt,
+    Reconnected,
+    ReconnectPolicy,
+    merge_session,
+)
 from realtime_sync.recording import Recorder
 from realtime_sync.session_config import SessionConfig
 from realtime_sync.transport import Connection
 
-__all__ = ["ClientState", "Interruption", "RealtimeClient"]
+__all__ = ["ClientState", "ClientStats", "Interruption", "RealtimeClient"]
 
 logger = logging.getLogger(__name__)
 
@@ -76,8 +84,39 @@ class ClientState(enum.Enum):
 
     UNOPENED = "unopened"
     OPEN = "open"
+    #: The connection was lost and a :class:`ReconnectPolicy` is opening a new one;
+    #: events sent meanwhile are held and sent once the new session is restored.
+    RECONNECTING = "reconnecting"
     CLOSING = "closing"
     CLOSED = "closed"
+
+
+@attrs.frozen(kw_only=True)
+class ClientStats:
+    """Counters of one client (``client.stats``), a snapshot taken when read.
+
+    Attributes:
+        frames_received: Frames the reader thread received.
+        protocol_errors: Frames that could not be decoded (each reported to
+            ``on_error`` as a :class:`ProtocolError`).
+        handler_errors: Handler calls that raised (each reported as a
+            :class:`HandlerError`).
+        max_handler_seconds: The longest a single handler call held the reader
+            thread: while a handler runs, later events wait (the dispatch lag).
+        slow_handler_calls: Handler calls longer than ``slow_handler_seconds``
+            (each logged as a warning).
+        reconnects: Successful reconnections.
+        dropped_audio_ms: Input audio dropped while reconnecting (beyond the
+            policy's ``audio_buffer_seconds``).
+    """
+
+    frames_received: int
+    protocol_errors: int
+    handler_errors: int
+    max_handler_seconds: float
+    slow_handler_calls: int
+    reconnects: int
+    dropped_audio_ms: int
 
 
 @attrs.frozen
@@ -160,8 +199,22 @@ class RealtimeClient:
         tool_timeout: Seconds a tool may run before the model is told it timed out
             (a tool's own ``timeout`` wins).
         tool_workers: Tools that may run at once (a worker pool, never the reader).
+        token_provider: Called on every connection (reconnections included) for the
+            bearer token, instead of a fixed ``api_key`` (an ephemeral key minted
+            with :func:`realtime_sync.client_secrets.create`, ...).
+        reconnect: A :class:`~realtime_sync.reconnect.ReconnectPolicy` to reconnect
+            after a recoverable close (off by default: a lost connection ends the
+            client). See :meth:`on_reconnecting` and :meth:`on_reconnected`.
+        slow_handler_seconds: A handler call that holds the reader thread longer
+            than this is logged as a warning and counted in :attr:`stats`.
 
     The key never appears in reprs, logs or exception messages.
+
+    Threads: the transport's reader and writer (``realtime-sync-reader``,
+    ``realtime-sync-writer``), a tool pool (``realtime-sync-tool-*``) once a tool is
+    registered, and ``realtime-sync-reconnect`` while reconnecting. The reader,
+    writer and reconnect threads are daemon threads, so that a forgotten client
+    never blocks the interpreter's exit; :meth:`close` joins every one of them.
     """
 
     def __init__(
@@ -189,14 +242,30 @@ class RealtimeClient:
         auto_respond: bool = True,
         tool_timeout: float | None = 30.0,
         tool_workers: int = 4,
+        token_provider: Callable[[], str] | None = None,
+        reconnect: ReconnectPolicy | None = None,
+        slow_handler_seconds: float = 0.5,
         _endpoint_factory: Callable[[], Endpoint] | None = None,
     ) -> None:
         if dialect not in ("ga", "beta", "auto"):
             raise ValueError(f"dialect must be 'ga', 'beta' or 'auto', not {dialect!r}")
         if api_key is not None and not isinstance(api_key, str):
             raise TypeError("api_key must be a string")
+        if token_provider is not None:
+            if not callable(token_provider):
+                raise TypeError("token_provider must be callable")
+            if api_key is not None:
+                raise ValueError("give api_key= or token_provider=, not both")
+        if reconnect is not None and not isinstance(reconnect, ReconnectPolicy):
+            raise TypeError("reconnect must be a ReconnectPolicy or None")
         if connect_timeout <= 0:
             raise ValueError("connect_timeout must be positive")
+        if not slow_handler_seconds > 0:
+            raise ValueError("slow_handler_seconds must be positive")
+
+        def key() -> str | None:
+            return _token(token_provider) if token_provider is not None else api_key
+
         self._session_update = (
             self._session_event(session) if session is not None else None
         )
@@ -204,13 +273,13 @@ class RealtimeClient:
             self._endpoint_factory = _endpoint_factory
         elif url is not None:
             self._endpoint_factory = lambda: url_endpoint(
-                url=url, api_key=api_key, dialect=dialect, headers=headers
+                url=url, api_key=key(), dialect=dialect, headers=headers
             )
         else:
             base = base_url
             self._endpoint_factory = lambda: openai_endpoint(
                 model=model,
-                api_key=api_key,
+                api_key=key(),
                 dialect=dialect,
                 base_url=base,
                 call_id=call_id,
@@ -265,6 +334,26 @@ class RealtimeClient:
         self._auto_respond = auto_respond
         self._tool_timeout = tool_timeout
         self._tool_workers = tool_workers
+        # Reconnection (see realtime_sync/_reconnector.py).
+        self._reconnect_policy = reconnect
+        self._established = False  # connect() completed once: reconnects allowed
+        self._outage: OutageBuffer | None = None  # events held while RECONNECTING
+        self._limbo: list[ClientEvent] = []  # refused by a dying connection
+        self._session_state: dict[str, Any] | None = (
+            None  # every session.update, merged
+        )
+        self._reconnector: Any = None  # a _reconnector.Reconnector while reconnecting
+        self._reconnecting_handlers: tuple[Callable[[ReconnectAttempt], Any], ...] = ()
+        self._reconnected_handlers: tuple[Callable[[Reconnected], Any], ...] = ()
+        # Counters for ``stats``: written on the reader thread only.
+        self._slow_handler_seconds = slow_handler_seconds
+        self._n_frames = 0
+        self._n_protocol_errors = 0
+        self._n_handler_errors = 0
+        self._max_handler_seconds = 0.0
+        self._n_slow_calls = 0
+        self._n_reconnects = 0
+        self._dropped_audio_ms = 0
 
     # -- construction ------------------------------------------------------------
 
@@ -424,6 +513,51 @@ class RealtimeClient:
             self._interrupt_handlers = (*self._interrupt_handlers, handler)
         return handler
 
+    def on_reconnecting(
+        self, handler: Callable[[ReconnectAttempt], Any]
+    ) -> Callable[[ReconnectAttempt], Any]:
+        """Register a handler called before each reconnection attempt (decorator or call).
+
+        It receives a :class:`~realtime_sync.reconnect.ReconnectAttempt` on the
+        ``realtime-sync-reconnect`` thread: it may change ``attempt.headers`` (a fresh
+        token) or call ``attempt.abort()`` to give up. If it raises, that is reported
+        to ``on_error`` handlers and the attempt goes ahead.
+        """
+        if not callable(handler):
+            raise TypeError("handler must be callable")
+        with self._lock:
+            self._reconnecting_handlers = (*self._reconnecting_handlers, handler)
+        return handler
+
+    def on_reconnected(
+        self, handler: Callable[[Reconnected], Any]
+    ) -> Callable[[Reconnected], Any]:
+        """Register a handler called once a new session replaced a lost one.
+
+        It receives a :class:`~realtime_sync.reconnect.Reconnected` (attempts,
+        downtime, what was restored and re-sent) on the ``realtime-sync-reconnect``
+        thread, after the session (and conversation) were restored and the events
+        held during the outage were sent.
+        """
+        if not callable(handler):
+            raise TypeError("handler must be callable")
+        with self._lock:
+            self._reconnected_handlers = (*self._reconnected_handlers, handler)
+        return handler
+
+    @property
+    def stats(self) -> ClientStats:
+        """Counters: frames, errors, handler time (dispatch lag), reconnections."""
+        return ClientStats(
+            frames_received=self._n_frames,
+            protocol_errors=self._n_protocol_errors,
+            handler_errors=self._n_handler_errors,
+            max_handler_seconds=self._max_handler_seconds,
+            slow_handler_calls=self._n_slow_calls,
+            reconnects=self._n_reconnects,
+            dropped_audio_ms=self._dropped_audio_ms,
+        )
+
     @overload
     def tool(self, fn: F) -> F: ...
     @overload
@@ -577,27 +711,14 @@ class RealtimeClient:
             if self._state is not ClientState.UNOPENED:
                 raise RuntimeError("Cannot reopen a client once it has been closed.")
             self._state = ClientState.OPEN
-        endpoint = self._endpoint_factory()
-        if self._record_path is not None:
-            self._recorder = Recorder(self._record_path)
-        conn = Connection(
-            endpoint.url,
-            headers=endpoint.headers,
-            on_message=self._on_frame,
-            on_close=self._on_close,
-            max_queue_bytes=self._max_queue_bytes,
-            ping_interval=self._ping_interval,
-            connect_timeout=self._connect_timeout,
-            secrets=endpoint.secrets,
-        )
-        self._conn = conn
         try:
+            endpoint = self._endpoint_factory()
+            if self._record_path is not None:
+                self._recorder = Recorder(self._record_path)
+            conn = self._new_connection(endpoint)
+            self._conn = conn
             conn.connect()
-            if not self._session_created.wait(self._connect_timeout):
-                conn.raise_if_failed()
-                self._raise_if_closed()
-                raise Timeout(f"no session.created within {self._connect_timeout} s")
-            self._raise_if_closed()
+            self._wait_session_created(conn)
             self._start_tools()
             update = self._initial_session_update()
             if update is not None:
@@ -605,7 +726,46 @@ class RealtimeClient:
         except BaseException:
             self.close(timeout=1.0)
             raise
+        self._established = True
         return self
+
+    def _new_connection(
+        self, endpoint: Endpoint, headers: Mapping[str, str] | None = None
+    ) -> Connection:
+        """A transport for ``endpoint`` (plus extra ``headers``), not yet connected."""
+        merged = {**endpoint.headers, **(headers or {})}
+        secrets = (*endpoint.secrets, *(headers or {}).values())
+        conn: Connection | None = None
+
+        def on_close(closed: ConnectionClosed) -> None:
+            self._on_close(conn, closed)
+
+        conn = Connection(
+            endpoint.url,
+            headers=merged,
+            on_message=self._on_frame,
+            on_close=on_close,
+            max_queue_bytes=self._max_queue_bytes,
+            ping_interval=self._ping_interval,
+            connect_timeout=self._connect_timeout,
+            secrets=secrets,
+        )
+        return conn
+
+    def _wait_session_created(self, conn: Connection) -> None:
+        """Wait for the ``session.created`` of ``conn`` (after its handshake)."""
+        if not self._session_created.wait(self._connect_timeout):
+            conn.raise_if_failed()
+            self._raise_if_closed()
+            raise Timeout(f"no session.created within {self._connect_timeout} s")
+        conn.raise_if_failed()
+        self._raise_if_closed()
+        if not conn.is_open:
+            raise ConnectionClosed(
+                "the connection closed before session.created",
+                code=conn.close_code,
+                reason=conn.close_reason,
+            )
 
     def _initial_session_update(self) -> ev.SessionUpdate | None:
         update = self._session_update
@@ -628,7 +788,8 @@ class RealtimeClient:
         """Close the connection and join the threads. Idempotent; safe in a handler.
 
         Events still queued are not sent; they are logged and kept in
-        ``ConnectionClosed.unsent`` of what later calls raise.
+        ``ConnectionClosed.unsent`` of what later calls raise. Closing while
+        reconnecting stops the reconnection; the events held meanwhile are unsent.
 
         Args:
             timeout: Seconds to wait for the queue to drain and the peer to close.
@@ -637,10 +798,22 @@ class RealtimeClient:
             if self._state in (ClientState.CLOSING, ClientState.CLOSED):
                 return
             self._state = ClientState.CLOSING
+            held = self._outage.take() if self._outage is not None else []
+            self._outage = None
+            held += self._limbo
+            self._limbo = []
+            reconnector = self._reconnector
+        if reconnector is not None:
+            reconnector.stop()
         conn = self._conn
         unsent: tuple[object, ...] = ()
         if conn is not None:
             unsent = conn.close(timeout=timeout)
+        unsent = (*unsent, *held)
+        if reconnector is not None:
+            # Wakes a reconnection waiting for the new session, then joins it.
+            self._fail_all(ConnectionClosed("the client was closed", code=1000))
+            reconnector.join(timeout)
         if unsent:
             logger.warning("closed with %d event(s) not sent", len(unsent))
         if self._recorder is not None:
@@ -699,16 +872,82 @@ class RealtimeClient:
         return event_id
 
     def _send_event(self, event: ClientEvent) -> None:
-        if self._state in (ClientState.CLOSING, ClientState.CLOSED):
-            raise self._closed_exc or ConnectionClosed("the client is closed")
+        state = self._state
+        if state is not ClientState.OPEN:
+            if state in (ClientState.CLOSING, ClientState.CLOSED):
+                raise self._closed_exc or ConnectionClosed("the client is closed")
+            if state is ClientState.RECONNECTING and self._hold(event):
+                return
+        if self._closed_exc is not None:
+            raise self._closed_exc
         conn = self._conn
         if conn is None:
             raise RuntimeError("Call connect() (or use 'with client:') before sending.")
+        if type(event) is ev.SessionUpdate:
+            self._remember_session(event)
+        try:
+            self._write(conn, event)
+        except ConnectionClosed:
+            if self._reconnect_policy is None or not self._hold_refused(conn, event):
+                raise
+
+    def _write(self, conn: Connection, event: ClientEvent) -> None:
+        """Encode ``event`` and queue it on ``conn`` (no state checks)."""
         codec = self._codec or Codec("ga")
         text = codec.encode_client(event)
         conn.send(text, event)
         if self._recorder is not None:
             self._recorder.write("send", text)
+
+    def _hold(self, event: ClientEvent) -> bool:
+        """Hold ``event`` for the new session while reconnecting; False if not."""
+        (self._codec or Codec("ga")).encode_client(event)  # bad events fail here
+        with self._lock:
+            if self._state is not ClientState.RECONNECTING or self._outage is None:
+                return False
+            if type(event) is ev.SessionUpdate:
+                self._remember_session(event)
+            self._outage.add(event)
+        return True
+
+    def _hold_refused(self, conn: Connection, event: ClientEvent) -> bool:
+        """A dying connection refused ``event``: hold it if a reconnect may follow.
+
+        The transport refuses sends as soon as the connection ended, a moment
+        before the client hears about it (``_on_close``). Until then the event goes
+        to limbo: held for the new session if a reconnection starts, else reported
+        in the ``unsent`` of the ConnectionClosed passed to ``on_error``.
+        """
+        with self._lock:
+            if self._state is ClientState.RECONNECTING and self._outage is not None:
+                self._outage.add(event)
+                return True
+            if (
+                self._state is ClientState.OPEN
+                and self._established
+                and conn is self._conn
+                and self._closed_exc is None
+            ):
+                self._limbo.append(event)
+                return True
+        return False
+
+    def _remember_session(self, event: ev.SessionUpdate) -> None:
+        """Merge a ``session.update`` into what a reconnection re-sends."""
+        if isinstance(event.session, ev.Model):
+            update = Codec("ga").to_dict(event.session)
+            if isinstance(update, dict):
+                base = self._session_state or {}
+                self._session_state = merge_session(base, update)
+
+    def _restore_session_event(self) -> ev.SessionUpdate | None:
+        """One ``session.update`` with everything sent before, or None."""
+        state = self._session_state
+        if not state:
+            return None
+        event = client_event_from_dict({"type": "session.update", "session": state})
+        assert isinstance(event, ev.SessionUpdate)
+        return event
 
     def _new_id(self) -> str:
         return f"evt_{self._id_prefix}_{next(self._ids)}"
@@ -916,7 +1155,11 @@ class RealtimeClient:
             response = attrs.evolve(response, metadata=metadata)
         handle = ResponseHandle(request_id, self._check_thread)
         event = ev.ResponseCreate(event_id=request_id, response=response)
-        if self._state is not ClientState.OPEN or self._conn is None:
+        if (
+            self._state not in (ClientState.OPEN, ClientState.RECONNECTING)
+            or self._conn is None
+            or self._closed_exc is not None
+        ):
             self._send_event(event)  # raises the right error (closed / not connected)
         self._responses.request(handle, event)
         return handle
@@ -1014,17 +1257,26 @@ class RealtimeClient:
         return waiter.result
 
     def _send_and_wait(
-        self, event: ClientEvent, answer: type[ServerEvent], timeout: float | None
+        self,
+        event: ClientEvent,
+        answer: type[ServerEvent],
+        timeout: float | None,
+        *,
+        conn: Connection | None = None,
+        predicate: Callable[[Any], bool] | None = None,
     ) -> ServerEvent:
         event_id = self._new_id()
         event = attrs.evolve(event, event_id=event_id)
-        waiter = _Waiter(answer, False, None)
+        waiter = _Waiter(answer, False, predicate)
         with self._lock:
             self._raise_if_closed()
             self._waiters.append(waiter)
             self._requests[event_id] = waiter
         try:
-            self._send_event(event)
+            if conn is None:
+                self._send_event(event)
+            else:  # a reconnection restoring the session on its new connection
+                self._write(conn, event)
             if not waiter.done.wait(timeout):
                 raise Timeout(f"no {answer.TYPE} within {timeout} s")
         finally:
@@ -1066,6 +1318,7 @@ class RealtimeClient:
     def _on_frame(self, text: str) -> None:
         """Called by the transport's reader thread for every text frame."""
         self._reader_ident = threading.get_ident()
+        self._n_frames += 1
         if self._recorder is not None:
             self._recorder.write("recv", text)
         codec = self._codec
@@ -1077,6 +1330,7 @@ class RealtimeClient:
             event = codec.decode_server(text)
         except ProtocolError as exc:
             logger.warning("undecodable frame: %s", exc)
+            self._n_protocol_errors += 1
             self._report(exc)
             return
         self._process(event)
@@ -1122,11 +1376,13 @@ class RealtimeClient:
 
     def _dispatch(self, event: ServerEvent) -> None:
         for entry in self._registry.handlers_for(event):
+            started = time.perf_counter()
             try:
                 entry.handler(event)
             except Exception as exc:
                 name = getattr(entry.handler, "__qualname__", repr(entry.handler))
                 logger.exception("handler %s raised on %s", name, event.type)
+                self._n_handler_errors += 1
                 err = HandlerError(
                     f"handler {name} raised {type(exc).__name__} on {event.type}",
                     handler=entry.handler,
@@ -1134,6 +1390,18 @@ class RealtimeClient:
                 )
                 err.__cause__ = exc
                 self._report(err)
+            took = time.perf_counter() - started
+            if took > self._max_handler_seconds:
+                self._max_handler_seconds = took
+            if took > self._slow_handler_seconds:
+                self._n_slow_calls += 1
+                logger.warning(
+                    "handler %s held the reader thread for %.2f s on %s; later events "
+                    "waited that long (keep handlers short, or hand work to a thread)",
+                    getattr(entry.handler, "__qualname__", repr(entry.handler)),
+                    took,
+                    event.type,
+                )
         if self._waiters:
             with self._lock:
                 matched = [
@@ -1286,9 +1554,47 @@ class RealtimeClient:
         elif getattr(event.error, "code", None) not in _BENIGN:
             logger.warning("server error for %s: %s", failed, text)
 
-    def _on_close(self, closed: ConnectionClosed) -> None:
-        """Called by the transport once, when the connection ends."""
-        user_closing = self._state in (ClientState.CLOSING, ClientState.CLOSED)
+    def _on_close(self, conn: Connection | None, closed: ConnectionClosed) -> None:
+        """Called by the transport of ``conn`` once, when that connection ends."""
+        cause = closed.__cause__
+        with self._lock:
+            if conn is not self._conn:
+                return  # a connection replaced by a reconnection: nothing to say
+            state = self._state
+            user_closing = state in (ClientState.CLOSING, ClientState.CLOSED)
+            limbo, self._limbo = self._limbo, []
+            reconnect = (
+                not user_closing
+                and self._established
+                and self._reconnect_policy is not None
+                and (
+                    state is ClientState.RECONNECTING
+                    or self._reconnect_policy.retries_close(closed.code)
+                )
+            )
+            if reconnect and state is ClientState.OPEN:
+                # The session's own connection: what it had not written yet goes
+                # to the new session. (A connection of a reconnection attempt only
+                # carried the restoration, which the next attempt sends again.)
+                self._begin_outage_locked()
+                assert self._outage is not None
+                self._outage.extend((*closed.unsent, *limbo))
+        if isinstance(cause, ProtocolError) and not user_closing:
+            self._n_protocol_errors += 1
+            self._report(cause)
+        if reconnect:
+            logger.info(
+                "connection lost (code=%s reason=%r); reconnecting",
+                closed.code,
+                closed.reason,
+            )
+            # Blocking helpers waiting on the old session fail; the reconnection
+            # (started here, or already running and now told) goes on.
+            self._fail_all(closed)
+            self._start_reconnect(closed)
+            return
+        if limbo:
+            closed = _with_unsent(closed, limbo)
         if self._closed_exc is None:
             self._closed_exc = closed
         self._fail_all(self._closed_exc)
@@ -1299,6 +1605,29 @@ class RealtimeClient:
                 closed.reason,
             )
             self._report(closed)
+
+    def _begin_outage_locked(self) -> None:
+        """OPEN -> RECONNECTING, with an empty outage buffer (``_lock`` held)."""
+        policy = self._reconnect_policy
+        assert policy is not None
+        rate = bytes_per_second(session_format(self.session_info, "input"))
+        self._outage = OutageBuffer(int(policy.audio_buffer_seconds * rate))
+        self._state = ClientState.RECONNECTING
+
+    def _start_reconnect(self, closed: ConnectionClosed) -> None:
+        """Start the reconnect thread, unless one is already at work."""
+        from realtime_sync._reconnector import Reconnector
+
+        with self._lock:
+            if self._state is not ClientState.RECONNECTING:
+                return
+            running = self._reconnector
+            if running is not None and not running.done:
+                # Its attempt's connection ended: _fail_all() woke whatever the
+                # attempt waited for, and it goes on with the next attempt.
+                return
+            self._reconnector = Reconnector(self, closed, previous=running)
+            self._reconnector.start()
 
     def _fail_all(self, exc: BaseException) -> None:
         with self._lock:
@@ -1328,6 +1657,30 @@ _BENIGN = frozenset(
         "input_audio_buffer_commit_empty",
     }
 )
+
+
+def _with_unsent(
+    closed: ConnectionClosed, extra: list[ClientEvent]
+) -> ConnectionClosed:
+    """``closed`` with ``extra`` events added to its ``unsent``."""
+    again = ConnectionClosed(
+        str(closed),
+        code=closed.code,
+        reason=closed.reason,
+        unsent=(*closed.unsent, *extra),
+    )
+    again.__cause__ = closed.__cause__
+    return again
+
+
+def _token(provider: Callable[[], str]) -> str:
+    """Call a token provider and check what it returns (never echoing it)."""
+    token = provider()
+    if not isinstance(token, str) or not token:
+        raise TypeError(
+            f"token_provider must return a non-empty str, not {type(token).__name__}"
+        )
+    return token
 
 
 def _safe_match(waiter: _Waiter, event: ServerEvent) -> bool:

@@ -244,6 +244,22 @@ class Conversation:
             self._callbacks = (*self._callbacks, callback)
         return callback
 
+    def clear(self) -> list[ConversationItem]:
+        """Forget every item (a new session starts empty); return their snapshots.
+
+        The client calls it when a reconnection starts a new session without
+        restoring the conversation. Change callbacks stay registered.
+        """
+        with self._lock:
+            items = [self._items[i].snapshot() for i in self._order]
+            self._items.clear()
+            self._order.clear()
+            self._pending_transcripts.clear()
+            self._pending_final.clear()
+            self._audio_order.clear()
+            self._audio_bytes = 0
+        return items
+
     # -- feeding (reader thread) ---------------------------------------------------
 
     def apply(self, event: ev.ServerEvent) -> list[_Change]:

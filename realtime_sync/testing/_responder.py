@@ -2099,7 +2099,12 @@ class Responder:
         counter = self._counters.get(prefix)
         if counter is None:
             counter = self._counters[prefix] = itertools.count(1)
-        return f"{prefix}_{next(counter):04d}"
+        while True:
+            # Skip ids a client gave its own items (a reconnecting client re-creates
+            # its conversation under the old session's ids).
+            candidate = f"{prefix}_{next(counter):04d}"
+            if prefix != "item" or self._index(candidate) is None:
+                return candidate
 
     def _index(self, item_id: object) -> int | None:
         for i, item in enumerate(self._items):

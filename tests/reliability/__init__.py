@@ -1,0 +1,1 @@
+"""Reliability and security: the fault matrix, reconnection, fuzzing, secrets."""

@@ -1,0 +1,473 @@
+"""Reconnection: ReconnectPolicy against MockRealtimeServer's closes, drops and refusals."""
+
+from __future__ import annotations
+
+import base64
+import logging
+import threading
+import time
+from typing import Any
+
+import numpy as np
+import pytest
+
+import realtime_sync as rs
+from realtime_sync import events as ev
+from realtime_sync.reconnect import OutageBuffer, merge_session, restorable_items
+from realtime_sync.testing import MockRealtimeServer
+from tests.helpers import EventRecorder
+
+FAST = rs.ReconnectPolicy(initial_delay=0.01, max_delay=0.05)
+
+
+def _wait(predicate: Any, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.01)
+
+
+def _said(response: rs.Response) -> str:
+    return response.text or response.transcript
+
+
+def _received_on(server: MockRealtimeServer, type_: str) -> list[Any]:
+    return [e for e in server.received if e.type == type_]
+
+
+@pytest.fixture
+def server() -> Any:
+    with MockRealtimeServer() as srv:
+        yield srv
+
+
+def _client(server: MockRealtimeServer, **kwargs: Any) -> rs.RealtimeClient:
+    kwargs.setdefault("reconnect", FAST)
+    return rs.RealtimeClient(url=server.url, api_key="test", **kwargs)
+
+
+def test_reconnects_after_going_away_and_resends_the_session(
+    server: MockRealtimeServer,
+) -> None:
+    client = _client(server, session=rs.SessionConfig(instructions="Be brief."))
+    reconnected = EventRecorder()
+    errors = EventRecorder()
+    client.on_reconnected(reconnected)
+    client.on_error(errors)
+
+    @client.tool
+    def get_time(zone: str) -> str:
+        """The time in a zone."""
+        return "noon"
+
+    with client:
+        client.update_session(instructions="Be very brief.")
+        server.close_all(code=1001, reason="going away")
+        (info,) = reconnected.wait_until(lambda items: len(items) == 1)
+        assert isinstance(info, rs.Reconnected)
+        assert info.attempts == 1 and info.session_restored
+        assert info.cause.code == 1001 and info.cause.reason == "going away"
+        assert server.total_connections == 2
+        updates = _received_on(server, "session.update")
+        last = updates[-1].session
+        # One merged update: the later instructions, and the tools.
+        assert last.instructions == "Be very brief."
+        assert [t.name for t in last.tools] == ["get_time"]
+        assert client.is_connected and client.state is rs.ClientState.OPEN
+        assert _said(client.ask("after", timeout=10)) == "You said: after"
+        assert client.stats.reconnects == 1
+    assert errors.items == []  # a successful reconnection is not an error
+
+
+@pytest.mark.parametrize(
+    ("code", "reason"), [(1000, "bye"), (4000, "beta_api_shape_disabled")]
+)
+def test_no_reconnect_on_a_normal_or_a_final_close(
+    server: MockRealtimeServer, code: int, reason: str
+) -> None:
+    client = _client(server)
+    errors = EventRecorder()
+    client.on_error(errors)
+    with client:
+        server.close_all(code=code, reason=reason)
+        (err,) = errors.wait_until(lambda items: len(items) == 1)
+        assert isinstance(err, rs.ConnectionClosed)
+        assert (err.code, err.reason) == (code, reason)
+        time.sleep(0.2)
+        assert server.total_connections == 1
+        with pytest.raises(rs.ConnectionClosed):
+            client.send_text("too late")
+
+
+def test_reconnects_after_a_drop_without_close_frame(
+    server: MockRealtimeServer,
+) -> None:
+    client = _client(server)
+    reconnected = EventRecorder()
+    client.on_reconnected(reconnected)
+    with client:
+        server.drop_all()
+        (info,) = reconnected.wait_until(lambda items: len(items) == 1)
+        assert info.cause.code is None
+        assert _said(client.ask("hello", timeout=10)) == "You said: hello"
+
+
+def test_blocking_helpers_on_the_old_session_fail_with_connection_closed(
+    server: MockRealtimeServer,
+) -> None:
+    client = _client(server)
+    outcome: list[BaseException] = []
+    waiting = threading.Event()
+
+    def wait() -> None:
+        waiting.set()
+        try:
+            client.wait_for("response.done", timeout=10)
+        except BaseException as exc:
+            outcome.append(exc)
+
+    with client:
+        thread = threading.Thread(target=wait)
+        thread.start()
+        waiting.wait(5)
+        time.sleep(0.1)  # let wait_for register
+        server.close_all(code=1011, reason="internal")
+        thread.join(10)
+        assert len(outcome) == 1
+        assert isinstance(outcome[0], rs.ConnectionClosed)
+        assert outcome[0].code == 1011
+        _wait(lambda: client.is_connected)
+
+
+def test_restores_the_conversation_under_the_same_ids(
+    server: MockRealtimeServer,
+) -> None:
+    policy = rs.ReconnectPolicy(
+        initial_delay=0.01, max_delay=0.05, restore_conversation=True
+    )
+    client = _client(server, reconnect=policy)
+    reconnected = EventRecorder()
+    client.on_reconnected(reconnected)
+    with client:
+        client.ask("first", timeout=10)
+        client.ask("second", timeout=10)
+        before = [
+            (i.id, i.role, i.text or i.transcript) for i in client.conversation.items
+        ]
+        assert len(before) == 4
+        server.close_all(code=1001)
+        (info,) = reconnected.wait_until(lambda items: len(items) == 1)
+        assert info.restored_items == 4 and info.skipped_items == 0
+        assert [i.id for i in info.previous_items] == [b[0] for b in before]
+        creates = _received_on(server, "conversation.item.create")[-4:]
+        assert [
+            (c.item.id, c.item.role, c.item.content[0].text) for c in creates
+        ] == before
+        assert [c.item.content[0].type for c in creates] == [
+            "input_text",
+            "output_text",
+            "input_text",
+            "output_text",
+        ]
+        # The server's conversation continues: a new turn sees the restored items.
+        assert _said(client.ask("third", timeout=10)) == "You said: third"
+        ids = [i.id for i in client.conversation.items]
+        assert ids[:4] == [b[0] for b in before] and len(ids) == 6
+        responder = server.responders[-1]
+        assert len(responder.items) == 6
+
+
+def test_without_restore_the_new_conversation_starts_empty(
+    server: MockRealtimeServer,
+) -> None:
+    client = _client(server)
+    reconnected = EventRecorder()
+    client.on_reconnected(reconnected)
+    with client:
+        client.ask("first", timeout=10)
+        server.close_all(code=1001)
+        (info,) = reconnected.wait_until(lambda items: len(items) == 1)
+        assert len(info.previous_items) == 2
+        assert info.restored_items == 0
+        assert client.conversation.items == []
+        assert (
+            _received_on(server, "conversation.item.create")[-1].item.content[0].text
+            == "first"
+        )
+
+
+def test_events_sent_during_the_outage_follow_the_restoration_in_order(
+    server: MockRealtimeServer,
+) -> None:
+    client = _client(server)
+    release = threading.Event()
+    reconnected = EventRecorder()
+    client.on_reconnecting(lambda attempt: release.wait(10))
+    client.on_reconnected(reconnected)
+    with client:
+        server.close_all(code=1012)
+        _wait(lambda: client.state is rs.ClientState.RECONNECTING)
+        ids = [client.send_text(f"held {n}") for n in range(5)]
+        handle = client.create_response()
+        release.set()
+        (info,) = reconnected.wait_until(lambda items: len(items) == 1)
+        assert info.resent_events == 6
+        assert _said(handle.wait(10)) == "You said: held 4"
+        creates = _received_on(server, "conversation.item.create")
+        assert [c.event_id for c in creates[-5:]] == ids
+
+
+def test_audio_appended_during_the_outage_is_kept_up_to_the_bound(
+    server: MockRealtimeServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    client = _client(server)
+    release = threading.Event()
+    reconnected = EventRecorder()
+    client.on_reconnecting(lambda attempt: release.wait(10))
+    client.on_reconnected(reconnected)
+    chunk = np.full(2400, 1000, dtype=np.int16).tobytes()  # 100 ms at 24 kHz
+    with client, caplog.at_level(logging.WARNING, logger="realtime_sync"):
+        server.close_all(code=1001)
+        _wait(lambda: client.state is rs.ClientState.RECONNECTING)
+        before = len(_received_on(server, "input_audio_buffer.append"))
+        for _ in range(35):  # 3.5 s while the connection is down
+            client.append_audio(chunk)
+        release.set()
+        (info,) = reconnected.wait_until(lambda items: len(items) == 1)
+        assert info.dropped_audio_ms == 1500
+        assert client.stats.dropped_audio_ms == 1500
+        _wait(
+            lambda: (
+                len(_received_on(server, "input_audio_buffer.append")) == before + 20
+            )
+        )
+    assert any(
+        "dropped 1500 ms of input audio" in r.getMessage() for r in caplog.records
+    )
+
+
+def test_token_provider_and_headers_are_renewed_for_each_connection(
+    server: MockRealtimeServer,
+) -> None:
+    tokens = iter(["key-one", "key-two"])
+    server.require_api_key = "key-one"
+    client = rs.RealtimeClient(
+        url=server.url, token_provider=lambda: next(tokens), reconnect=FAST
+    )
+    reconnected = EventRecorder()
+    attempts = EventRecorder()
+    client.on_reconnected(reconnected)
+    client.on_reconnecting(attempts)
+    with client:
+        server.require_api_key = "key-two"  # only the new token is accepted now
+        server.close_all(code=1001)
+        reconnected.wait_until(lambda items: len(items) == 1)
+        assert client.is_connected
+        assert attempts.items[0].attempt == 1
+        assert isinstance(attempts.items[0].cause, rs.ConnectionClosed)
+
+
+def test_authentication_failure_ends_the_reconnection_at_once(
+    server: MockRealtimeServer,
+) -> None:
+    client = _client(server, reconnect=rs.ReconnectPolicy(initial_delay=0.01))
+    errors = EventRecorder()
+    client.on_error(errors)
+    with client:
+        server.require_api_key = "another key"
+        server.close_all(code=1001)
+        (err,) = errors.wait_until(lambda items: len(items) == 1)
+        assert isinstance(err, rs.ConnectionClosed) and err.code == 1001
+        assert isinstance(err.__cause__, rs.AuthenticationError)
+        assert err.__cause__.status == 401
+        assert "after 1 attempt" in str(err)
+        assert server.total_connections == 1
+        with pytest.raises(rs.ConnectionClosed):
+            client.send_text("nobody listens")
+
+
+def test_gives_up_after_max_attempts_and_reports_held_events() -> None:
+    server = MockRealtimeServer().start()
+    policy = rs.ReconnectPolicy(max_attempts=3, initial_delay=0.01, max_delay=0.02)
+    client = rs.RealtimeClient(url=server.url, api_key="test", reconnect=policy)
+    errors = EventRecorder()
+    attempts = EventRecorder()
+    client.on_error(errors)
+    release = threading.Event()
+
+    def on_attempt(attempt: rs.ReconnectAttempt) -> None:
+        attempts(attempt)
+        release.wait(10)
+
+    client.on_reconnecting(on_attempt)
+    try:
+        client.connect()
+        server.stop()  # closes with 1001; nothing listens afterwards
+        attempts.wait_until(lambda items: len(items) == 1)
+        event_id = client.send_text("held, never sent")
+        release.set()
+        (err,) = errors.wait_until(lambda items: len(items) == 1)
+        assert isinstance(err, rs.ConnectionClosed)
+        assert "after 3 attempt(s)" in str(err)
+        assert isinstance(err.__cause__, rs.ConnectError)
+        assert [e.event_id for e in err.unsent] == [event_id]
+        assert [a.attempt for a in attempts.items] == [1, 2, 3]
+        assert isinstance(attempts.items[1].cause, rs.ConnectError)
+        with pytest.raises(rs.ConnectionClosed):
+            client.send_text("after giving up")
+    finally:
+        client.close()
+        server.stop()
+
+
+def test_a_hook_can_abort(server: MockRealtimeServer) -> None:
+    client = _client(server)
+    errors = EventRecorder()
+    client.on_error(errors)
+    client.on_reconnecting(lambda attempt: attempt.abort())
+    with client:
+        server.close_all(code=1001)
+        (err,) = errors.wait_until(lambda items: len(items) == 1)
+        assert "aborted" in str(err) and err.code == 1001
+        assert server.total_connections == 1
+
+
+def test_close_during_the_reconnection_stops_it_and_reports_held_events(
+    server: MockRealtimeServer,
+) -> None:
+    client = _client(server, reconnect=rs.ReconnectPolicy(initial_delay=30.0))
+    attempts = EventRecorder()
+    client.on_reconnecting(attempts)
+    client.connect()
+    server.close_all(code=1001)
+    attempts.wait_until(lambda items: len(items) == 1)
+    event_id = client.send_text("held")
+    started = time.monotonic()
+    client.close(timeout=2.0)
+    assert time.monotonic() - started < 5.0
+    assert client.state is rs.ClientState.CLOSED
+    with pytest.raises(rs.ConnectionClosed) as info:
+        client.send_text("after close")
+    assert [e.event_id for e in info.value.unsent] == [event_id]
+    assert server.total_connections == 1
+
+
+def test_a_second_outage_after_a_reconnection_is_handled_too(
+    server: MockRealtimeServer,
+) -> None:
+    client = _client(server)
+    reconnected = EventRecorder()
+    client.on_reconnected(reconnected)
+    with client:
+        server.close_all(code=1001)
+        reconnected.wait_until(lambda items: len(items) == 1)
+        server.close_all(code=1011)
+        reconnected.wait_until(lambda items: len(items) == 2)
+        assert _said(client.ask("still here", timeout=10)) == "You said: still here"
+        assert client.stats.reconnects == 2
+        assert server.total_connections == 3
+
+
+# -- the pure parts -------------------------------------------------------------------
+
+
+def test_policy_backoff_is_exponential_capped_and_jittered() -> None:
+    policy = rs.ReconnectPolicy(initial_delay=0.5, max_delay=8.0, jitter=0.25)
+
+    class Fixed:
+        def __init__(self, value: float) -> None:
+            self.value = value
+
+        def random(self) -> float:
+            return self.value
+
+    assert [policy.delay(n, Fixed(0.0)) for n in range(1, 7)] == [  # type: ignore[arg-type]
+        0.5,
+        1.0,
+        2.0,
+        4.0,
+        8.0,
+        8.0,
+    ]
+    assert policy.delay(3, Fixed(1.0)) == 1.5  # type: ignore[arg-type]
+    assert policy.retries_close(None) and policy.retries_close(1001)
+    assert not policy.retries_close(1000) and not policy.retries_close(4000)
+    assert not rs.ReconnectPolicy(max_attempts=0).retries_close(1001)
+    assert not policy.retries_error(rs.AuthenticationError("no", status=401))
+    assert not policy.retries_error(rs.ConnectError("no", status=404))
+    assert policy.retries_error(rs.ConnectError("busy", status=503))
+    assert policy.retries_error(rs.ConnectError("refused"))
+    assert policy.retries_error(rs.Timeout("slow"))
+    with pytest.raises(ValueError, match="jitter"):
+        rs.ReconnectPolicy(jitter=1.5)
+    with pytest.raises(ValueError, match="max_attempts"):
+        rs.ReconnectPolicy(max_attempts=-1)
+
+
+def test_outage_buffer_drops_the_oldest_audio_only() -> None:
+    buffer = OutageBuffer(audio_bytes=4800)  # 100 ms of pcm16 at 24 kHz
+    chunk = base64.b64encode(bytes(2400)).decode()  # 50 ms
+    appends = [
+        ev.InputAudioBufferAppend(event_id=f"a{n}", audio=chunk) for n in range(4)
+    ]
+    commit = ev.InputAudioBufferCommit(event_id="c")
+    for event in (appends[0], commit, *appends[1:]):
+        buffer.add(event)
+    assert [e.event_id for e in buffer.take()] == ["c", "a2", "a3"]
+    assert buffer.dropped_audio_bytes == 4800
+
+
+def test_merge_session_merges_objects_and_replaces_lists() -> None:
+    base = {
+        "type": "realtime",
+        "instructions": "a",
+        "tools": [{"name": "x"}],
+        "audio": {"input": {"format": {"type": "audio/pcm", "rate": 24000}}},
+    }
+    update = {
+        "type": "realtime",
+        "tools": [{"name": "y"}],
+        "audio": {
+            "input": {"format": {"type": "audio/pcmu"}},
+            "output": {"voice": "ash"},
+        },
+    }
+    assert merge_session(base, update) == {
+        "type": "realtime",
+        "instructions": "a",
+        "tools": [{"name": "y"}],
+        "audio": {
+            "input": {"format": {"type": "audio/pcmu"}},
+            "output": {"voice": "ash"},
+        },
+    }
+    assert merge_session(base, {"type": "transcription"}) == {"type": "transcription"}
+
+
+def test_restorable_items_skips_what_cannot_be_recreated() -> None:
+    item = rs.ConversationItem
+    items = [
+        item(id="u", type="message", role="user", transcript="spoken"),
+        item(id="a", type="message", role="assistant", text=""),  # audio only
+        item(id="f", type="function_call", name="f", call_id="c1", arguments="{}"),
+        item(id="o", type="function_call_output", call_id="c1", output='"ok"'),
+        item(id="m", type="mcp_call"),
+    ]
+    bodies, skipped = restorable_items(items)
+    assert skipped == 2
+    assert bodies == [
+        {
+            "type": "message",
+            "id": "u",
+            "role": "user",
+            "content": [{"type": "input_text", "text": "spoken"}],
+        },
+        {
+            "type": "function_call",
+            "id": "f",
+            "call_id": "c1",
+            "name": "f",
+            "arguments": "{}",
+        },
+        {"type": "function_call_output", "id": "o", "call_id": "c1", "output": '"ok"'},
+    ]
