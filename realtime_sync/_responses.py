@@ -340,6 +340,39 @@ class ResponseTracker:
         """Whether ``response_id`` is live (between created and done)."""
         return response_id in self._live
 
+    def session_lost(self, exc: BaseException, held: frozenset[str]) -> None:
+        """The session is gone and a new one is coming (a reconnection).
+
+        Responses in progress and requests the old session received fail with
+        ``exc``; requests it never received (their ``response.create`` is in
+        ``held``, the events the client sends again after reconnecting) and queued
+        requests stay pending for the new session. If nothing is active then, the
+        first queued request is sent (the client holds it until the new session).
+        """
+        with self._lock:
+            failed = [lv.handle for lv in self._live.values() if lv.handle is not None]
+            self._live.clear()
+            kept: deque[_Request] = deque()
+            for req in self._order:
+                if req.handle.request_id in held:
+                    kept.append(req)
+                else:
+                    failed.append(req.handle)
+                    self._requests.pop(req.handle.request_id, None)
+            self._order = kept
+            self._busy = any(r.default for r in kept)
+            nxt = None
+            if not self._busy and self._queue:
+                nxt = self._queue.popleft()
+                self._register(nxt)
+        for handle in failed:
+            handle._fail(exc)
+        if nxt is not None:
+            try:
+                self._transmit(nxt)
+            except BaseException as error:
+                nxt.handle._fail(error)
+
     def fail_all(self, exc: BaseException) -> None:
         """Fail every pending handle (the connection closed)."""
         with self._lock:

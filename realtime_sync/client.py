@@ -1572,6 +1572,7 @@ class RealtimeClient:
                     or self._reconnect_policy.retries_close(closed.code)
                 )
             )
+            held: frozenset[str] = frozenset()
             if reconnect and state is ClientState.OPEN:
                 # The session's own connection: what it had not written yet goes
                 # to the new session. (A connection of a reconnection attempt only
@@ -1579,6 +1580,11 @@ class RealtimeClient:
                 self._begin_outage_locked()
                 assert self._outage is not None
                 self._outage.extend((*closed.unsent, *limbo))
+                held = frozenset(
+                    e.event_id
+                    for e in (*closed.unsent, *limbo)
+                    if isinstance(e, ClientEvent) and isinstance(e.event_id, str)
+                )
         if isinstance(cause, ProtocolError) and not user_closing:
             self._n_protocol_errors += 1
             self._report(cause)
@@ -1588,9 +1594,9 @@ class RealtimeClient:
                 closed.code,
                 closed.reason,
             )
-            # Blocking helpers waiting on the old session fail; the reconnection
-            # (started here, or already running and now told) goes on.
-            self._fail_all(closed)
+            # Blocking helpers waiting on the old session fail, except those whose
+            # request the old session never received: it goes to the new one.
+            self._fail_all(closed, held=held)
             self._start_reconnect(closed)
             return
         if limbo:
@@ -1629,15 +1635,26 @@ class RealtimeClient:
             self._reconnector = Reconnector(self, closed, previous=running)
             self._reconnector.start()
 
-    def _fail_all(self, exc: BaseException) -> None:
+    def _fail_all(self, exc: BaseException, held: frozenset[str] | None = None) -> None:
+        """Fail every waiter and response handle with ``exc``.
+
+        With ``held`` (a reconnection is starting), the requests among those event
+        ids stay pending: they will be sent to the new session.
+        """
         with self._lock:
-            waiters = list(self._waiters)
-            self._waiters.clear()
-            self._requests.clear()
+            keep = {
+                w for event_id, w in self._requests.items() if event_id in (held or ())
+            }
+            waiters = [w for w in self._waiters if w not in keep]
+            self._waiters = [w for w in self._waiters if w in keep]
+            self._requests = {k: w for k, w in self._requests.items() if w in keep}
         for w in waiters:
             w.error = exc
             w.done.set()
-        self._responses.fail_all(exc)
+        if held is None:
+            self._responses.fail_all(exc)
+        else:
+            self._responses.session_lost(exc, held)
         self._session_created.set()
 
 

@@ -90,6 +90,18 @@ def test_text_chat(tmp_path: Path) -> None:
     assert out.count("[completed, ") == 2
 
 
+def test_resilient_session(tmp_path: Path) -> None:
+    """resilient_session.py survives the mock dropping its connection mid-conversation."""
+    out = run("resilient_session.py", cwd=tmp_path)
+
+    assert "assistant> You said: My name is Ada.\n" in out
+    assert "[connection lost (" in out and "attempt 1 in " in out
+    assert "session restored=True, 2 items re-created, 2 held events sent]" in out
+    assert "assistant> You said: What is my name?\n" in out
+    assert "conversation: 4 items, first: 'My name is Ada.'" in out
+    assert "reconnects: 1" in out
+
+
 def test_voice_file_generated_question(tmp_path: Path) -> None:
     """voice_file.py with no input speaks a generated question and writes the answer."""
     out = run("voice_file.py", cwd=tmp_path)
@@ -226,6 +238,7 @@ def test_transcription_session(tmp_path: Path) -> None:
         ("azure.py", [], "a wrong key: AuthenticationError (HTTP 401)"),
         ("compatible_server.py", [], "dialect='auto'"),
         ("transcription.py", [], "2 transcript(s), no responses"),
+        ("resilient_session.py", [], "reconnects: 1"),
     ],
 )
 def test_main_in_process(
