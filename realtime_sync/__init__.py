@@ -32,13 +32,15 @@ from realtime_sync.recording import replay
 from realtime_sync.session_config import SessionConfig
 
 if TYPE_CHECKING:
-    from realtime_sync import audio, testing, tools
+    from realtime_sync import audio, client_secrets, testing, tools
+    from realtime_sync.client_secrets import ClientSecret
 
 __version__ = "0.1.0.dev0"
 
 __all__ = [
     "UNSET",
     "AuthenticationError",
+    "ClientSecret",
     "ClientState",
     "ClientStats",
     "Codec",
@@ -66,6 +68,7 @@ __all__ = [
     "UsageTotals",
     "__version__",
     "audio",
+    "client_secrets",
     "events",
     "protocol",
     "replay",
@@ -77,8 +80,12 @@ __all__ = [
 def __getattr__(name: str) -> Any:
     # ``audio`` (numpy) and ``testing`` (the ``mock`` extra) load on first use, so
     # that ``import realtime_sync`` stays fast and needs only the core dependencies.
-    if name in ("audio", "testing", "tools"):
+    if name in ("audio", "client_secrets", "testing", "tools"):
         import importlib
 
         return importlib.import_module(f"realtime_sync.{name}")
+    if name == "ClientSecret":
+        from realtime_sync.client_secrets import ClientSecret
+
+        return ClientSecret
     raise AttributeError(f"module 'realtime_sync' has no attribute {name!r}")

@@ -75,10 +75,13 @@ class Reconnector:
         client: RealtimeClient,
         closed: ConnectionClosed,
         previous: Reconnector | None = None,
+        retire: Connection | None = None,
     ) -> None:
         self._client = client
         self._closed = closed
         self._previous = previous
+        # A proactive renewal: the old connection, still open, to close first.
+        self._retire = retire
         self._stop = threading.Event()
         self._rng = random.Random()
         self._started = time.monotonic()
@@ -116,6 +119,8 @@ class Reconnector:
             self._previous.join(None)  # it was only running its last handlers
             self._previous = None
         try:
+            if self._retire is not None:
+                self._close_retired(self._retire)
             self._loop()
         except Exception as exc:  # a bug: end the outage rather than hang in it
             logger.exception("the reconnect thread failed")
@@ -139,9 +144,16 @@ class Reconnector:
             if policy.max_attempts is not None and attempt > policy.max_attempts:
                 self._give_up(cause, attempt - 1, False)
                 return
+            proactive = self._retire is not None
             delay = max(not_before, policy.delay(attempt, self._rng))
+            if proactive and attempt == 1:
+                delay = 0.0  # nothing failed: no reason to wait
             info = ReconnectAttempt(
-                attempt=attempt, delay=delay, cause=cause, headers=dict(headers)
+                attempt=attempt,
+                delay=delay,
+                cause=cause,
+                headers=dict(headers),
+                proactive=proactive,
             )
             self._call(client._reconnecting_handlers, info)
             if info.aborted:
@@ -303,6 +315,7 @@ class Reconnector:
             resent_events=resent,
             dropped_audio_ms=dropped_ms,
             previous_items=previous_items,
+            proactive=self._retire is not None,
         )
         logger.info(
             "reconnected after %d attempt(s) and %.2f s", attempts, info.downtime
@@ -337,6 +350,19 @@ class Reconnector:
         client._fail_all(exc)
         logger.warning("%s", exc)
         client._report(exc)
+
+    def _close_retired(self, conn: Connection) -> None:
+        """Close the connection of a session being renewed; hold what it did not send."""
+        client = self._client
+        with client._lock:
+            if client._conn is conn:
+                client._conn = None  # its on_close is not a loss to react to
+        unsent = conn.close(timeout=client._connect_timeout)
+        with client._lock:
+            if client._outage is not None:
+                client._outage.put_back(
+                    [e for e in unsent if isinstance(e, ev.ClientEvent)]
+                )
 
     def _discard(self, conn: Connection) -> None:
         """Detach a failed attempt's connection from the client, then close it."""

@@ -343,6 +343,7 @@ class RealtimeClient:
             None  # every session.update, merged
         )
         self._reconnector: Any = None  # a _reconnector.Reconnector while reconnecting
+        self._renew_at: float | None = None  # unix time of a proactive renewal
         self._reconnecting_handlers: tuple[Callable[[ReconnectAttempt], Any], ...] = ()
         self._reconnected_handlers: tuple[Callable[[Reconnected], Any], ...] = ()
         # Counters for ``stats``: written on the reader thread only.
@@ -1337,6 +1338,8 @@ class RealtimeClient:
         if codec.dialect == "beta":
             for extra in self._beta_synthesized(event):
                 self._process(extra)
+        if self._renew_at is not None and time.time() >= self._renew_at:
+            self._renew()
 
     def _process(self, event: ServerEvent) -> None:
         try:
@@ -1453,6 +1456,7 @@ class RealtimeClient:
             self.session_info = event.session  # type: ignore[attr-defined]
             self._on_session()
             if cls is ev.SessionCreated:
+                self._schedule_renewal(event.session)  # type: ignore[attr-defined]
                 self._session_created.set()
 
     def _output_format(self) -> str:
@@ -1611,6 +1615,44 @@ class RealtimeClient:
                 closed.reason,
             )
             self._report(closed)
+
+    def _schedule_renewal(self, session: Any) -> None:
+        """Note when to renew this session (``renew_before_expiry``), if at all."""
+        policy = self._reconnect_policy
+        expires_at = getattr(session, "expires_at", None)
+        if (
+            policy is None
+            or policy.renew_before_expiry is None
+            or not isinstance(expires_at, (int, float))
+            or isinstance(expires_at, bool)
+        ):
+            self._renew_at = None
+            return
+        self._renew_at = float(expires_at) - policy.renew_before_expiry
+
+    def _renew(self) -> None:
+        """Renew a session about to expire, once no response is in progress."""
+        if self._responses.active:
+            return  # after the current response (checked again on every event)
+        from realtime_sync._reconnector import Reconnector
+
+        self._renew_at = None
+        with self._lock:
+            if (
+                self._state is not ClientState.OPEN
+                or not self._established
+                or self._closed_exc is not None
+            ):
+                return
+            self._begin_outage_locked()
+            cause = ConnectionClosed(
+                "the session is about to expire: renewing it", code=1000
+            )
+            self._reconnector = Reconnector(
+                self, cause, previous=self._reconnector, retire=self._conn
+            )
+            self._reconnector.start()
+        logger.info("renewing the session before it expires")
 
     def _begin_outage_locked(self) -> None:
         """OPEN -> RECONNECTING, with an empty outage buffer (``_lock`` held)."""

@@ -24,14 +24,13 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from realtime_sync import _b64
+from realtime_sync import _b64, exceptions
 from realtime_sync import events as ev
 from realtime_sync.exceptions import (
     AuthenticationError,
     ConnectError,
     ConnectionClosed,
     QueueFull,
-    RealtimeError,
     Timeout,
 )
 
@@ -87,6 +86,12 @@ class ReconnectPolicy:
             skipped.
         audio_buffer_seconds: Input audio appended during the outage that is kept
             and sent after reconnecting; older audio is dropped with a warning.
+        renew_before_expiry: Renew the session this many seconds before its
+            ``expires_at`` (OpenAI ends sessions after 60 minutes with
+            ``session_expired``): at the first event received after that moment
+            while no response is in progress, the client closes the connection
+            itself (code 1000) and reconnects as above, holding what is sent
+            meanwhile. ``None`` (the default) waits for the server to end it.
 
     Authentication failures (HTTP 401/403) and other client errors of the handshake
     (4xx but 408 and 429) end the reconnection at once: retrying cannot fix them.
@@ -102,6 +107,14 @@ class ReconnectPolicy:
     )
     restore_conversation: bool = False
     audio_buffer_seconds: float = attrs.field(default=2.0, validator=_non_negative)
+    renew_before_expiry: float | None = attrs.field(default=None)
+
+    @renew_before_expiry.validator
+    def _check_renew(
+        self, _: attrs.Attribute[float | None], value: float | None
+    ) -> None:
+        if value is not None and not value > 0:
+            raise ValueError("renew_before_expiry must be positive or None")
 
     @jitter.validator
     def _check_jitter(self, _: attrs.Attribute[float], value: float) -> None:
@@ -148,12 +161,14 @@ class ReconnectAttempt:
             lost connection, then the error of the previous attempt.
         headers: Extra handshake headers, merged over the client's (a new token,
             ...). Values are treated as secrets: never logged.
+        proactive: True when the client renews a session about to expire.
     """
 
     attempt: int
     delay: float
-    cause: RealtimeError
+    cause: exceptions.RealtimeError
     headers: dict[str, str] = attrs.field(factory=dict, repr=False)
+    proactive: bool = False
     aborted: bool = attrs.field(default=False, init=False)
 
     def abort(self) -> None:
@@ -179,17 +194,19 @@ class Reconnected:
         dropped_audio_ms: Input audio dropped because it exceeded the bound.
         previous_items: The conversation as it was when the connection was lost;
             without ``restore_conversation`` the new conversation starts empty.
+        proactive: True when the client renewed a session about to expire.
     """
 
     attempts: int
     downtime: float
-    cause: RealtimeError
+    cause: exceptions.RealtimeError
     session_restored: bool
     restored_items: int
     skipped_items: int
     resent_events: int
     dropped_audio_ms: int
     previous_items: tuple[ConversationItem, ...] = attrs.field(repr=False)
+    proactive: bool = False
 
 
 class OutageBuffer:

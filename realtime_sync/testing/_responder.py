@@ -783,6 +783,8 @@ class Responder:
             ``"transcription"`` for ``?intent=transcription``): a transcription
             session starts with a :class:`~realtime_sync.events.TranscriptionSession`
             and refuses ``response.create``.
+        session_lifetime_s: Seconds from now to the session's ``expires_at`` (the
+            server passes its ``max_session_seconds`` when set).
 
     Input audio and turn detection (§9.3, §9.7): with ``server_vad`` or
     ``semantic_vad`` turn detection, appended audio goes through an energy detector
@@ -820,6 +822,7 @@ class Responder:
         model: str = "gpt-realtime",
         audio_chunk_ms: int = 100,
         session_type: str = "realtime",
+        session_lifetime_s: float = _SESSION_LIFETIME_S,
     ) -> None:
         if dialect not in ("ga", "beta"):
             raise ValueError(f"dialect must be 'ga' or 'beta', not {dialect!r}")
@@ -841,6 +844,7 @@ class Responder:
         self.text_delta_chars = text_delta_chars
         self.audio_ms = audio_ms
         self.sample_rate = sample_rate
+        self._expires_at = int(time.time() + session_lifetime_s)
         self._counters: dict[str, Iterator[int]] = {}
         self._items: list[Item] = []
         self._audio_buffer = bytearray()
@@ -1179,7 +1183,7 @@ class Responder:
             tracing=None,
             truncation="auto",
             prompt=None,
-            expires_at=int(time.time()) + _SESSION_LIFETIME_S,
+            expires_at=self._expires_at,
         )
 
     def _default_transcription_session(self, session_id: str) -> TranscriptionSession:
@@ -1203,7 +1207,7 @@ class Responder:
                 )
             ),
             include=None,
-            expires_at=int(time.time()) + _SESSION_LIFETIME_S,
+            expires_at=self._expires_at,
         )
 
     def _transcription_update(self, patch: TranscriptionSession) -> list[ServerEvent]:

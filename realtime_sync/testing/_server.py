@@ -852,6 +852,8 @@ class MockRealtimeServer:
                 session_type="transcription"
                 if intent == "transcription"
                 else "realtime",
+                # The session's expires_at tells when the session limit ends it.
+                session_lifetime_s=self.max_session_seconds or 3600,
             )
         conn = _Connection(number, ws, Codec(dialect), responder, self)
         with self._faults.lock:

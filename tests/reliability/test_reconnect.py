@@ -471,3 +471,31 @@ def test_restorable_items_skips_what_cannot_be_recreated() -> None:
         },
         {"type": "function_call_output", "id": "o", "call_id": "c1", "output": '"ok"'},
     ]
+
+
+def test_renews_a_session_before_it_expires_after_the_current_response() -> None:
+    policy = rs.ReconnectPolicy(
+        initial_delay=0.01, renew_before_expiry=2.0, restore_conversation=True
+    )
+    with MockRealtimeServer(max_session_seconds=3.0) as server:
+        client = rs.RealtimeClient(url=server.url, api_key="test", reconnect=policy)
+        reconnected = EventRecorder()
+        attempts = EventRecorder()
+        errors = EventRecorder()
+        client.on_reconnected(reconnected)
+        client.on_reconnecting(attempts)
+        client.on_error(errors)
+        with client:
+            deadline = time.monotonic() + 10
+            while not reconnected.items and time.monotonic() < deadline:
+                client.ask("tick", timeout=10)
+                time.sleep(0.05)
+            (info,) = reconnected.wait_until(lambda items: len(items) == 1)
+            assert info.proactive and attempts.items[0].proactive
+            assert attempts.items[0].delay == 0.0
+            assert info.cause.code == 1000
+            assert server.total_connections == 2
+            assert _said(client.ask("after", timeout=10)) == "You said: after"
+        assert errors.items == []
+        # Renewed before the limit: the server never had to end a session.
+        assert not any("session_expired" in frame for frame in server.sent)
