@@ -45,6 +45,7 @@ from realtime_sync.exceptions import (
     ConnectError,
     ConnectionClosed,
     HandlerError,
+    QueueFull,
     RealtimeError,
     ServerError,
 )
@@ -276,8 +277,12 @@ class Reconnector:
                     return sent, dropped_ms
             for i, event in enumerate(held):
                 try:
-                    client._write(conn, event)
-                except ConnectionClosed:
+                    try:
+                        client._write(conn, event)
+                    except QueueFull:  # many held events: let the socket catch up
+                        conn.flush(client._connect_timeout)
+                        client._write(conn, event)
+                except RealtimeError:  # closed, or a flush that timed out
                     with client._lock:
                         if client._outage is not None:
                             client._outage.put_back(held[i:])

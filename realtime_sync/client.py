@@ -1589,6 +1589,13 @@ class RealtimeClient:
                     for e in (*closed.unsent, *limbo)
                     if isinstance(e, ClientEvent) and isinstance(e.event_id, str)
                 )
+            if not reconnect:
+                # Under the lock, so that a send refused from now on raises this
+                # instead of going to limbo (see _hold_refused).
+                if limbo:
+                    closed = _with_unsent(closed, limbo)
+                if self._closed_exc is None:
+                    self._closed_exc = closed
         if isinstance(cause, ProtocolError) and not user_closing:
             self._n_protocol_errors += 1
             self._report(cause)
@@ -1603,10 +1610,7 @@ class RealtimeClient:
             self._fail_all(closed, held=held)
             self._start_reconnect(closed)
             return
-        if limbo:
-            closed = _with_unsent(closed, limbo)
-        if self._closed_exc is None:
-            self._closed_exc = closed
+        assert self._closed_exc is not None
         self._fail_all(self._closed_exc)
         if not user_closing:
             logger.info(
