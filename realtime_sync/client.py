@@ -1584,11 +1584,8 @@ class RealtimeClient:
                 self._begin_outage_locked()
                 assert self._outage is not None
                 self._outage.extend((*closed.unsent, *limbo))
-                held = frozenset(
-                    e.event_id
-                    for e in (*closed.unsent, *limbo)
-                    if isinstance(e, ClientEvent) and isinstance(e.event_id, str)
-                )
+            if reconnect and self._outage is not None:
+                held = self._outage.event_ids()
             if not reconnect:
                 # Under the lock, so that a send refused from now on raises this
                 # instead of going to limbo (see _hold_refused).

@@ -253,6 +253,12 @@ class OutageBuffer:
                 except QueueFull:
                     logger.warning("dropped %s held while reconnecting", event.type)
 
+    def event_ids(self) -> frozenset[str]:
+        """The ``event_id`` of every held event."""
+        return frozenset(
+            e.event_id for e in self._events if isinstance(e.event_id, str)
+        )
+
     def put_back(self, events: list[ev.ClientEvent]) -> None:
         """Return events taken by :meth:`take` but not sent, ahead of newer ones."""
         newer = self.take()

@@ -499,3 +499,36 @@ def test_renews_a_session_before_it_expires_after_the_current_response() -> None
         assert errors.items == []
         # Renewed before the limit: the server never had to end a session.
         assert not any("session_expired" in frame for frame in server.sent)
+
+
+def test_a_failed_attempt_keeps_the_requests_held_for_the_next_one(
+    server: MockRealtimeServer,
+) -> None:
+    # With a session to restore, an attempt waits for session.updated, which the
+    # faulty connection never sends.
+    client = _client(server, session=rs.SessionConfig(instructions="Be brief."))
+    queued = threading.Event()
+    reconnected = EventRecorder()
+    client.on_reconnected(reconnected)
+
+    @client.on_reconnecting
+    def on_attempt(attempt: rs.ReconnectAttempt) -> None:
+        if attempt.attempt == 1:
+            queued.wait(10)
+            # The next connection dies right after session.created.
+            server.fault(close_after_events=1, code=1011)
+        else:
+            server.fault(close_after_events=None)
+
+    with client:
+        server.close_all(code=1001)
+        _wait(lambda: client.state is rs.ClientState.RECONNECTING)
+        client.send_text("survives two connections")
+        handle = client.create_response()
+        queued.set()
+        (info,) = reconnected.wait_until(lambda items: len(items) == 1, timeout=15)
+        assert info.attempts == 2
+        assert isinstance(handle.wait(10), rs.Response)
+        assert server.total_connections == 3
+        creates = _received_on(server, "conversation.item.create")
+        assert creates[-1].item.content[0].text == "survives two connections"
