@@ -8,9 +8,16 @@ helpers keep the stdlib's lenient default, which skips such characters.
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
-__all__ = ["HAVE_PYBASE64", "Text", "decode", "decoded_size", "encode"]
+__all__ = [
+    "HAVE_PYBASE64",
+    "Text",
+    "decode",
+    "decode_chunks",
+    "decoded_size",
+    "encode",
+]
 
 _decode: Callable[..., bytes]
 _encode: Callable[[bytes], bytes]
@@ -33,6 +40,28 @@ def decode(text: Text, *, validate: bool = True) -> bytes:
         ValueError: Malformed base64 (:class:`binascii.Error` is a subclass).
     """
     return bytes(_decode(text, validate=validate))
+
+
+def decode_chunks(chunks: Iterable[str | bytes]) -> tuple[bytes, int]:
+    """Decode and join base64 chunks (bytes are taken as they are).
+
+    A chunk that is not valid base64 (a server's bug: deltas are decoded only when
+    read) is left out rather than failing the whole.
+
+    Returns:
+        The joined bytes, and how many chunks were left out.
+    """
+    parts: list[bytes] = []
+    bad = 0
+    for chunk in chunks:
+        if isinstance(chunk, bytes):
+            parts.append(chunk)
+            continue
+        try:
+            parts.append(decode(chunk))
+        except ValueError:
+            bad += 1
+    return b"".join(parts), bad
 
 
 def encode(data: bytes) -> str:

@@ -7,11 +7,13 @@ handle that asked for it. ``handle.wait()`` runs on the caller's thread.
 
 from __future__ import annotations
 
+import logging
 import threading
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from realtime_sync import _b64
 from realtime_sync._formats import decode_audio
 from realtime_sync.events import (
     FunctionCallItem,
@@ -22,7 +24,8 @@ from realtime_sync.events import (
     Usage,
 )
 from realtime_sync.exceptions import Timeout
-from realtime_sync.protocol import _json
+
+logger = logging.getLogger("realtime_sync.client")
 
 if TYPE_CHECKING:
     import numpy as np
@@ -105,7 +108,13 @@ class _Collector:
         resp: RealtimeResponse = event.response
         output = resp.output if isinstance(resp.output, list) else []
         calls = tuple(i for i in output if isinstance(i, FunctionCallItem))
-        audio = b"".join(_json.b64decode(chunk) for chunk in self.audio)
+        audio, bad = _b64.decode_chunks(self.audio)
+        if bad:
+            logger.warning(
+                "response %s: left out %d audio delta(s) that were not base64",
+                resp.id,
+                bad,
+            )
         details = resp.status_details
         usage = resp.usage
         metadata = resp.metadata

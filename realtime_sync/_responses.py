@@ -234,7 +234,10 @@ class ResponseTracker:
 
     def on_created(self, event: ev.ResponseCreated) -> None:
         """``response.created``: find its request, start collecting."""
-        resp = event.response
+        # Typed as required, but a lenient decode leaves it UNSET when it is absent.
+        resp: object = event.response
+        if not isinstance(resp, ev.RealtimeResponse):
+            return  # a malformed event (no response): nothing to track
         rid = resp.id if isinstance(resp.id, str) else None
         if rid is None:
             return
@@ -263,7 +266,7 @@ class ResponseTracker:
     def on_delta(self, event: Any) -> None:
         """A text, transcript or audio delta of a response."""
         live = self._live.get(event.response_id)
-        if live is None:
+        if live is None or not isinstance(event.delta, str):
             return
         cls = type(event)
         if cls is ev.ResponseOutputAudioDelta:
@@ -281,7 +284,10 @@ class ResponseTracker:
 
     def on_done(self, event: ev.ResponseDone) -> None:
         """``response.done``: finish the handle, count usage, send the next request."""
-        resp = event.response
+        # Typed as required, but a lenient decode leaves it UNSET when it is absent.
+        resp: object = event.response
+        if not isinstance(resp, ev.RealtimeResponse):
+            return  # a malformed event (no response): nothing to track
         rid = resp.id if isinstance(resp.id, str) else None
         now = self._clock()
         nxt: _Request | None = None

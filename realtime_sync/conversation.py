@@ -18,6 +18,7 @@ Things real apps get wrong, handled here:
 from __future__ import annotations
 
 import collections
+import logging
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -27,6 +28,8 @@ import attrs
 from realtime_sync import _b64
 from realtime_sync import events as ev
 from realtime_sync._formats import bytes_per_second, decode_audio
+
+logger = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     import numpy as np
@@ -151,9 +154,12 @@ class _State:
         self.response_id: str | None = None
 
     def audio_data(self) -> bytes:
-        return b"".join(
-            c if isinstance(c, bytes) else _b64.decode(c) for c in self.audio
-        )
+        data, bad = _b64.decode_chunks(self.audio)
+        if bad:
+            logger.warning(
+                "item %s: left out %d audio delta(s) that were not base64", self.id, bad
+            )
+        return data
 
     def snapshot(self) -> ConversationItem:
         rate = bytes_per_second(self.audio_format)

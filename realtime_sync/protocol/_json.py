@@ -85,9 +85,17 @@ else:
         except _OrjsonError as exc:
             raise JSONDecodeError(str(exc)) from exc
 
+    _OrjsonEncodeError = orjson.JSONEncodeError
+
     def dumps(obj: Any) -> str:
         """Serialise to compact JSON text."""
-        return _orjson_dumps(obj).decode("utf-8")
+        try:
+            return _orjson_dumps(obj).decode("utf-8")
+        except _OrjsonEncodeError:
+            # orjson refuses documents nested deeper than 254 levels although its
+            # loads() accepts 1024: what was decoded must encode again. The stdlib
+            # encoder goes as deep as the recursion limit; its own errors stand.
+            return _std_dumps(obj)
 
 
 #: Base64 (strict), from the package's one backend.

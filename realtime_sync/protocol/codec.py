@@ -296,5 +296,7 @@ class Codec:
     def _dumps(d: dict[str, Any]) -> str:
         try:
             return _json.dumps(d)
-        except (TypeError, ValueError) as exc:
+        except (TypeError, ValueError, RecursionError) as exc:
+            # RecursionError: nested deeper than the stdlib encoder can go (about
+            # 990 levels; a JSON decoder may have accepted up to 1024).
             raise TypeError(f"event is not JSON-serialisable: {exc}") from exc
