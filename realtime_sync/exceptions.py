@@ -4,7 +4,8 @@ The hierarchy::
 
     RealtimeError                 base of everything this package raises on purpose
     ├── ConnectError              the WebSocket handshake failed
-    │   └── AuthenticationError   the server answered 401 or 403
+    │   ├── AuthenticationError   the server answered 401 or 403
+    │   └── RateLimitError        the server answered 429 (``retry_after``)
     ├── ConnectionClosed          the connection is closed (code, reason, unsent)
     ├── ProtocolError             a frame could not be decoded (raw text, path)
     ├── ServerError               an ``error`` event answered a helper's request
@@ -28,6 +29,7 @@ __all__ = [
     "HandlerError",
     "ProtocolError",
     "QueueFull",
+    "RateLimitError",
     "RealtimeError",
     "ServerError",
     "Timeout",
@@ -41,12 +43,18 @@ class RealtimeError(Exception):
 class ConnectError(RealtimeError):
     """The WebSocket connection could not be opened.
 
-    Raised by ``connect()`` when the TCP connection, TLS or the HTTP upgrade fails.
+    Raised by ``connect()`` when the TCP connection, TLS or the HTTP upgrade fails:
+    the host could not be resolved, the connection was refused, the server's TLS
+    certificate could not be verified, or the server answered the upgrade with an
+    HTTP error (``status`` set; 404, 500, ...). The cause is chained as ``__cause__``.
 
     Attributes:
         status: The HTTP status of a refused upgrade, or ``None`` without an answer.
         body: The server's response body (text), or ``None``.
-        server_message: ``error.message`` parsed from a JSON body, when there is one.
+        server_message: ``error.message`` parsed from a JSON body, when there is one
+            (also part of the exception's message).
+        request_id: The ``x-request-id`` header of a refused upgrade, when present
+            (quote it when asking the provider's support).
     """
 
     def __init__(
@@ -56,15 +64,46 @@ class ConnectError(RealtimeError):
         status: int | None = None,
         body: str | None = None,
         server_message: str | None = None,
+        request_id: str | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
         self.body = body
         self.server_message = server_message
+        self.request_id = request_id
 
 
 class AuthenticationError(ConnectError):
     """The server refused the credentials (HTTP 401 or 403 during the handshake)."""
+
+
+class RateLimitError(ConnectError):
+    """The server refused the upgrade with HTTP 429 (too many requests or sessions).
+
+    Attributes:
+        retry_after: Seconds to wait before trying again, from the ``Retry-After``
+            header (either form: seconds, or an HTTP date converted to seconds from
+            now), or ``None`` when the server did not say.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        body: str | None = None,
+        server_message: str | None = None,
+        request_id: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(
+            message,
+            status=status,
+            body=body,
+            server_message=server_message,
+            request_id=request_id,
+        )
+        self.retry_after = retry_after
 
 
 class ConnectionClosed(RealtimeError):
@@ -73,9 +112,19 @@ class ConnectionClosed(RealtimeError):
     Raised by sends on a closed client and by the next blocking call after the server
     closed; also passed to ``on_error`` handlers when the server closes.
 
+    When the server broke the WebSocket protocol, the client failed the connection
+    with a close code of its own and ``__cause__`` is a :class:`ProtocolError`
+    describing the violation: ``1009`` for a message larger than
+    ``max_message_size``, ``1007`` for a text frame that is not UTF-8, ``1002`` for
+    bad framing. When nothing answered a ping in time (a half-open connection),
+    ``code`` is ``None`` and the message says so.
+
     Attributes:
-        code: The WebSocket close code (``1000`` normal, ``1001`` going away, ...), or
-            ``None`` when the connection dropped without a close frame.
+        code: The WebSocket close code (``1000`` normal, ``1001`` going away, ...)
+            the server sent, or the code the client closed with after a protocol
+            violation by the server (``1002``, ``1007``, ``1009``; ``__cause__`` is
+            then a :class:`ProtocolError`), or ``None`` when the connection dropped
+            without a close frame (network failure, no answer to a ping in time).
         reason: The close reason sent by the peer (may be empty).
         unsent: Client events that were queued but never written to the socket.
     """
@@ -96,6 +145,10 @@ class ConnectionClosed(RealtimeError):
 
 class ProtocolError(RealtimeError):
     """A frame could not be decoded (or an event could not be encoded).
+
+    Also the ``__cause__`` of the :class:`ConnectionClosed` reported when the server
+    broke the WebSocket protocol itself (a message too big, a text frame that is not
+    UTF-8, bad framing); ``raw`` is then ``None``.
 
     Attributes:
         raw: The raw frame text (or the value being encoded), for diagnosis.

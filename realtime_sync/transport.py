@@ -9,8 +9,18 @@ network. Its contract, in short:
 * :meth:`Connection.send` queues a frame and, when the socket can take it, writes it
   on the calling thread; :meth:`Connection.flush` waits until the queue is written;
 * every text frame received is handed to ``on_message`` on the reader thread;
+  a message larger than ``max_message_size`` fails the connection (close code 1009)
+  before its payload is read;
+* liveness is judged on what is RECEIVED: after ``ping_interval`` seconds without
+  a byte from the server the writer pings, and without an answer within
+  ``ping_timeout`` the connection is declared dead (a half-open TCP connection);
 * :meth:`Connection.close` shuts everything down and returns the frames never
   written; ``on_close`` hears about the end exactly once, whatever caused it.
+
+It also checks the transport's security before anything is sent: TLS certificates
+are always verified (``ca_bundle``/``ssl_context`` for private CAs), and credentials
+are not sent over plain ``ws://`` to another machine unless ``allow_insecure=True``
+(:func:`credentials_in_cleartext`).
 """
 
 # Theory of operation
@@ -23,10 +33,19 @@ network. Its contract, in short:
 #   pings with pongs and answers a close frame with a close frame of its own (both
 #   written from the reader thread, see "locks" below for why that is safe). Each text
 #   frame goes to on_message; an exception from on_message is logged and the loop goes
-#   on. The loop ends on a close frame, on EOF/reset, on a protocol violation or on a
-#   crash (an unexpected exception, stored and re-raised by the next send/flush and by
-#   raise_if_failed()). Whatever ended it, the reader then runs _finish(): state CLOSED,
-#   queue sealed as "unsent", socket closed, on_close called once.
+#   on. The loop ends on a close frame, on EOF/reset, on a protocol violation (the
+#   reader sends 1002/1007/1009 best effort and records a ProtocolError as the cause),
+#   when the peer fell silent (see "liveness"), or on a crash (an unexpected
+#   exception, stored and re-raised by the next send/flush and by raise_if_failed()).
+#   Whatever ended it, the reader then runs _finish(): state CLOSED, queue sealed as
+#   "unsent", socket closed, on_close called once.
+#   The reader does not use websocket-client's frame reader as is: _FrameReader (a
+#   subclass installed as ws.frame_buffer) checks each frame's announced length
+#   against max_message_size as soon as the header is in, before a byte of payload
+#   is read, and its recv function stamps the time of every chunk received and, when
+#   a ping timeout is set, waits for data with poll() bounded by the liveness
+#   deadline instead of blocking in recv() forever (one extra poll() per recv, a
+#   microsecond or two; a few per frame).
 # * senders (any thread calling send()): send() appends (bytes, size, item) to a deque
 #   bounded in bytes. If the send lock is free (non-blocking acquire) and the socket is
 #   writable right now (poll/select with a zero timeout), the CALLER writes the queue,
@@ -40,15 +59,43 @@ network. Its contract, in short:
 #   takes over only when a caller must not wait: the socket is not writable (or the
 #   next frame is too big to be sure it fits), frames were queued before connect()
 #   finished, or close() wants the queue drained and the close frame sent. It also
-#   pings when nothing was written for ping_interval seconds. It never polls with
-#   sleep: its only timed wait is "until the next ping is due".
+#   sends the liveness pings. It never polls with sleep: its only timed wait is
+#   "until the next ping, or the answer to the last one, is due".
+#
+# Liveness (ping_interval, ping_timeout)
+# --------------------------------------
+# A client streaming audio writes all the time; if liveness were judged on writes
+# (as it used to be) it would never ping, and a half-open connection (peer gone
+# without a FIN: NAT dropped, laptop lid closed, server host died) would swallow
+# audio until TCP gives up, many minutes later. So it is judged on what we RECEIVE:
+# * _last_receive: monotonic time of the last chunk of bytes read from the socket
+#   (any frame, data or control, also part of a big frame); written by the reader.
+# * _ping_sent: monotonic time just BEFORE the last ping was written (before, so
+#   that an answer can never be stamped earlier than its ping); written by the
+#   writer. A ping is "unanswered" while _ping_sent > _last_receive.
+# The writer pings when nothing was received for ping_interval (and no ping is
+# unanswered), whether or not it has been writing. If the ping is still unanswered
+# ping_timeout later, the connection is declared dead: _declare_dead() records the
+# message and aborts the socket (as close() does), the reader ends on the abort and
+# _finish() reports ConnectionClosed(code=None) with that message. Both threads
+# check, because either may be stuck: the writer in a blocking write into the full
+# send buffer of a dead connection (then the ping is never even sent), the reader in
+# recv(). The reader therefore waits for data with poll() bounded by the deadline
+# (ping sent + ping_timeout, or, if the writer could not ping, last receive +
+# ping_interval + ping_timeout) before each recv. A reader busy in a slow
+# on_message reads nothing, so _last_receive goes stale while the server's answers
+# wait in the kernel: before giving up, the writer polls the socket (zero timeout,
+# its own poll object) and takes unread bytes as a sign of life (_unread_seen,
+# writer only). Floats are stored atomically; a stale read only makes a thread wake
+# early and look again.
 #
 # Locks (acquisition order: _send_lock, then _lock; websocket-client's own ws.lock is
 # innermost and taken only inside ws.send())
 # -----
 # * _lock (plain Lock; Conditions _wakeup and _drained share it) guards every field
-#   that changes after __init__: state, queue, queued byte count, the writer's
-#   "wanted" flag, the close request, error/crash records, the unsent tuple. It is
+#   that changes after __init__ (except the two liveness timestamps, see above):
+#   state, queue, queued byte count, the writer's "wanted" flag, the close request,
+#   error/crash/violation/dead records, the unsent tuple. It is
 #   held for a few dozen bytecodes at a time and never around I/O or user code.
 # * _send_lock (plain Lock) is held by whoever writes OUR frames: an inline sender,
 #   the writer, or _finish() while it seals the queue and closes the socket. Holding
@@ -90,11 +137,16 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import email.utils
 import enum
+import ipaddress
 import json
 import logging
+import os
+import re
 import select
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -107,11 +159,18 @@ from realtime_sync.exceptions import (
     AuthenticationError,
     ConnectError,
     ConnectionClosed,
+    ProtocolError,
     QueueFull,
+    RateLimitError,
     Timeout,
 )
 
-__all__ = ["Connection", "ConnectionState"]
+__all__ = [
+    "Connection",
+    "ConnectionState",
+    "check_transport_security",
+    "credentials_in_cleartext",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -138,6 +197,35 @@ _CREDENTIAL_HEADERS = frozenset(
 # Browsers pass the key as a subprotocol (REALTIME_PROTOCOL.md section 1.1).
 _KEY_SUBPROTOCOL_PREFIX = "openai-insecure-api-key."
 
+
+class _RedactHandshake(logging.Filter):
+    """Blanks credentials in what websocket-client logs about the handshake.
+
+    With ``websocket.enableTrace(True)`` it logs the whole upgrade request, headers
+    included, to the ``websocket`` logger. The filter sits on that logger, so the
+    values of credential headers and the key of a key subprotocol never reach a
+    handler, whichever connection (ours or not) produced them.
+    """
+
+    _PATTERN = re.compile(
+        r"(?im)^(\s*(?:" + "|".join(sorted(_CREDENTIAL_HEADERS)) + r")\s*:\s*).*$"
+        r"|(" + re.escape(_KEY_SUBPROTOCOL_PREFIX) + r")[^\s,]+"
+    )
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = self._PATTERN.sub(_redacted_match, message)
+        if redacted != message:
+            record.msg, record.args = redacted, None
+        return True
+
+
+def _redacted_match(match: re.Match[str]) -> str:
+    return (match.group(1) or match.group(2)) + _REDACTED
+
+
+logging.getLogger("websocket").addFilter(_RedactHandshake())
+
 # Close codes an endpoint may put in a close frame it sends (RFC 6455 section 7.4.1;
 # 1004-1006 and 1015 are reserved, 1012-1014 are for servers; 3000-4999 are for
 # libraries and applications, the Realtime server itself uses 4000).
@@ -151,13 +239,26 @@ _MAX_CLOSE_REASON_BYTES = 123
 # "1005 is a reserved value ... designated for use in applications expecting a status
 # code to indicate that no status code was actually present." (RFC 6455 section 7.4.1)
 _NO_STATUS_RECEIVED = 1005
-# Codes for failing the connection when the server breaks the protocol.
+# Codes (and the reasons we send with them) for failing the connection when the
+# server breaks the protocol (RFC 6455 section 7.4.1).
 _PROTOCOL_ERROR = 1002
 _INVALID_PAYLOAD = 1007
+# "1009 indicates that an endpoint is terminating the connection because it has
+# received a message that is too big for it to process."
+_MESSAGE_TOO_BIG = 1009
+_VIOLATION_REASONS = {
+    _PROTOCOL_ERROR: "protocol error",
+    _INVALID_PAYLOAD: "invalid payload",
+    _MESSAGE_TOO_BIG: "message too big",
+}
+# "All control frames MUST have a payload length of 125 bytes or less" (RFC 6455
+# section 5.5); checked on the header, so a bogus length is never allocated.
+_MAX_CONTROL_PAYLOAD = 125
 
 _OPCODE_TEXT = websocket.ABNF.OPCODE_TEXT
 _OPCODE_BINARY = websocket.ABNF.OPCODE_BINARY
 _OPCODE_CLOSE = websocket.ABNF.OPCODE_CLOSE
+_OPCODE_CONT = websocket.ABNF.OPCODE_CONT
 
 # One queued frame: UTF-8 payload, its size in bytes, and what to report if it is
 # never written (the caller's event object, or the text itself).
@@ -187,6 +288,73 @@ class _WebSocket(Protocol):
     def recv_data_frame(self, control_frame: bool = ...) -> tuple[Any, ...]: ...
 
     def shutdown(self) -> None: ...
+
+
+class _MessageTooBig(websocket.WebSocketProtocolException):
+    """A frame header announced more than max_message_size (payload not read)."""
+
+    def __init__(self, size: int, limit: int, *, fragmented: bool) -> None:
+        if fragmented:
+            what = f"a fragmented message of at least {size} bytes"
+        else:
+            what = f"a message of {size} bytes"
+        super().__init__(f"The server sent {what}; max_message_size is {limit} bytes.")
+
+
+class _PeerSilent(Exception):
+    """Raised by the reader's recv function when the liveness deadline passed."""
+
+
+class _FrameReader(websocket.frame_buffer):
+    """websocket-client's frame reader, refusing oversized messages on the header.
+
+    websocket-client reads a frame in one go (``recv_frame()``: header, length,
+    mask, then ``recv_strict(length)``, which buffers the whole payload), and its
+    only size-related option is none at all. So the check must happen between
+    reading the length and reading the payload. Of the ways to get there:
+
+    * reading the header ourselves and handing websocket-client the rest would
+      duplicate its frame parsing and fight its buffering (``recv_buffer``);
+    * a ``recv`` function that refuses big reads cannot tell a header from a payload;
+    * overriding ``recv_length()`` here runs exactly after the length is known and
+      before the payload is requested, and keeps every other line of the library's
+      parsing, validation and partial-read state. It relies on ``recv_frame()``
+      calling ``recv_length()``, a public method of an exported class
+      (``websocket.frame_buffer``), checked by a test so that a release that
+      changes this fails loudly rather than silently dropping the limit.
+
+    The sum over continuation fragments is tracked here too (websocket-client
+    concatenates them in ``continuous_frame``, after reading each). Control frames
+    longer than 125 bytes are refused on the header as well: ABNF.validate() would
+    refuse them, but only after reading the announced length.
+    """
+
+    def __init__(self, recv: Callable[[int], bytes], limit: int | None) -> None:
+        # skip_utf8_validation=True, as for the WebSocket itself (see connect()).
+        super().__init__(recv, True)
+        self._limit = limit
+        # Payload bytes announced so far by the fragments of an unfinished message.
+        self._message_bytes = 0
+
+    def recv_length(self) -> None:
+        """Read the payload length, then refuse it if it is too big."""
+        super().recv_length()
+        header, length = self.header, self.length
+        if header is None or length is None:  # pragma: no cover - set just above
+            return
+        fin, opcode = header[0], header[4]
+        if opcode >= 0x8:  # control frames may come between fragments
+            if length > _MAX_CONTROL_PAYLOAD:
+                raise websocket.WebSocketProtocolException(
+                    f"control frame with a payload of {length} bytes (at most "
+                    f"{_MAX_CONTROL_PAYLOAD} allowed)"
+                )
+            return
+        fragmented = opcode == _OPCODE_CONT or not fin
+        total = length + (self._message_bytes if opcode == _OPCODE_CONT else 0)
+        self._message_bytes = 0 if fin else total
+        if self._limit is not None and total > self._limit:
+            raise _MessageTooBig(total, self._limit, fragmented=fragmented)
 
 
 class ConnectionState(enum.Enum):
@@ -232,21 +400,61 @@ class Connection:
             ``reason`` and ``unsent``. It runs on the reader thread, or on the thread
             calling :meth:`close` when there is no reader to do it (never connected,
             or stuck in ``on_message`` past the close timeout). A crash is its
-            ``__cause__``.
+            ``__cause__``; so is a
+            :class:`~realtime_sync.exceptions.ProtocolError` when the server broke
+            the protocol (``code`` is then the code we closed with: 1002, 1007 or
+            1009). When the server stopped answering (see ``ping_timeout``),
+            ``code`` is ``None`` and the message says that no answer to a ping
+            came in time.
+        on_binary: Called on the reader thread with the payload of every binary
+            frame (the Realtime protocol has none; a server that sends one is
+            buggy). Without it, binary frames are logged and skipped.
         max_queue_bytes: Bound on the UTF-8 bytes queued and not yet written;
             :meth:`send` raises :class:`~realtime_sync.exceptions.QueueFull` beyond.
-        ping_interval: Send a WebSocket ping after this many seconds without writing
-            anything; ``None`` never pings.
+        max_message_size: Largest message (payload bytes of one frame, or of all
+            fragments of a message together) accepted from the server; ``None``
+            for no limit. A bigger one is refused as soon as its frame header
+            announces it, before the payload is read (so memory stays bounded):
+            the connection is closed with code 1009 and ``on_close`` receives
+            ``ConnectionClosed(code=1009, reason="message too big")`` whose
+            ``__cause__`` is a :class:`~realtime_sync.exceptions.ProtocolError`
+            stating the size and the limit. The default, 16 MiB, is far above any
+            Realtime event (audio deltas are a few KiB).
+        ping_interval: Send a WebSocket ping after this many seconds without
+            RECEIVING anything from the server (also while sending: a client
+            streaming audio into a dead connection must still find out); ``None``
+            never pings and disables ``ping_timeout``.
+        ping_timeout: Declare the connection dead when nothing at all (the pong or
+            any other frame) arrives within this many seconds after a ping: the
+            socket is aborted and ``on_close`` receives ``ConnectionClosed`` with
+            ``code=None`` and a message saying no answer to a ping came within
+            ``ping_timeout`` s. ``None`` pings but never gives up.
         connect_timeout: Seconds allowed for the TCP connection, TLS and the upgrade.
         subprotocols: ``Sec-WebSocket-Protocol`` values to offer.
         secrets: Strings (API keys) that must never appear in logs, reprs or exception
             messages; every occurrence is replaced by ``***``.
+        ca_bundle: Path of a PEM file of CA certificates to verify a ``wss://``
+            server with, INSTEAD of the system's (a private or corporate CA, a test
+            server). Loaded here, so a missing or malformed file fails at once.
+            Ignored for ``ws://``.
+        ssl_context: An :class:`ssl.SSLContext` used as is for ``wss://`` (client
+            certificates, pinned CAs, ...); mutually exclusive with ``ca_bundle``.
+            Without either, the certificate and the host name are verified against
+            the system's CAs. There is deliberately no switch to turn verification
+            off.
+        allow_insecure: Allow credentials (a credential header such as
+            ``Authorization``/``api-key``, a key subprotocol, or a secret in the URL)
+            to be sent over plain ``ws://`` to a host that is not loopback. Without
+            it such a connection is refused with :class:`ValueError` here (see
+            :func:`credentials_in_cleartext`).
 
     Raises:
         TypeError: ``on_message`` or ``on_close`` is not callable, or an argument has
             the wrong type.
-        ValueError: The URL is not ``ws://``/``wss://``, a header is malformed, or a
-            number is out of range.
+        ValueError: The URL is not ``ws://``/``wss://``, a header is malformed, a
+            number is out of range, both ``ca_bundle`` and ``ssl_context`` were
+            given, ``ca_bundle`` cannot be loaded, or credentials would travel in
+            clear text over ``ws://`` without ``allow_insecure=True``.
     """
 
     def __init__(
@@ -256,15 +464,23 @@ class Connection:
         headers: Mapping[str, str] | None = None,
         on_message: Callable[[str], None],
         on_close: Callable[[ConnectionClosed], None] | None = None,
+        on_binary: Callable[[bytes], None] | None = None,
         max_queue_bytes: int = 4 * 1024 * 1024,
         ping_interval: float | None = 20.0,
         connect_timeout: float = 10.0,
         subprotocols: Sequence[str] | None = None,
         secrets: Sequence[str] = (),
+        max_message_size: int | None = 16 * 1024 * 1024,
+        ping_timeout: float | None = 20.0,
+        ca_bundle: str | os.PathLike[str] | None = None,
+        ssl_context: ssl.SSLContext | None = None,
+        allow_insecure: bool = False,
     ) -> None:
         # --- arguments: checked here, so misuse fails at the call site -------------
         if not callable(on_message):
             raise TypeError("on_message must be callable")
+        if on_binary is not None and not callable(on_binary):
+            raise TypeError("on_binary must be callable or None")
         if on_close is not None and not callable(on_close):
             raise TypeError("on_close must be callable or None")
         if isinstance(secrets, str):
@@ -274,12 +490,14 @@ class Connection:
         secret_set = {s for s in secrets if isinstance(s, str) and s}
         header_lines: list[str] = []
         header_names: list[str] = []
+        has_credentials = False
         for name, value in (headers or {}).items():
             _check_header(name, value)
             header_lines.append(f"{name}: {value}")
             header_names.append(name)
             if name.lower() in _CREDENTIAL_HEADERS:
                 secret_set.update(_credential_parts(value))
+                has_credentials = True
         protocols = [] if subprotocols is None else list(subprotocols)
         for protocol in protocols:
             if not isinstance(protocol, str) or not protocol:
@@ -287,18 +505,34 @@ class Connection:
             if protocol.startswith(_KEY_SUBPROTOCOL_PREFIX):
                 secret_set.add(protocol)
                 secret_set.add(protocol[len(_KEY_SUBPROTOCOL_PREFIX) :])
+                has_credentials = True
         # Longest first, so that "Bearer sk-1" is replaced before "sk-1" can split it.
         self._secrets = tuple(sorted(secret_set, key=len, reverse=True))
         self._url = url
         self._safe_url = self._redact(_display_url(url))
+        # A key in the query (Azure accepts ?api-key=) is a credential too.
+        has_credentials = has_credentials or any(s in url for s in secret_set)
+        check_transport_security(
+            url, has_credentials=has_credentials, allow_insecure=allow_insecure
+        )
         if isinstance(max_queue_bytes, bool) or not isinstance(max_queue_bytes, int):
             raise TypeError("max_queue_bytes must be an int")
         if max_queue_bytes <= 0:
             raise ValueError("max_queue_bytes must be positive")
+        if max_message_size is not None:
+            if isinstance(max_message_size, bool) or not isinstance(
+                max_message_size, int
+            ):
+                raise TypeError("max_message_size must be an int or None")
+            if max_message_size <= 0:
+                raise ValueError("max_message_size must be positive or None")
         if ping_interval is not None and not ping_interval > 0:
             raise ValueError("ping_interval must be positive or None")
+        if ping_timeout is not None and not ping_timeout > 0:
+            raise ValueError("ping_timeout must be positive or None")
         if not connect_timeout > 0:
             raise ValueError("connect_timeout must be positive")
+        self._sslopt = _ssl_options(ca_bundle, ssl_context)
 
         # --- configuration (never changes) -----------------------------------------
         self._header_lines = tuple(header_lines)
@@ -306,8 +540,12 @@ class Connection:
         self._subprotocols = tuple(protocols)
         self._on_message = on_message
         self._on_close = on_close
+        self._on_binary = on_binary
         self._max_queue_bytes = max_queue_bytes
+        self._max_message_size = max_message_size
         self._ping_interval = ping_interval
+        # No timeout without pings: nothing would prompt the server to answer.
+        self._ping_timeout = None if ping_interval is None else ping_timeout
         self._connect_timeout = float(connect_timeout)
 
         # --- guarded by _lock --------------------------------------------------------
@@ -333,22 +571,36 @@ class Connection:
         self._close_code: int | None = None
         self._close_reason = ""
         self._end_message = ""
+        # The server broke the protocol: what it did (the cause reported to on_close).
+        self._violation: ProtocolError | None = None
+        # No answer to a ping in time: the message reported to on_close.
+        self._dead: str | None = None
 
         # --- set by connect(), read-only afterwards ---------------------------------
         self._ws: _WebSocket | None = None
         self._sock: socket.socket | None = None
         self._writable: Callable[[], bool] = _always_writable
+        # Reader only: wait up to N s for data (see "Liveness"); None = don't wait.
+        self._readable: Callable[[float], bool] | None = None
+        # Writer only: the same question with its own poll object (one poll object
+        # must not be polled by two threads at once).
+        self._unread: Callable[[float], bool] | None = None
+        # Reader only: websocket-client's own recv function, wrapped by _recv_chunk.
+        self._raw_recv: Callable[[int], bytes] | None = None
         self._reader: threading.Thread | None = None
         self._writer: threading.Thread | None = None
 
         # Held by whoever writes our frames (see "Locks" at the top of the module).
         self._send_lock = threading.Lock()
 
-        # --- unguarded, single writer -----------------------------------------------
-        # Monotonic time of the last frame written; written by the send-lock holder
-        # only, read by the writer to schedule pings (a float store is atomic; a stale
-        # read only makes the writer wake early and look again).
-        self._last_write = 0.0
+        # --- unguarded, single writer each (see "Liveness") ------------------------
+        # Monotonic time of the last bytes received; written by the reader only.
+        self._last_receive = 0.0
+        # Monotonic time just before the last ping was written; by the writer only.
+        self._ping_sent = 0.0
+        # Writer only: when it last found bytes waiting that the reader had not read
+        # yet (the reader is busy in on_message: the server is alive).
+        self._unread_seen = 0.0
         # Set by close() on the reader thread, read by the reader loop only.
         self._reader_deadline: float | None = None
         # Set at the very end of _finish(), after on_close returned; _finisher is the
@@ -381,15 +633,20 @@ class Connection:
         """The code of the server's close frame once closed, else ``None``.
 
         ``None`` while open, and when the connection ended without the server's close
-        frame (network drop, crash, no answer to our close in time). ``1005`` when the
-        server's close frame carried no code.
+        frame (network drop, crash, no answer to our close in time, no answer to a
+        ping). ``1005`` when the server's close frame carried no code. After a
+        protocol violation by the server, the code WE closed with (1002, 1007, 1009).
         """
         with self._lock:
             return self._close_code
 
     @property
     def close_reason(self) -> str:
-        """The reason in the server's close frame once closed (may be empty)."""
+        """The reason in the server's close frame once closed (may be empty).
+
+        After a protocol violation by the server, the reason we closed with
+        (``"message too big"``, ...).
+        """
         with self._lock:
             return self._close_reason
 
@@ -412,10 +669,14 @@ class Connection:
 
         Raises:
             AuthenticationError: The server answered the upgrade with 401 or 403;
-                ``status``, ``body`` and ``server_message`` (``error.message`` of a
-                JSON body) are set.
+                ``status``, ``body``, ``server_message`` (``error.message`` of a
+                JSON body) and ``request_id`` (``x-request-id``) are set.
+            RateLimitError: The server answered 429; as above, plus
+                ``retry_after`` (seconds, from ``Retry-After``, or ``None``).
             ConnectError: Any other refused upgrade (``status`` set), or the host could
-                not be resolved or reached (connection refused, TLS failure, ...).
+                not be resolved or reached (connection refused, ...), or the
+                server's TLS certificate could not be verified (pass ``ca_bundle``
+                or ``ssl_context`` for a private CA).
             Timeout: No answer within ``connect_timeout``.
             ConnectionClosed: :meth:`close` was called while connecting.
             RuntimeError: The connection was closed before, or ``connect()`` was
@@ -434,10 +695,16 @@ class Connection:
             # a per-byte pure-Python loop unless wsaccel is installed (a 1 MB audio
             # delta would cost a good fraction of a second); the reader decodes with
             # bytes.decode() instead, which validates in C.
-            ws = cast(
-                _WebSocket,
-                websocket.WebSocket(enable_multithread=True, skip_utf8_validation=True),
+            raw_ws = websocket.WebSocket(
+                enable_multithread=True,
+                skip_utf8_validation=True,
+                sslopt=dict(self._sslopt),
             )
+            # Our frame reader (see _FrameReader) over websocket-client's own recv
+            # function, wrapped to stamp and bound every read (see "Liveness").
+            self._raw_recv = raw_ws.frame_buffer.recv
+            raw_ws.frame_buffer = _FrameReader(self._recv_chunk, self._max_message_size)
+            ws = cast(_WebSocket, raw_ws)
             self._ws = ws
         logger.debug(
             "connecting to %s (headers: %s)",
@@ -488,7 +755,10 @@ class Connection:
                 assert sock is not None  # for mypy; checked just above
                 self._sock = sock
                 self._writable = _write_probe(sock)
-                self._last_write = time.monotonic()
+                if self._ping_timeout is not None:
+                    self._readable = _read_probe(sock)
+                    self._unread = _read_probe(sock)
+                self._last_receive = time.monotonic()
                 # Frames queued before connect(): the writer writes them first.
                 self._writer_wanted = bool(self._queue)
                 self._state = ConnectionState.OPEN
@@ -744,7 +1014,6 @@ class Connection:
             except (OSError, websocket.WebSocketException) as exc:
                 self._write_failed(exc)
                 return
-            self._last_write = time.monotonic()
             written = entry
 
     def _hand_off(self, nbytes: int) -> None:
@@ -812,7 +1081,7 @@ class Connection:
     def _write_round(self) -> bool:
         """Wait for work and do it; ``False`` when the writer should exit."""
         interval = self._ping_interval
-        closing = ping_due = False
+        closing = ping_due = dead = False
         with self._lock:
             while True:
                 if self._finished or self._io_error is not None or self._close_sent:
@@ -829,40 +1098,106 @@ class Connection:
                     break
                 wait: float | None = None
                 if interval is not None:
-                    wait = self._last_write + interval - time.monotonic()
+                    due, is_dead = self._liveness_due()
+                    now = time.monotonic()
+                    wait = due - now
                     if wait <= 0:
-                        ping_due = True
+                        if is_dead and self._unread is not None and self._unread(0):
+                            # Bytes wait in the kernel: the server answered, but the
+                            # reader is busy (a slow on_message), so _last_receive
+                            # is stale. Not dead; count it as received now.
+                            self._unread_seen = now
+                            continue
+                        dead = is_dead
+                        ping_due = not is_dead
                         break
                 # No sleep-polling: notify() from a hand-off or close(), or the next
-                # ping's due time, whichever comes first.
+                # ping's (or its answer's) due time, whichever comes first.
                 self._wakeup.wait(wait)
+        if dead:
+            # The reader usually saw it first (its own wait ends at the same time);
+            # whichever comes first aborts the socket, and the reader reports.
+            self._declare_dead()
+            return False
         # Blocking acquire: a sender may be finishing a frame; we are allowed to wait.
         with self._send_lock:
             self._drain(inline=False)
             if ping_due:
-                self._ping_if_idle()
+                self._ping_if_silent()
             if closing:
                 self._send_close_frame()
                 return False
         return True
 
-    def _ping_if_idle(self) -> None:
-        """Send a ping if nothing was written for ping_interval; holds _send_lock."""
+    def _liveness_due(self) -> tuple[float, bool]:
+        """When the writer must act next for liveness, and whether it is to give up.
+
+        Returns:
+            ``(due, dead)``: with no ping unanswered, the next ping is due
+            ``ping_interval`` after the last receive (``dead`` False). With one
+            unanswered, the connection is dead ``ping_timeout`` after it was sent
+            (``dead`` True), or, without a ping timeout, the next ping is due
+            ``ping_interval`` after the last one.
+        """
+        interval, timeout = self._ping_interval, self._ping_timeout
+        assert interval is not None
+        received = max(self._last_receive, self._unread_seen)
+        pinged = self._ping_sent
+        if pinged > received:  # a ping is unanswered
+            if timeout is None:
+                return pinged + interval, False
+            return pinged + timeout, True
+        return received + interval, False
+
+    def _ping_if_silent(self) -> None:
+        """Ping if nothing was received for ping_interval; holds _send_lock."""
         interval = self._ping_interval
         ws = self._ws
         assert interval is not None and ws is not None
         with self._lock:
             if self._state is not ConnectionState.OPEN or not self._may_write_locked():
                 return
-        if time.monotonic() - self._last_write < interval:
-            return  # a sender wrote meanwhile
+        due, dead = self._liveness_due()
+        if dead or time.monotonic() < due:
+            return  # the server spoke while we were draining, or we gave up already
+        # Stamped BEFORE the write: an answer, however fast, is stamped after it.
+        self._ping_sent = time.monotonic()
         try:
             ws.ping()
         except (OSError, websocket.WebSocketException) as exc:
             self._write_failed(exc)
             return
-        self._last_write = time.monotonic()
-        logger.debug("sent a ping after %.3g s without writing", interval)
+        logger.debug("sent a ping after %.3g s without receiving anything", interval)
+
+    def _declare_dead(self) -> None:
+        """No answer to a ping in time: record why and abort the socket.
+
+        Called by the writer or the reader (whichever notices first; the first
+        message wins). The abort wakes the reader, which ends and reports the
+        message through on_close with ``code=None``.
+        """
+        interval, timeout = self._ping_interval, self._ping_timeout
+        assert interval is not None and timeout is not None
+        received, pinged = self._last_receive, self._ping_sent
+        if pinged > received:
+            message = (
+                f"The connection is dead: no answer to a ping within {timeout:g} s."
+            )
+        else:
+            # The writer could not even send the ping (stuck in a write into the
+            # full send buffer of a dead connection); the reader gave up on its own.
+            message = (
+                f"The connection is dead: nothing received for "
+                f"{interval + timeout:g} s and no answer to a ping within "
+                f"{timeout:g} s (the ping could not be sent)."
+            )
+        with self._lock:
+            first = self._dead is None and not self._finished
+            if first:
+                self._dead = message
+        if first:
+            logger.warning("%s: %s", self._safe_url, message)
+        self._abort_socket()
 
     def _send_close_frame(self) -> None:
         """Send our close frame once the queue is empty; holds _send_lock."""
@@ -916,34 +1251,59 @@ class Connection:
                 ws.settimeout(remaining)
             try:
                 # Answers pings itself, and answers a close frame with a close frame
-                # (status 1000) before returning it to us.
+                # (status 1000) before returning it to us. Pongs are consumed inside;
+                # they count for liveness through _recv_chunk's time stamps.
                 opcode, frame = ws.recv_data_frame()
+            except _PeerSilent:
+                self._declare_dead()
+                return None, "", "no answer to a ping"
             except websocket.WebSocketTimeoutException:
                 return None, "", "the server did not answer the close frame in time"
             except (websocket.WebSocketConnectionClosedException, OSError) as exc:
                 # EOF, reset, or our own abort() during close().
                 return None, "", self._describe(exc)
+            except _MessageTooBig as exc:
+                # Refused on the header: the payload was never read (see _FrameReader).
+                return self._fail_connection(_MESSAGE_TOO_BIG, str(exc), exc)
             except websocket.WebSocketException as exc:
                 # Bad framing, bad close code, oversized ping: the server broke RFC
                 # 6455, which says to "_Fail the WebSocket Connection_" (section 7.1.7).
-                self._fail_connection(_PROTOCOL_ERROR)
-                return None, "", f"protocol error: {self._describe(exc)}"
+                return self._fail_connection(
+                    _PROTOCOL_ERROR,
+                    f"The server broke the WebSocket protocol: {self._describe(exc)}",
+                    exc,
+                )
             if opcode == _OPCODE_TEXT:
                 try:
                     text = frame.data.decode("utf-8")
-                except UnicodeDecodeError:
+                except UnicodeDecodeError as exc:
                     # "When an endpoint is to interpret a byte stream as UTF-8 but
                     # finds that the byte stream is not, in fact, a valid UTF-8 stream,
                     # that endpoint MUST _Fail the WebSocket Connection_." (section 8.1)
-                    self._fail_connection(_INVALID_PAYLOAD)
-                    return None, "", "the server sent a text frame that is not UTF-8"
+                    return self._fail_connection(
+                        _INVALID_PAYLOAD,
+                        f"The server sent a text frame that is not UTF-8 ({exc.reason} "
+                        f"at byte {exc.start} of {len(frame.data)}).",
+                        exc,
+                    )
                 self._deliver(text)
             elif opcode == _OPCODE_BINARY:
-                # The Realtime protocol has text frames only; skip, but say so.
-                logger.warning("skipped a binary frame of %d bytes", len(frame.data))
+                # The Realtime protocol has text frames only: not for on_message,
+                # but never dropped silently.
+                self._deliver_binary(bytes(frame.data))
             elif opcode == _OPCODE_CLOSE:
                 code, reason = _parse_close(frame.data)
                 return code, reason, ""
+
+    def _deliver_binary(self, data: bytes) -> None:
+        """Pass a binary frame to on_binary (logged only without one)."""
+        if self._on_binary is None:
+            logger.warning("skipped a binary frame of %d bytes", len(data))
+            return
+        try:
+            self._on_binary(data)
+        except Exception:
+            logger.exception("on_binary raised; the reader goes on")
 
     def _deliver(self, text: str) -> None:
         """Call on_message; its exceptions (but not BaseExceptions) are logged only."""
@@ -957,28 +1317,82 @@ class Connection:
                 len(text),
             )
 
-    def _fail_connection(self, code: int) -> None:
-        """Best effort close frame after a protocol violation by the server.
+    def _recv_chunk(self, bufsize: int) -> bytes:
+        """The recv function of our _FrameReader; runs on the reader thread only.
 
-        RFC 6455 section 7.1.7: the endpoint SHOULD send a close frame first. Only if
-        that cannot block this thread: nobody else is writing and the socket is
-        writable. The caller ends the reader right after, which aborts the socket.
+        Stamps the time of every chunk received (data, control frame, or part of
+        either) for liveness, and with a ping timeout set never blocks in recv()
+        past the liveness deadline: it waits for data with poll() first (see
+        "Liveness" at the top of the module).
+
+        Raises:
+            _PeerSilent: The deadline passed without a byte from the server.
         """
+        readable, raw_recv = self._readable, self._raw_recv
+        assert raw_recv is not None  # set with the WebSocket, before any read
+        # Not while close() bounds the reader's wait itself (socket timeout), nor
+        # when TLS already holds decrypted bytes the descriptor would not show.
+        if readable is not None and self._reader_deadline is None:
+            sock = self._sock
+            if not (isinstance(sock, ssl.SSLSocket) and sock.pending()):
+                while True:
+                    interval, timeout = self._ping_interval, self._ping_timeout
+                    assert interval is not None and timeout is not None
+                    received, pinged = self._last_receive, self._ping_sent
+                    if pinged > received:
+                        deadline = pinged + timeout
+                    else:
+                        # The writer pings at received + interval; allow it that
+                        # and the timeout, in case it is stuck in a write.
+                        deadline = received + interval + timeout
+                    remaining = deadline - time.monotonic()
+                    # Timed wait until the deadline, then look again: the writer may
+                    # have pinged meanwhile, which moves the deadline later. Always
+                    # look at least once: after a slow on_message the deadline may
+                    # be past while the server's answer waits in the kernel.
+                    if readable(max(0.0, remaining)):
+                        break
+                    if remaining <= 0:
+                        raise _PeerSilent()
+        data = raw_recv(bufsize)
+        self._last_receive = time.monotonic()
+        return data
+
+    def _fail_connection(
+        self, code: int, message: str, exc: BaseException
+    ) -> tuple[int, str, str]:
+        """Fail the connection after a protocol violation by the server.
+
+        Records a ProtocolError (``exc`` as its cause) for on_close, and sends a
+        close frame with ``code`` best effort. RFC 6455 section 7.1.7: the endpoint
+        SHOULD send a close frame first; only if that cannot block this thread:
+        nobody else is writing and the socket is writable. The reader ends right
+        after (this returns its result), and _finish() aborts the socket.
+
+        Returns:
+            What _read_frames() returns: our code and reason, and no detail.
+        """
+        reason = _VIOLATION_REASONS[code]
+        violation = ProtocolError(self._redact(message))
+        violation.__cause__ = exc
+        with self._lock:
+            if self._violation is None:
+                self._violation = violation
+        logger.warning("%s: %s", self._safe_url, violation)
         ws = self._ws
         assert ws is not None
-        if not self._send_lock.acquire(blocking=False):
-            return
-        try:
-            with self._lock:
-                if not self._may_write_locked():
-                    return
-                self._close_sent = True
-            if self._writable():
-                ws.send_close(code)
-        except (OSError, websocket.WebSocketException):
-            pass  # the connection is being torn down anyway
-        finally:
-            self._send_lock.release()
+        if self._send_lock.acquire(blocking=False):
+            try:
+                with self._lock:
+                    may_write = self._may_write_locked()
+                    self._close_sent = True
+                if may_write and self._writable():
+                    ws.send_close(code, reason.encode("utf-8"))
+            except (OSError, websocket.WebSocketException):
+                pass  # the connection is being torn down anyway
+            finally:
+                self._send_lock.release()
+        return code, reason, ""
 
     # ------------------------------------------------------------------ the end
 
@@ -1138,10 +1552,14 @@ class Connection:
         said = ""
         if code is not None:
             said = f" (code {code}, {reason})" if reason else f" (code {code})"
+        if self._violation is not None:
+            return f"The client closed the connection{said}: {self._violation}"
         if self._close_requested:
             return f"The connection was closed by the client{said}."
         if code is not None:
             return f"The server closed the connection{said}."
+        if self._dead is not None:
+            return self._dead
         if self._io_error is not None:
             return f"The connection was lost: {self._describe(self._io_error)}"
         return f"The connection was lost: {detail or 'no close frame'}"
@@ -1174,6 +1592,8 @@ class Connection:
         )
         if self._crash is not None:
             error.__cause__ = self._crash
+        elif self._violation is not None:
+            error.__cause__ = self._violation
         return error
 
     # ------------------------------------------------------------------ helpers
@@ -1209,26 +1629,74 @@ class Connection:
             if exc.resp_body:
                 body = self._redact(bytes(exc.resp_body).decode("utf-8", "replace"))
             server_message = _server_message(body)
+            # websocket-client lower-cases the names (_http.read_headers).
+            headers = exc.resp_headers if isinstance(exc.resp_headers, dict) else {}
+            request_id = headers.get("x-request-id")
+            if not isinstance(request_id, str) or not request_id:
+                request_id = None
             message = f"The server refused the WebSocket upgrade at {target}: "
             message += f"HTTP {status}"
             if exc.status_message:
                 message += f" {exc.status_message}"
             if server_message:
                 message += f": {server_message}"
+            if request_id is not None:
+                message += f" (request id {request_id})"
+            message = self._redact(message)
+            if status == 429:
+                retry_after = _retry_after(headers.get("retry-after"))
+                if retry_after is not None:
+                    message += f"; retry after {retry_after:g} s"
+                return RateLimitError(
+                    message,
+                    status=status,
+                    body=body,
+                    server_message=server_message,
+                    request_id=request_id,
+                    retry_after=retry_after,
+                )
             error_type = AuthenticationError if status in (401, 403) else ConnectError
             return error_type(
-                self._redact(message),
+                message,
                 status=status,
                 body=body,
                 server_message=server_message,
+                request_id=request_id,
             )
         if isinstance(exc, (websocket.WebSocketTimeoutException, TimeoutError)):
             return Timeout(
                 f"No answer from {target} within {self._connect_timeout:g} s."
             )
+        if isinstance(exc, ssl.SSLCertVerificationError):
+            # Checked before OSError, its base: the generic message would bury the
+            # one thing the user can act on.
+            why = exc.verify_message or exc.reason or str(exc)
+            return ConnectError(
+                self._redact(
+                    f"Could not connect to {target}: the server's TLS certificate "
+                    f"could not be verified ({why}). For a private or corporate CA, "
+                    f"pass ca_bundle= (a PEM file of CA certificates) or "
+                    f"ssl_context=."
+                )
+            )
+        if isinstance(exc, websocket.WebSocketAddressException):
+            # getaddrinfo() failed (gaierror, wrapped by websocket-client).
+            host = urlsplit(self._url).hostname or "?"
+            return ConnectError(
+                self._redact(
+                    f"Could not connect to {target}: could not resolve host "
+                    f"{host!r} ({self._describe(exc)})"
+                )
+            )
+        if isinstance(exc, ConnectionRefusedError):
+            return ConnectError(
+                self._redact(
+                    f"Could not connect to {target}: connection refused (nothing "
+                    f"listens on that port, or a firewall rejected it)"
+                )
+            )
         if isinstance(exc, (websocket.WebSocketException, OSError)):
-            # Refused, unreachable, unresolvable (gaierror arrives wrapped as
-            # WebSocketAddressException), TLS failures, a malformed upgrade answer.
+            # Unreachable, reset, other TLS failures, a malformed upgrade answer.
             return ConnectError(
                 self._redact(f"Could not connect to {target}: {self._describe(exc)}")
             )
@@ -1272,6 +1740,22 @@ def _always_writable() -> bool:
     return True
 
 
+def _read_probe(sock: socket.socket) -> Callable[[float], bool]:
+    """A "wait up to N s for data to read" check for ``sock`` (reader thread only).
+
+    poll() where available, for the same FD_SETSIZE reason as _write_probe(). An
+    error or hang-up (our own abort included) counts as readable: recv then fails.
+    """
+    if hasattr(select, "poll"):
+        poller = select.poll()
+        poller.register(sock.fileno(), select.POLLIN | select.POLLPRI)
+        # poll() takes milliseconds; round up so that a wait never ends early.
+        return lambda timeout: bool(poller.poll(max(0, int(timeout * 1000) + 1)))
+    return lambda timeout: bool(  # pragma: no cover - Windows
+        select.select((sock,), (), (), timeout)[0]
+    )
+
+
 def _write_probe(sock: socket.socket) -> Callable[[], bool]:
     """A zero-timeout "can I write without blocking?" check for ``sock``.
 
@@ -1308,6 +1792,133 @@ def _server_message(body: str | None) -> str | None:
         if isinstance(error, dict) and isinstance(error.get("message"), str):
             return cast(str, error["message"])
     return None
+
+
+def _retry_after(value: object) -> float | None:
+    """Seconds from a ``Retry-After`` header: delay-seconds or an HTTP-date.
+
+    "Retry-After = HTTP-date / delay-seconds" (RFC 9110 section 10.2.3). A date in
+    the past gives 0; anything unparsable gives ``None``.
+    """
+    if not isinstance(value, str) or not value.strip():
+        return None
+    value = value.strip()
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when.tzinfo is None:
+            return None
+        seconds = when.timestamp() - time.time()
+    if seconds != seconds or seconds in (float("inf"), float("-inf")):
+        return None  # NaN or infinite
+    return max(0.0, seconds)
+
+
+def _ssl_options(
+    ca_bundle: str | os.PathLike[str] | None, ssl_context: ssl.SSLContext | None
+) -> dict[str, Any]:
+    """websocket-client's ``sslopt`` for our TLS arguments (verification always on).
+
+    websocket-client verifies by default (``_http._ssl_socket`` starts from
+    ``cert_reqs=CERT_REQUIRED`` and ``check_hostname`` True), but we say so
+    explicitly rather than rely on a library default; its environment variable
+    WEBSOCKET_CLIENT_CA_BUNDLE keeps working for the default case. A ``ca_bundle``
+    is loaded into a context of our own now, so a bad path fails at construction.
+
+    Raises:
+        TypeError: ``ssl_context`` is not an SSLContext or ``ca_bundle`` not a path.
+        ValueError: Both were given, or ``ca_bundle`` cannot be loaded.
+    """
+    if ca_bundle is not None and ssl_context is not None:
+        raise ValueError("pass ca_bundle or ssl_context, not both")
+    if ssl_context is not None:
+        if not isinstance(ssl_context, ssl.SSLContext):
+            raise TypeError("ssl_context must be an ssl.SSLContext")
+        return {"context": ssl_context}
+    if ca_bundle is not None:
+        if not isinstance(ca_bundle, (str, os.PathLike)):
+            raise TypeError("ca_bundle must be a path (str or os.PathLike)")
+        path = os.fspath(ca_bundle)
+        try:
+            # Verifies the certificate chain and the host name, against this file's
+            # CAs only.
+            context = ssl.create_default_context(cafile=path)
+        except (OSError, ssl.SSLError) as exc:
+            raise ValueError(f"ca_bundle {path!r} could not be loaded: {exc}") from exc
+        return {"context": context}
+    return {"cert_reqs": ssl.CERT_REQUIRED, "check_hostname": True}
+
+
+def _is_loopback(host: str) -> bool:
+    """``localhost``, 127.0.0.0/8, ``::1`` (also IPv4-mapped): this machine only."""
+    host = host.lower().rstrip(".")
+    if host == "localhost" or host.endswith(".localhost"):
+        # "localhost." names resolve to loopback (RFC 6761 section 6.3).
+        return True
+    try:
+        address = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+        return address.ipv4_mapped.is_loopback
+    return address.is_loopback
+
+
+def credentials_in_cleartext(url: str, has_credentials: bool) -> bool:
+    """Whether connecting to ``url`` would send credentials unencrypted off this host.
+
+    True for a ``ws://`` URL (no TLS) to a host that is not loopback (``localhost``,
+    127.0.0.0/8, ``::1``) when the connection carries credentials: anyone on the
+    path could read the API key. ``wss://`` URLs and loopback hosts are always fine.
+    :class:`Connection` refuses such a connection unless ``allow_insecure=True``;
+    a client can call this early, before building the connection.
+
+    Args:
+        url: The WebSocket URL.
+        has_credentials: Whether the request carries a credential (an
+            ``Authorization``/``api-key`` header, a key subprotocol, a key in the
+            query).
+
+    Raises:
+        TypeError: ``url`` is not a string.
+        ValueError: ``url`` is not a ``ws://``/``wss://`` URL with a host.
+    """
+    _display_url(url)  # validates
+    parts = urlsplit(url)
+    return (
+        has_credentials
+        and parts.scheme == "ws"
+        and not _is_loopback(parts.hostname or "")
+    )
+
+
+def check_transport_security(
+    url: str, *, has_credentials: bool, allow_insecure: bool = False
+) -> None:
+    """Raise if credentials would travel in clear text (see :func:`credentials_in_cleartext`).
+
+    The message names the host and the two ways out; never the credential.
+
+    Args:
+        url: The WebSocket URL.
+        has_credentials: Whether the request carries a credential.
+        allow_insecure: Accept clear text anyway (a trusted private network).
+
+    Raises:
+        ValueError: ``credentials_in_cleartext(url, has_credentials)`` and not
+            ``allow_insecure``.
+    """
+    if allow_insecure or not credentials_in_cleartext(url, has_credentials):
+        return
+    host = urlsplit(url).hostname
+    raise ValueError(
+        f"Refusing to send credentials unencrypted to {host!r} over ws://: use "
+        f"wss://, or pass allow_insecure=True if the network is trusted."
+    )
 
 
 def _display_url(url: str) -> str:

@@ -27,6 +27,7 @@ from realtime_sync.exceptions import (
     AuthenticationError,
     ConnectError,
     ConnectionClosed,
+    ProtocolError,
     QueueFull,
     Timeout,
 )
@@ -822,8 +823,11 @@ def test_invalid_utf8_from_the_server_fails_the_connection(
     conn.connect()
 
     closed = closes.get(timeout=WAIT)
-    assert closed.code is None
+    assert (closed.code, closed.reason) == (1007, "invalid payload")
     assert "not UTF-8" in str(closed)
+    assert isinstance(closed.__cause__, ProtocolError)
+    assert "not UTF-8" in str(closed.__cause__)
+    assert conn.close_code == 1007
     assert server.results.get(timeout=WAIT) == 1007
 
 

@@ -406,16 +406,6 @@ def websocket_trace() -> Iterator[None]:
     logging.getLogger("websocket").removeHandler(handler)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "LEAK (not in this module): websocket-client's handshake dump "
-        "(websocket/_handshake.py -> _logging.dump('request header', ...)) logs "
-        "'Authorization: Bearer <key>' to the 'websocket' logger when "
-        "websocket.enableTrace(True) is on; realtime_sync/transport.py puts no "
-        "redacting filter on that logger"
-    ),
-)
 def test_websocket_trace_does_not_leak_the_key(
     logs: Capture, websocket_trace: None
 ) -> None:
