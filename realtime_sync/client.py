@@ -17,6 +17,7 @@ import enum
 import itertools
 import logging
 import os
+import ssl
 import threading
 import time
 import uuid
@@ -29,6 +30,7 @@ from realtime_sync import _b64
 from realtime_sync import events as ev
 from realtime_sync._endpoints import (
     Endpoint,
+    _ws_scheme,
     azure_endpoint,
     openai_endpoint,
     url_endpoint,
@@ -67,7 +69,7 @@ from realtime_sync.reconnect import (
 )
 from realtime_sync.recording import Recorder
 from realtime_sync.session_config import SessionConfig
-from realtime_sync.transport import Connection
+from realtime_sync.transport import Connection, check_transport_security
 
 __all__ = ["ClientState", "ClientStats", "Interruption", "RealtimeClient"]
 
@@ -187,7 +189,18 @@ class RealtimeClient:
         base_url: The REST base URL (default ``OPENAI_BASE_URL`` or OpenAI's).
         connect_timeout: Seconds for the handshake and ``session.created``.
         max_queue_bytes: Bound of the send queue (``QueueFull`` beyond it).
-        ping_interval: Seconds of silence after which a ping is sent (None: never).
+        ping_interval: Seconds without receiving anything after which a ping is sent
+            (None: never, and no dead-connection detection).
+        ping_timeout: Seconds allowed after a ping for anything to arrive; then the
+            connection is declared dead (a half-open connection) and closed.
+        max_message_size: Largest incoming message in bytes (None: no bound); a
+            larger one is refused before it is read (a ProtocolError, then close
+            code 1009).
+        ca_bundle: A CA file to verify the server's certificate with (a private
+            CA), instead of the system's trust store.
+        ssl_context: An :class:`ssl.SSLContext` of your own for ``wss://``.
+        allow_insecure: Allow credentials over ``ws://`` to a host that is not
+            loopback (refused by default: the key would travel in clear text).
         audio_retention_seconds: Assistant audio ``client.conversation`` keeps for
             the session (oldest dropped first; 0 keeps none; None keeps all).
         barge_in: Handle interruptions (see :meth:`on_interrupt`): True, False, or
@@ -236,6 +249,11 @@ class RealtimeClient:
         connect_timeout: float = 10.0,
         max_queue_bytes: int = 4 * 1024 * 1024,
         ping_interval: float | None = 20.0,
+        ping_timeout: float | None = 20.0,
+        max_message_size: int | None = 16 * 1024 * 1024,
+        ca_bundle: str | os.PathLike[str] | None = None,
+        ssl_context: ssl.SSLContext | None = None,
+        allow_insecure: bool = False,
         audio_retention_seconds: float | None = 300.0,
         barge_in: bool | None = None,
         record: str | os.PathLike[str] | None = None,
@@ -266,6 +284,13 @@ class RealtimeClient:
         def key() -> str | None:
             return _token(token_provider) if token_provider is not None else api_key
 
+        if url is not None:  # checked now rather than at connect()
+            check_transport_security(
+                _ws_scheme(url),
+                has_credentials=bool(api_key) or token_provider is not None,
+                allow_insecure=allow_insecure,
+            )
+
         self._session_update = (
             self._session_event(session) if session is not None else None
         )
@@ -292,6 +317,13 @@ class RealtimeClient:
         self._connect_timeout = connect_timeout
         self._max_queue_bytes = max_queue_bytes
         self._ping_interval = ping_interval
+        self._transport_options: dict[str, Any] = {
+            "ping_timeout": ping_timeout,
+            "max_message_size": max_message_size,
+            "ca_bundle": ca_bundle,
+            "ssl_context": ssl_context,
+            "allow_insecure": allow_insecure,
+        }
         self._registry = HandlerRegistry()
         self._error_handlers: tuple[Callable[[RealtimeError], Any], ...] = ()
         self._lock = threading.Lock()
@@ -746,10 +778,12 @@ class RealtimeClient:
             headers=merged,
             on_message=self._on_frame,
             on_close=on_close,
+            on_binary=self._on_binary,
             max_queue_bytes=self._max_queue_bytes,
             ping_interval=self._ping_interval,
             connect_timeout=self._connect_timeout,
             secrets=secrets,
+            **self._transport_options,
         )
         return conn
 
@@ -1341,6 +1375,18 @@ class RealtimeClient:
         if self._renew_at is not None and time.time() >= self._renew_at:
             self._renew()
 
+    def _on_binary(self, data: bytes) -> None:
+        """A binary frame: the protocol has none, so it is reported, not dispatched."""
+        self._n_frames += 1
+        self._n_protocol_errors += 1
+        exc = ProtocolError(
+            f"The server sent a binary frame of {len(data)} bytes; the Realtime "
+            "protocol uses text frames only, so it was not dispatched.",
+            raw=data[:1024],
+        )
+        logger.warning("%s", exc)
+        self._report(exc)
+
     def _process(self, event: ServerEvent) -> None:
         try:
             self._track(event)
@@ -1446,7 +1492,12 @@ class RealtimeClient:
             self._on_speech_started(event)  # type: ignore[arg-type]
         elif cls is ev.ResponseOutputItemAdded or cls is ev.ResponseOutputItemDone:
             item_id = getattr(event.item, "id", None)  # type: ignore[attr-defined]
-            if cls is ev.ResponseOutputItemAdded and isinstance(item_id, str):
+            if (
+                cls is ev.ResponseOutputItemAdded
+                and isinstance(item_id, str)
+                and self.dialect == "beta"
+            ):
+                # For _beta_synthesized, which removes it at output_item.done.
                 self._response_items.add(item_id)
             if self._tool_runner is not None:
                 self._tool_runner.on_output_item(event)  # type: ignore[arg-type]
@@ -1479,9 +1530,12 @@ class RealtimeClient:
             nbytes // 2 if self.conversation.output_format == "audio/pcm" else nbytes
         )
         item_id = event.item_id
-        self._received_samples[item_id] = (
-            self._received_samples.get(item_id, 0) + samples
-        )
+        # Only the item of the latest audio can be interrupted: one count, reset
+        # per item (a dict of every item would grow for the whole session).
+        counted = self._received_samples
+        if item_id not in counted:
+            counted.clear()
+        counted[item_id] = counted.get(item_id, 0) + samples
         # Not reported to self.playback: a Player given that tracker reports what it
         # receives itself, and would be counted twice. Barge-in clamps with this.
         self._last_audio = (item_id, event.response_id, event.content_index)

@@ -220,7 +220,9 @@ class Harness:
         errors: list[tuple[str, Any]] = []
         for frame in frames:
             if isinstance(frame, bytes):
-                continue  # binary frames are skipped (the protocol has text only)
+                # The protocol has text frames only: reported, not dispatched.
+                errors.append(("ProtocolError", frame[:1024]))
+                continue
             try:
                 event = self.codec.decode_server(frame)
             except ProtocolError:
