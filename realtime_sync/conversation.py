@@ -106,6 +106,11 @@ class ItemChange:
 _Change = tuple[str, "_State", "str | None"]
 
 
+# The audio of an item without any (see _State): empty, and never appended to.
+_NO_CHUNKS: collections.deque[str | bytes] = collections.deque(maxlen=0)
+_NO_SIZES: collections.deque[int] = collections.deque(maxlen=0)
+
+
 class _State:
     """Mutable state of one item (reader thread writes, under the lock)."""
 
@@ -139,9 +144,10 @@ class _State:
         self.transcript = ""
         # Audio chunks as received (base64 text, decoded only when a snapshot asks:
         # the reader thread stays cheap) or as bytes (after a truncation), with
-        # their decoded sizes, oldest first.
-        self.audio: collections.deque[str | bytes] = collections.deque()
-        self.audio_sizes: collections.deque[int] = collections.deque()
+        # their decoded sizes, oldest first. Shared empty sentinels until the first
+        # chunk (most items never hold audio; two deques cost 1.5 KB an item).
+        self.audio: collections.deque[str | bytes] = _NO_CHUNKS
+        self.audio_sizes: collections.deque[int] = _NO_SIZES
         self.audio_held = 0  # bytes held in ``audio``
         self.audio_format = "audio/pcm"
         self.audio_received = 0  # bytes received (retained or not)
@@ -152,6 +158,19 @@ class _State:
         self.output: str | None = None
         self.previous_item_id: str | None = None
         self.response_id: str | None = None
+
+    def hold_audio(self, chunk: str | bytes, size: int) -> None:
+        """Append one chunk of ``size`` decoded bytes (audio_held not updated)."""
+        if self.audio is _NO_CHUNKS:
+            self.audio = collections.deque()
+            self.audio_sizes = collections.deque()
+        self.audio.append(chunk)
+        self.audio_sizes.append(size)
+
+    def forget_audio(self) -> None:
+        """Drop every held chunk (audio_held not updated)."""
+        self.audio = _NO_CHUNKS
+        self.audio_sizes = _NO_SIZES
 
     def audio_data(self) -> bytes:
         data, bad = _b64.decode_chunks(self.audio)
@@ -364,8 +383,7 @@ class Conversation:
         state.audio_received += size
         if self._retention == 0:
             return
-        state.audio.append(chunk)
-        state.audio_sizes.append(size)
+        state.hold_audio(chunk, size)
         state.audio_held += size
         self._audio_bytes += size
         if not self._audio_order or self._audio_order[-1] != state.id:
@@ -388,8 +406,7 @@ class Conversation:
 
     def _drop_audio(self, state: _State) -> None:
         self._audio_bytes -= state.audio_held
-        state.audio.clear()
-        state.audio_sizes.clear()
+        state.forget_audio()
         state.audio_held = 0
         if state.id in self._audio_order:
             self._audio_order.remove(state.id)
@@ -504,11 +521,9 @@ def _on_truncated(conv: Conversation, e: Any) -> list[_Change]:
     if cut < state.audio_held:
         data = state.audio_data()[:cut]
         conv._audio_bytes -= state.audio_held - len(data)
-        state.audio.clear()
-        state.audio_sizes.clear()
+        state.forget_audio()
         if data:
-            state.audio.append(data)
-            state.audio_sizes.append(len(data))
+            state.hold_audio(data, len(data))
         state.audio_held = len(data)
     return [("truncated", state, None)]
 
