@@ -21,30 +21,32 @@ before they are stored in an exception.
 from __future__ import annotations
 
 import contextlib
-import email.utils
 import http.client
-import ipaddress
 import json
 import logging
-import math
 import os
 import re
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
 import attrs
 
 from realtime_sync import events as ev
+from realtime_sync._credentials import (
+    CREDENTIAL_HEADERS,
+    REDACTED,
+    Redactor,
+    is_loopback,
+    refusal,
+)
 from realtime_sync._resources import client_event_from_dict
 from realtime_sync.exceptions import (
-    AuthenticationError,
     ConnectError,
     ProtocolError,
-    RateLimitError,
     Timeout,
 )
 from realtime_sync.protocol import Codec
@@ -65,15 +67,10 @@ _MAX_ERROR_BODY = 64 * 1024
 # A successful answer holds the session object: generous, but bounded.
 _MAX_BODY = 4 * 1024 * 1024
 
-_REDACTED = "***"
 # A 2xx body that does not parse may still hold the minted key: hide anything
 # shaped like one before the text is kept in a ProtocolError.
 _VALUE_FIELD = re.compile(r'("value"\s*:\s*")[^"]*')
 _EPHEMERAL_KEY = re.compile(r"\bek_[A-Za-z0-9_\-]+")
-# Header values that are credentials even when the caller did not say so.
-_CREDENTIAL_HEADERS = frozenset(
-    {"authorization", "proxy-authorization", "api-key", "x-api-key"}
-)
 
 SessionLike = (
     SessionConfig | ev.RealtimeSession | ev.TranscriptionSession | Mapping[str, Any]
@@ -225,13 +222,13 @@ def create(
         if any(c in name + value for c in "\r\n"):
             raise ValueError("header names and values must not contain line breaks")
         request_headers[name] = value
-        if name.lower() in _CREDENTIAL_HEADERS:
+        if name.lower() in CREDENTIAL_HEADERS:
             # The whole value, and the credential after a scheme ("Bearer x" -> "x");
             # never the scheme word itself, which is no secret.
             secrets.add(value)
             secrets.update(value.split()[1:])
 
-    redactor = _Redactor(secrets)
+    redactor = Redactor(secrets)
     safe_url = redactor(_display_url(url))
     data = json.dumps(body).encode("utf-8")
     logger.debug("POST %s (%d bytes)", safe_url, len(data))
@@ -303,7 +300,7 @@ def _check_url(url: str, *, allow_insecure: bool) -> bool:
         parts.port  # noqa: B018 - raises ValueError for a bad port
     except ValueError:
         raise ValueError("the base URL has an invalid port") from None
-    loopback = _is_loopback(host)
+    loopback = is_loopback(host)
     if parts.scheme == "http" and not loopback and not allow_insecure:
         raise ValueError(
             f"refusing to send the API key in clear text to {host!r} over http://; "
@@ -312,38 +309,11 @@ def _check_url(url: str, *, allow_insecure: bool) -> bool:
     return loopback
 
 
-def _is_loopback(host: str) -> bool:
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def _display_url(url: str) -> str:
     """``scheme://host:port/path``: no user info, no query."""
     parts = urlsplit(url)
     netloc = parts.netloc.rpartition("@")[2]
     return f"{parts.scheme}://{netloc}{parts.path}"
-
-
-class _Redactor:
-    """Replaces every secret (longest first) by ``***``."""
-
-    def __init__(self, secrets: Iterable[str]) -> None:
-        self.secrets = sorted({s for s in secrets if s}, key=len, reverse=True)
-
-    def add(self, secret: str) -> None:
-        """Also redact ``secret`` from now on."""
-        if secret and secret not in self.secrets:
-            self.secrets = sorted([*self.secrets, secret], key=len, reverse=True)
-
-    def __call__(self, text: str) -> str:
-        for secret in self.secrets:
-            if secret in text:
-                text = text.replace(secret, _REDACTED)
-        return text
 
 
 # -- HTTP ------------------------------------------------------------------------------
@@ -371,7 +341,7 @@ def _post(
     headers: dict[str, str],
     timeout: float,
     loopback: bool,
-    redact: _Redactor,
+    redact: Redactor,
     safe_url: str,
 ) -> str:
     """POST ``data``; the body of a 2xx answer, or the mapped exception."""
@@ -390,13 +360,13 @@ def _post(
         status_error = _status_error(exc, redact, safe_url)
     except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
         reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
-        _scrub(exc, redact)
+        redact.scrub(exc)
         if isinstance(reason, BaseException):
-            _scrub(reason, redact)
+            redact.scrub(reason)
         if isinstance(reason, TimeoutError):
             raise Timeout(f"No answer from {safe_url} within {timeout:g} s.") from exc
         raise ConnectError(
-            redact(f"Could not connect to {safe_url}: {_describe(reason)}")
+            redact(f"Could not connect to {safe_url}: {redact.describe(reason)}")
         ) from exc
     if status_error is not None:
         # Raised here, outside the ``except``: the HTTPError (which holds the
@@ -411,10 +381,9 @@ def _post(
 
 
 def _status_error(
-    exc: urllib.error.HTTPError, redact: _Redactor, safe_url: str
+    exc: urllib.error.HTTPError, redact: Redactor, safe_url: str
 ) -> ConnectError:
     """Turn an HTTP error status into AuthenticationError, RateLimitError or ConnectError."""
-    status = int(exc.code)
     try:
         raw = exc.read(_MAX_ERROR_BODY)
     except (OSError, http.client.HTTPException):
@@ -423,79 +392,21 @@ def _status_error(
         with contextlib.suppress(OSError):
             exc.close()
     body = redact(raw.decode("utf-8", "replace")) if raw else None
-    server_message = _server_message(body)
-    message = f"Could not create a client secret at {safe_url}: HTTP {status}"
-    if exc.reason:
-        message += f" {exc.reason}"
-    if server_message:
-        message += f": {server_message}"
+    logger.debug("POST %s answered HTTP %d", safe_url, exc.code)
     headers = exc.headers
-    request_id = redact(headers.get("x-request-id") or "") or None if headers else None
-    logger.debug("POST %s answered HTTP %d", safe_url, status)
-    if status == 429:
-        retry_after = _retry_after(headers.get("retry-after") if headers else None)
-        if retry_after is not None:
-            message += f"; retry after {retry_after:g} s"
-        return RateLimitError(
-            redact(message),
-            status=status,
-            body=body,
-            server_message=server_message,
-            request_id=request_id,
-            retry_after=retry_after,
-        )
-    error_type = AuthenticationError if status in (401, 403) else ConnectError
-    return error_type(
-        redact(message),
-        status=status,
-        body=body,
-        server_message=server_message,
-        request_id=request_id,
+    return refusal(
+        f"Could not create a client secret at {safe_url}",
+        int(exc.code),
+        exc.reason if isinstance(exc.reason, str) else None,
+        body,
+        headers.get if headers is not None else lambda name: None,
+        redact,
     )
 
 
-def _retry_after(value: object) -> float | None:
-    """Seconds from a ``Retry-After`` header (delay-seconds or an HTTP-date).
-
-    "Retry-After = HTTP-date / delay-seconds" (RFC 9110 section 10.2.3). A date in
-    the past gives 0; anything unparsable gives ``None``.
-    """
-    if not isinstance(value, str) or not value.strip():
-        return None
-    try:
-        seconds = float(value.strip())
-    except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(value.strip())
-        except (TypeError, ValueError, IndexError):
-            return None
-        if when.tzinfo is None:
-            return None
-        seconds = when.timestamp() - time.time()
-    if not math.isfinite(seconds):
-        return None
-    return max(0.0, seconds)
-
-
-def _server_message(body: str | None) -> str | None:
-    """``error.message`` of a JSON error body (REALTIME_PROTOCOL.md §1.7)."""
-    if not body:
-        return None
-    try:
-        document = json.loads(body)
-    except ValueError:
-        return None
-    if isinstance(document, dict):
-        error = document.get("error")
-        if isinstance(error, dict) and isinstance(error.get("message"), str):
-            message: str = error["message"]
-            return message
-    return None
-
-
-def _parse(text: str, redact: _Redactor, safe_url: str) -> ClientSecret:
+def _parse(text: str, redact: Redactor, safe_url: str) -> ClientSecret:
     """The ClientSecret of a 2xx body, or ProtocolError (raw text redacted)."""
-    text_for_errors = _EPHEMERAL_KEY.sub(_REDACTED, _VALUE_FIELD.sub(r"\1***", text))
+    text_for_errors = _EPHEMERAL_KEY.sub(REDACTED, _VALUE_FIELD.sub(r"\1***", text))
     try:
         document = json.loads(text)
     except ValueError:
@@ -539,17 +450,3 @@ def _parse(text: str, redact: _Redactor, safe_url: str) -> ClientSecret:
     if holder is not document:
         session = {k: v for k, v in session.items() if k != "client_secret"}
     return ClientSecret(value=value, expires_at=expires_at, session=session)
-
-
-def _scrub(exc: BaseException, redact: _Redactor) -> None:
-    """Redact secrets from the args of a foreign exception kept as ``__cause__``."""
-    with contextlib.suppress(AttributeError, TypeError):
-        exc.args = tuple(redact(a) if isinstance(a, str) else a for a in exc.args)
-
-
-def _describe(exc: object) -> str:
-    if isinstance(exc, BaseException):
-        text = str(exc)
-        name = type(exc).__name__
-        return f"{name}: {text}" if text else name
-    return str(exc)

@@ -137,31 +137,34 @@ from __future__ import annotations
 
 import collections
 import contextlib
-import email.utils
 import enum
-import ipaddress
-import json
 import logging
 import os
-import re
 import select
 import socket
 import ssl
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol, cast
 from urllib.parse import urlsplit
 
 import websocket
 
+from realtime_sync._credentials import (
+    CREDENTIAL_HEADERS,
+    KEY_SUBPROTOCOL_PREFIX,
+    RedactHandshake,
+    Redactor,
+    credential_parts,
+    is_loopback,
+    refusal,
+)
 from realtime_sync.exceptions import (
-    AuthenticationError,
     ConnectError,
     ConnectionClosed,
     ProtocolError,
     QueueFull,
-    RateLimitError,
     Timeout,
 )
 
@@ -186,45 +189,8 @@ _INLINE_WRITE_LIMIT = 16 * 1024
 # call on the socket fails at once, so this is a safety margin, not a delay.
 _JOIN_GRACE = 1.0
 
-# What replaces a secret in messages and log lines.
-_REDACTED = "***"
-
-# Header values that are credentials even when the caller forgot to list them in
-# ``secrets`` (compared lower-case).
-_CREDENTIAL_HEADERS = frozenset(
-    {"authorization", "proxy-authorization", "api-key", "x-api-key"}
-)
-# Browsers pass the key as a subprotocol (REALTIME_PROTOCOL.md section 1.1).
-_KEY_SUBPROTOCOL_PREFIX = "openai-insecure-api-key."
-
-
-class _RedactHandshake(logging.Filter):
-    """Blanks credentials in what websocket-client logs about the handshake.
-
-    With ``websocket.enableTrace(True)`` it logs the whole upgrade request, headers
-    included, to the ``websocket`` logger. The filter sits on that logger, so the
-    values of credential headers and the key of a key subprotocol never reach a
-    handler, whichever connection (ours or not) produced them.
-    """
-
-    _PATTERN = re.compile(
-        r"(?im)^(\s*(?:" + "|".join(sorted(_CREDENTIAL_HEADERS)) + r")\s*:\s*).*$"
-        r"|(" + re.escape(_KEY_SUBPROTOCOL_PREFIX) + r")[^\s,]+"
-    )
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        redacted = self._PATTERN.sub(_redacted_match, message)
-        if redacted != message:
-            record.msg, record.args = redacted, None
-        return True
-
-
-def _redacted_match(match: re.Match[str]) -> str:
-    return (match.group(1) or match.group(2)) + _REDACTED
-
-
-logging.getLogger("websocket").addFilter(_RedactHandshake())
+# websocket-client's trace (enableTrace) must not log our keys: see RedactHandshake.
+logging.getLogger("websocket").addFilter(RedactHandshake())
 
 # Close codes an endpoint may put in a close frame it sends (RFC 6455 section 7.4.1;
 # 1004-1006 and 1015 are reserved, 1012-1014 are for servers; 3000-4999 are for
@@ -495,19 +461,18 @@ class Connection:
             _check_header(name, value)
             header_lines.append(f"{name}: {value}")
             header_names.append(name)
-            if name.lower() in _CREDENTIAL_HEADERS:
-                secret_set.update(_credential_parts(value))
+            if name.lower() in CREDENTIAL_HEADERS:
+                secret_set.update(credential_parts(value))
                 has_credentials = True
         protocols = [] if subprotocols is None else list(subprotocols)
         for protocol in protocols:
             if not isinstance(protocol, str) or not protocol:
                 raise ValueError("subprotocols must be non-empty strings")
-            if protocol.startswith(_KEY_SUBPROTOCOL_PREFIX):
+            if protocol.startswith(KEY_SUBPROTOCOL_PREFIX):
                 secret_set.add(protocol)
-                secret_set.add(protocol[len(_KEY_SUBPROTOCOL_PREFIX) :])
+                secret_set.add(protocol[len(KEY_SUBPROTOCOL_PREFIX) :])
                 has_credentials = True
-        # Longest first, so that "Bearer sk-1" is replaced before "sk-1" can split it.
-        self._secrets = tuple(sorted(secret_set, key=len, reverse=True))
+        self._redact = Redactor(secret_set)
         self._url = url
         self._safe_url = self._redact(_display_url(url))
         # A key in the query (Azure accepts ?api-key=) is a credential too.
@@ -1624,44 +1589,18 @@ class Connection:
         """Translate a websocket-client/OSError handshake failure, or ``None``."""
         target = self._safe_url
         if isinstance(exc, websocket.WebSocketBadStatusException):
-            status = int(exc.status_code)
             body = None
             if exc.resp_body:
                 body = self._redact(bytes(exc.resp_body).decode("utf-8", "replace"))
-            server_message = _server_message(body)
             # websocket-client lower-cases the names (_http.read_headers).
             headers = exc.resp_headers if isinstance(exc.resp_headers, dict) else {}
-            request_id = headers.get("x-request-id")
-            if not isinstance(request_id, str) or not request_id:
-                request_id = None
-            message = f"The server refused the WebSocket upgrade at {target}: "
-            message += f"HTTP {status}"
-            if exc.status_message:
-                message += f" {exc.status_message}"
-            if server_message:
-                message += f": {server_message}"
-            if request_id is not None:
-                message += f" (request id {request_id})"
-            message = self._redact(message)
-            if status == 429:
-                retry_after = _retry_after(headers.get("retry-after"))
-                if retry_after is not None:
-                    message += f"; retry after {retry_after:g} s"
-                return RateLimitError(
-                    message,
-                    status=status,
-                    body=body,
-                    server_message=server_message,
-                    request_id=request_id,
-                    retry_after=retry_after,
-                )
-            error_type = AuthenticationError if status in (401, 403) else ConnectError
-            return error_type(
-                message,
-                status=status,
-                body=body,
-                server_message=server_message,
-                request_id=request_id,
+            return refusal(
+                f"The server refused the WebSocket upgrade at {target}",
+                int(exc.status_code),
+                exc.status_message if isinstance(exc.status_message, str) else None,
+                body,
+                headers.get,
+                self._redact,
             )
         if isinstance(exc, (websocket.WebSocketTimeoutException, TimeoutError)):
             return Timeout(
@@ -1709,27 +1648,15 @@ class Connection:
         response body in the message of a refused upgrade, and a server may echo the
         key there).
         """
-        if not self._secrets:
-            return
-        exc.args = tuple(
-            self._redact(arg) if isinstance(arg, str) else arg for arg in exc.args
-        )
+        self._redact.scrub(exc)
         body = getattr(exc, "resp_body", None)
         if isinstance(body, bytes):
             text = body.decode("utf-8", "replace")
             if self._redact(text) != text:
                 exc.resp_body = self._redact(text).encode("utf-8")  # type: ignore[attr-defined]
 
-    def _redact(self, text: str) -> str:
-        for secret in self._secrets:
-            if secret in text:
-                text = text.replace(secret, _REDACTED)
-        return text
-
     def _describe(self, exc: BaseException) -> str:
-        text = str(exc)
-        name = type(exc).__name__
-        return self._redact(f"{name}: {text}" if text else name)
+        return self._redact.describe(exc)
 
 
 def _remaining(deadline: float) -> float:
@@ -1779,45 +1706,6 @@ def _parse_close(data: bytes) -> tuple[int, str]:
     return int.from_bytes(data[:2], "big"), data[2:].decode("utf-8", "replace")
 
 
-def _server_message(body: str | None) -> str | None:
-    """``error.message`` from a JSON error body (REALTIME_PROTOCOL.md section 1.7)."""
-    if not body:
-        return None
-    try:
-        document = json.loads(body)
-    except ValueError:
-        return None
-    if isinstance(document, dict):
-        error = document.get("error")
-        if isinstance(error, dict) and isinstance(error.get("message"), str):
-            return cast(str, error["message"])
-    return None
-
-
-def _retry_after(value: object) -> float | None:
-    """Seconds from a ``Retry-After`` header: delay-seconds or an HTTP-date.
-
-    "Retry-After = HTTP-date / delay-seconds" (RFC 9110 section 10.2.3). A date in
-    the past gives 0; anything unparsable gives ``None``.
-    """
-    if not isinstance(value, str) or not value.strip():
-        return None
-    value = value.strip()
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError, IndexError):
-            return None
-        if when.tzinfo is None:
-            return None
-        seconds = when.timestamp() - time.time()
-    if seconds != seconds or seconds in (float("inf"), float("-inf")):
-        return None  # NaN or infinite
-    return max(0.0, seconds)
-
-
 def _ssl_options(
     ca_bundle: str | os.PathLike[str] | None, ssl_context: ssl.SSLContext | None
 ) -> dict[str, Any]:
@@ -1853,21 +1741,6 @@ def _ssl_options(
     return {"cert_reqs": ssl.CERT_REQUIRED, "check_hostname": True}
 
 
-def _is_loopback(host: str) -> bool:
-    """``localhost``, 127.0.0.0/8, ``::1`` (also IPv4-mapped): this machine only."""
-    host = host.lower().rstrip(".")
-    if host == "localhost" or host.endswith(".localhost"):
-        # "localhost." names resolve to loopback (RFC 6761 section 6.3).
-        return True
-    try:
-        address = ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        return False
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        return address.ipv4_mapped.is_loopback
-    return address.is_loopback
-
-
 def credentials_in_cleartext(url: str, has_credentials: bool) -> bool:
     """Whether connecting to ``url`` would send credentials unencrypted off this host.
 
@@ -1892,7 +1765,7 @@ def credentials_in_cleartext(url: str, has_credentials: bool) -> bool:
     return (
         has_credentials
         and parts.scheme == "ws"
-        and not _is_loopback(parts.hostname or "")
+        and not is_loopback(parts.hostname or "")
     )
 
 
@@ -1948,11 +1821,3 @@ def _check_header(name: object, value: object) -> None:
         raise ValueError(f"invalid header name {name!r}")
     if any(c in value for c in "\r\n\0"):
         raise ValueError(f"the value of header {name!r} contains a line break or NUL")
-
-
-def _credential_parts(value: str) -> Iterable[str]:
-    """The header value and, for ``Bearer <token>``-style values, the token alone."""
-    yield value
-    scheme, _, token = value.partition(" ")
-    if token.strip() and scheme:
-        yield token.strip()
