@@ -34,6 +34,7 @@ from typing import Any
 import attrs
 
 from realtime_sync import events as ev
+from realtime_sync._formats import bytes_per_second
 from realtime_sync._response import (
     Response,
     ResponseHandle,
@@ -139,6 +140,8 @@ class ResponseTracker:
             the tracker's lock, from the user's or the reader thread.
         audio_format: Returns the session's output format type when a response ends.
         clock: The monotonic clock (injectable for tests).
+        audio_retention_seconds: Audio the finished responses of :attr:`recent` keep
+            together (older responses lose their audio first); None keeps all.
     """
 
     def __init__(
@@ -146,6 +149,7 @@ class ResponseTracker:
         send: Callable[[ev.ClientEvent], None],
         audio_format: Callable[[], str],
         clock: Callable[[], float] = time.monotonic,
+        audio_retention_seconds: float | None = None,
     ) -> None:
         self._send = send
         self._audio_format = audio_format
@@ -160,6 +164,7 @@ class ResponseTracker:
         self._last_commit: float | None = None
         self._usage = UsageTotals()
         self._recent: deque[Response] = deque(maxlen=32)
+        self._retention = audio_retention_seconds
 
     # -- user thread -----------------------------------------------------------------
 
@@ -306,7 +311,7 @@ class ResponseTracker:
         if live is not None:
             result = live.collector.finish(event, self._audio_format())
             result = attrs.evolve(result, timings=_timings(live, now))
-            self._recent.append(result)
+            self._keep(result)
             if live.handle is not None:
                 live.handle._resolve(result)
         if nxt is not None:
@@ -336,6 +341,20 @@ class ResponseTracker:
             ServerError(message if isinstance(message, str) else "error", event=event)
         )
         return True
+
+    def _keep(self, result: Response) -> None:
+        """Add to :attr:`recent`, within the audio retention bound (reader thread)."""
+        self._recent.append(result)
+        if self._retention is None:
+            return
+        budget = int(self._retention * bytes_per_second(result.audio_format))
+        held = sum(len(r.audio_bytes) for r in self._recent)
+        for i, old in enumerate(self._recent):
+            if held <= budget:
+                break
+            if old.audio_bytes:
+                held -= len(old.audio_bytes)
+                self._recent[i] = attrs.evolve(old, audio_bytes=b"")
 
     @property
     def recent(self) -> list[Response]:

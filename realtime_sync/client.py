@@ -202,7 +202,8 @@ class RealtimeClient:
         allow_insecure: Allow credentials over ``ws://`` to a host that is not
             loopback (refused by default: the key would travel in clear text).
         audio_retention_seconds: Assistant audio ``client.conversation`` keeps for
-            the session (oldest dropped first; 0 keeps none; None keeps all).
+            the session (oldest dropped first; 0 keeps none; None keeps all); the
+            same bound applies to the audio of ``client.responses``.
         barge_in: Handle interruptions (see :meth:`on_interrupt`): True, False, or
             None to turn it on once playback is reported to ``client.playback``.
         record: Write every frame, both directions, to this JSON-lines file
@@ -334,7 +335,11 @@ class RealtimeClient:
         self._session_created = threading.Event()
         self._waiters: list[_Waiter] = []
         self._requests: dict[str, _Waiter] = {}  # event_id -> blocking helper waiting
-        self._responses = ResponseTracker(self._send_event, self._output_format)
+        self._responses = ResponseTracker(
+            self._send_event,
+            self._output_format,
+            audio_retention_seconds=audio_retention_seconds,
+        )
         self._response_items: set[str] = set()
         self._input_stream: InputAudioStream | None = None
         self._ids = itertools.count(1)
@@ -700,7 +705,10 @@ class RealtimeClient:
         """The last finished responses (up to 32, oldest first), whoever started them.
 
         Responses the server started by itself (server VAD) are here too, with their
-        text, transcript, audio, usage and timings (measured from the commit).
+        text, transcript, audio, usage and timings (measured from the commit). Their
+        audio together stays within ``audio_retention_seconds``: older responses
+        lose theirs first (``audio_bytes`` empty); a ``ResponseHandle`` still gets
+        the whole of its own response.
         """
         return self._responses.recent
 
