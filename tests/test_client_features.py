@@ -118,10 +118,12 @@ def test_replay_refuses_bad_files(tmp_path: Path) -> None:
 
 def test_recent_responses_keep_audio_within_the_retention_bound() -> None:
     """client.responses holds at most audio_retention_seconds of audio; handles all."""
-    with MockRealtimeServer() as server:  # 200 ms of audio per reply
-        with rs.RealtimeClient(url=server.url, audio_retention_seconds=0.5) as client:
-            replies = [client.ask(f"turn {n}", timeout=10) for n in range(4)]
-            kept = client.responses
+    with (
+        MockRealtimeServer() as server,  # 200 ms of audio per reply
+        rs.RealtimeClient(url=server.url, audio_retention_seconds=0.5) as client,
+    ):
+        replies = [client.ask(f"turn {n}", timeout=10) for n in range(4)]
+        kept = client.responses
     assert all(len(r.audio_bytes) == 9600 for r in replies)  # 200 ms, pcm16
     assert [len(r.audio_bytes) for r in kept] == [0, 0, 9600, 9600]
     assert [r.transcript for r in kept] == [r.transcript for r in replies]
