@@ -4,7 +4,8 @@ Not part of CI. The mock server (``realtime_sync.testing.MockRealtimeServer``, s
 VAD on, audio replies with transcripts) runs in its own spawned process; this process
 holds ``--clients`` ``RealtimeClient`` sessions with the library's defaults (no
 ``session=`` other than turning on input transcription, ``audio_retention_seconds``
-left at its default of 300 s, ping on, barge-in left at ``None``) and streams each of
+at its default of 300 s unless ``--retention`` says otherwise, ping on, barge-in left
+at ``None``) and streams each of
 them a synthetic "microphone": :func:`realtime_sync.testing.synth_speech` utterances
 of 1.2 to 4 s (each carrying its text, so the mock transcribes it and answers
 ``You said: ...``) separated by 4 to 6 s of silence, which the mock's VAD turns into
@@ -301,7 +302,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         transcription=ev.TranscriptionConfig(model="gpt-4o-transcribe")
     )
     for _ in range(args.clients):
-        client = rs.RealtimeClient(url=url, api_key="x", session=session)
+        client = rs.RealtimeClient(
+            url=url,
+            api_key="x",
+            session=session,
+            audio_retention_seconds=args.retention,
+        )
         k = Counts()
 
         def on_any(event: Any, k: Counts = k) -> None:
@@ -542,6 +548,12 @@ def main() -> None:
         "--sample-every", type=float, default=5.0, help="simulated minutes"
     )
     parser.add_argument("--max-growth-mb", type=float, default=20.0)
+    parser.add_argument(
+        "--retention",
+        type=float,
+        default=300.0,
+        help="audio_retention_seconds of each client (the library's default: 300)",
+    )
     parser.add_argument("--tracemalloc", action="store_true")
     parser.add_argument("--tracemalloc-frames", type=int, default=6)
     parser.add_argument("--top", type=int, default=20)
@@ -551,7 +563,8 @@ def main() -> None:
     print(
         f"soak: {args.clients} client(s), {args.minutes:g} simulated min each, "
         f"{args.speed:g}x real time, {args.chunk_ms} ms per append, "
-        f"{args.reply_ms} ms replies; {os.cpu_count()} CPUs; "
+        f"{args.reply_ms} ms replies, audio retention {args.retention:g} s; "
+        f"{os.cpu_count()} CPUs; "
         f"python {sys.version.split()[0]}",
         flush=True,
     )

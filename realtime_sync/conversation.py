@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import collections
 import logging
+import sys
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -205,6 +206,11 @@ class _State:
         )
 
 
+def _word(value: Any) -> str | None:
+    """An interned ``str`` (a type, role or status), or None."""
+    return sys.intern(value) if isinstance(value, str) else None
+
+
 def _s(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
@@ -334,6 +340,7 @@ class Conversation:
         # Items go after their previous item when it is known; otherwise (unknown,
         # absent, or null, which sloppy servers send for every item) at the end.
         if prev is not None and prev in self._items and prev in self._order:
+            prev = self._items[prev].id  # the same string object, not a copy
             self._order.insert(self._order.index(prev) + 1, item_id)
         else:
             self._order.append(item_id)
@@ -353,9 +360,11 @@ class Conversation:
         if item_id is None:
             return []
         state, new = self._state(item_id, previous)
-        state.type = _s(getattr(item, "type", None)) or state.type
-        state.role = _s(getattr(item, "role", None)) or state.role
-        state.status = _s(getattr(item, "status", None)) or state.status
+        # A few words repeated on every item: one shared copy each (a decoded JSON
+        # string is a new object every time; a long session has thousands of items).
+        state.type = _word(getattr(item, "type", None)) or state.type
+        state.role = _word(getattr(item, "role", None)) or state.role
+        state.status = _word(getattr(item, "status", None)) or state.status
         if response_id is not None:
             state.response_id = response_id
         for attr in ("name", "arguments", "call_id", "output"):
