@@ -594,7 +594,7 @@ class _Errors(logging.Handler):
 def _reader_frames(mutator: Mutator, c: Chooser, n: int) -> Iterator[str | bytes]:
     for _ in range(n):
         if c.chance(2):
-            yield c.raw(64)  # a binary frame: skipped by the client
+            yield c.raw(64)  # a binary frame: a ProtocolError for the client
             continue
         data = mutator.input(c)
         if len(data) > MAX_FRAME:
@@ -677,6 +677,8 @@ def _reader_session(
                         expected_errors += 1
                     else:
                         expected_events += 1
+                else:
+                    expected_errors += 1  # binary: reported, never dispatched
                 server.frames.put(frame)
             marker = {"event_id": f"s{batch_no}"}
             server.frames.put(json.dumps({"type": "fuzz.sentinel", **marker}))
