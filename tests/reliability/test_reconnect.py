@@ -20,11 +20,11 @@ from tests.helpers import EventRecorder
 FAST = rs.ReconnectPolicy(initial_delay=0.01, max_delay=0.05)
 
 
-def _wait(predicate: Any, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.01)
+def _outage_started(client: rs.RealtimeClient) -> threading.Event:
+    """Set when the first reconnection attempt is announced (register it first)."""
+    started = threading.Event()
+    client.on_reconnecting(lambda attempt: started.set())
+    return started
 
 
 def _said(response: rs.Response) -> str:
@@ -88,12 +88,17 @@ def test_no_reconnect_on_a_normal_or_a_final_close(
     client = _client(server)
     errors = EventRecorder()
     client.on_error(errors)
+    attempts = EventRecorder()
+    client.on_reconnecting(attempts)
     with client:
         server.close_all(code=code, reason=reason)
         (err,) = errors.wait_until(lambda items: len(items) == 1)
         assert isinstance(err, rs.ConnectionClosed)
         assert (err.code, err.reason) == (code, reason)
-        time.sleep(0.2)
+        # The decision is taken before on_error hears of the close: a reconnection
+        # would already show in the state.
+        assert client.state is rs.ClientState.OPEN and not client.is_connected
+        assert attempts.items == [] and client.stats.reconnects == 0
         assert server.total_connections == 1
         with pytest.raises(rs.ConnectionClosed):
             client.send_text("too late")
@@ -116,27 +121,35 @@ def test_blocking_helpers_on_the_old_session_fail_with_connection_closed(
     server: MockRealtimeServer,
 ) -> None:
     client = _client(server)
+    reconnected = EventRecorder()
+    client.on_reconnected(reconnected)
     outcome: list[BaseException] = []
     waiting = threading.Event()
 
+    def done_or_probe(event: Any) -> bool:
+        if event.type == "input_audio_buffer.cleared":
+            waiting.set()  # proof that the waiter is registered
+            return False
+        return bool(event.type == "response.done")
+
     def wait() -> None:
-        waiting.set()
         try:
-            client.wait_for("response.done", timeout=10)
+            client.wait_for("*", done_or_probe, timeout=10)
         except BaseException as exc:
             outcome.append(exc)
 
     with client:
         thread = threading.Thread(target=wait)
         thread.start()
-        waiting.wait(5)
-        time.sleep(0.1)  # let wait_for register
+        while not waiting.wait(0.05):
+            client.clear_audio()  # the probe: answered by input_audio_buffer.cleared
         server.close_all(code=1011, reason="internal")
         thread.join(10)
         assert len(outcome) == 1
         assert isinstance(outcome[0], rs.ConnectionClosed)
         assert outcome[0].code == 1011
-        _wait(lambda: client.is_connected)
+        reconnected.wait_until(lambda items: len(items) == 1)
+        assert client.is_connected
 
 
 def test_restores_the_conversation_under_the_same_ids(
@@ -200,13 +213,14 @@ def test_events_sent_during_the_outage_follow_the_restoration_in_order(
     server: MockRealtimeServer,
 ) -> None:
     client = _client(server)
+    started = _outage_started(client)
     release = threading.Event()
     reconnected = EventRecorder()
     client.on_reconnecting(lambda attempt: release.wait(10))
     client.on_reconnected(reconnected)
     with client:
         server.close_all(code=1012)
-        _wait(lambda: client.state is rs.ClientState.RECONNECTING)
+        assert started.wait(10) and client.state is rs.ClientState.RECONNECTING
         ids = [client.send_text(f"held {n}") for n in range(5)]
         handle = client.create_response()
         release.set()
@@ -221,6 +235,7 @@ def test_audio_appended_during_the_outage_is_kept_up_to_the_bound(
     server: MockRealtimeServer, caplog: pytest.LogCaptureFixture
 ) -> None:
     client = _client(server)
+    started = _outage_started(client)
     release = threading.Event()
     reconnected = EventRecorder()
     client.on_reconnecting(lambda attempt: release.wait(10))
@@ -228,7 +243,7 @@ def test_audio_appended_during_the_outage_is_kept_up_to_the_bound(
     chunk = np.full(2400, 1000, dtype=np.int16).tobytes()  # 100 ms at 24 kHz
     with client, caplog.at_level(logging.WARNING, logger="realtime_sync"):
         server.close_all(code=1001)
-        _wait(lambda: client.state is rs.ClientState.RECONNECTING)
+        assert started.wait(10) and client.state is rs.ClientState.RECONNECTING
         before = len(_received_on(server, "input_audio_buffer.append"))
         for _ in range(35):  # 3.5 s while the connection is down
             client.append_audio(chunk)
@@ -236,10 +251,12 @@ def test_audio_appended_during_the_outage_is_kept_up_to_the_bound(
         (info,) = reconnected.wait_until(lambda items: len(items) == 1)
         assert info.dropped_audio_ms == 1500
         assert client.stats.dropped_audio_ms == 1500
-        _wait(
-            lambda: (
-                len(_received_on(server, "input_audio_buffer.append")) == before + 20
-            )
+        server.wait_for_received(
+            lambda events: (
+                sum(e.type == "input_audio_buffer.append" for e in events)
+                == before + 20
+            ),
+            timeout=10,
         )
     assert any(
         "dropped 1500 ms of input audio" in r.getMessage() for r in caplog.records
@@ -485,11 +502,13 @@ def test_renews_a_session_before_it_expires_after_the_current_response() -> None
         client.on_reconnected(reconnected)
         client.on_reconnecting(attempts)
         client.on_error(errors)
+        renewed = threading.Event()
+        client.on_reconnected(lambda info: renewed.set())
         with client:
             deadline = time.monotonic() + 10
-            while not reconnected.items and time.monotonic() < deadline:
+            # Renewals happen on an event after the moment, between responses.
+            while not renewed.wait(0.05) and time.monotonic() < deadline:
                 client.ask("tick", timeout=10)
-                time.sleep(0.05)
             (info,) = reconnected.wait_until(lambda items: len(items) == 1)
             assert info.proactive and attempts.items[0].proactive
             assert attempts.items[0].delay == 0.0
@@ -507,6 +526,7 @@ def test_a_failed_attempt_keeps_the_requests_held_for_the_next_one(
     # With a session to restore, an attempt waits for session.updated, which the
     # faulty connection never sends.
     client = _client(server, session=rs.SessionConfig(instructions="Be brief."))
+    started = _outage_started(client)
     queued = threading.Event()
     reconnected = EventRecorder()
     client.on_reconnected(reconnected)
@@ -522,7 +542,7 @@ def test_a_failed_attempt_keeps_the_requests_held_for_the_next_one(
 
     with client:
         server.close_all(code=1001)
-        _wait(lambda: client.state is rs.ClientState.RECONNECTING)
+        assert started.wait(10) and client.state is rs.ClientState.RECONNECTING
         client.send_text("survives two connections")
         handle = client.create_response()
         queued.set()
