@@ -61,9 +61,7 @@ import json
 import logging
 import multiprocessing as mp
 import os
-import queue
 import random
-import socket
 import sys
 import threading
 import time
@@ -546,40 +544,6 @@ def _summarise_findings(findings: list[tuple[str, bytes | str, str]]) -> None:
 # -- the reader loop ---------------------------------------------------------------------
 
 
-class FrameServer:
-    """Sends ``session.created``, then whatever is queued (str: text, bytes: binary)."""
-
-    def __init__(self, session_created: str) -> None:
-        from websockets.sync.server import serve
-
-        self.session_created = session_created
-        self.frames: queue.Queue[str | bytes | None] = queue.Queue()
-        self.server = serve(
-            self._handle, "127.0.0.1", 0, compression=None, max_size=None
-        )
-        self.thread = threading.Thread(
-            target=self.server.serve_forever, name="fuzz-frame-server", daemon=True
-        )
-        self.thread.start()
-
-    @property
-    def url(self) -> str:
-        """The URL a client connects to."""
-        return f"ws://127.0.0.1:{self.server.socket.getsockname()[1]}/v1/realtime"
-
-    def _handle(self, ws: Any) -> None:
-        ws.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        ws.send(self.session_created)
-        while (frame := self.frames.get()) is not None:
-            ws.send(frame)
-
-    def stop(self) -> None:
-        """End the handler and the server."""
-        self.frames.put(None)
-        self.server.shutdown()
-        self.thread.join(10.0)
-
-
 class _Errors(logging.Handler):
     """ERROR records of the SDK: each one is a finding."""
 
@@ -649,6 +613,8 @@ def _reader_session(
     name = f"{dialect} reader loop"
     stats = Stats()
     codec = Codec(dialect)  # type: ignore[arg-type]
+    from tests.reliability._raw import FrameServer
+
     server = FrameServer(session_created)
     client = rs.RealtimeClient(
         url=server.url,

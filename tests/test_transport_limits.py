@@ -8,9 +8,7 @@ trickle it, go silent without closing, answer the upgrade with a 429.
 
 from __future__ import annotations
 
-import base64
 import contextlib
-import hashlib
 import json
 import queue
 import socket
@@ -40,6 +38,8 @@ from realtime_sync.transport import (
     check_transport_security,
     credentials_in_cleartext,
 )
+from tests.reliability._raw import frame_header, http_answer, switching_protocols
+from tests.reliability._raw import read_client_frame as read_frame
 
 WAIT = 10.0  # upper bound for any single wait; tests normally take milliseconds
 API_KEY = "sk-test-DO-NOT-LEAK-0123456789abcdef"
@@ -47,11 +47,10 @@ TLS_DIR = Path(__file__).parent / "data" / "tls"
 CERT = TLS_DIR / "cert.pem"
 KEY = TLS_DIR / "key.pem"
 
-_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 OP_CONT, OP_TEXT, OP_CLOSE, OP_PING, OP_PONG = 0x0, 0x1, 0x8, 0x9, 0xA
 
 
-# A raw server ------------------------------------------------------------------------
+# A raw server (the wire-level pieces are those of tests/reliability/_raw.py) --------
 
 
 def frame(
@@ -64,14 +63,7 @@ def frame(
 ) -> bytes:
     """An unmasked (server-to-client) frame; ``length`` announces another size."""
     size = len(payload) if length is None else length
-    first = (0x80 if fin else 0) | (0x40 if rsv1 else 0) | opcode
-    if size < 126:
-        header = struct.pack("!BB", first, size)
-    elif size < 1 << 16:
-        header = struct.pack("!BBH", first, 126, size)
-    else:
-        header = struct.pack("!BBQ", first, 127, size)
-    return header + payload
+    return frame_header(opcode, size, fin=fin, rsv1=rsv1) + payload
 
 
 def recv_exactly(sock: socket.socket, n: int) -> bytes | None:
@@ -90,49 +82,44 @@ def recv_exactly(sock: socket.socket, n: int) -> bytes | None:
 
 def read_client_frame(sock: socket.socket) -> tuple[int, bytes] | None:
     """One masked client frame as ``(opcode, payload)``, or ``None`` at EOF."""
-    head = recv_exactly(sock, 2)
-    if head is None:
+
+    def read(n: int) -> bytes:
+        data = recv_exactly(sock, n)
+        if data is None:
+            raise EOFError
+        return data
+
+    try:
+        return read_frame(read)
+    except EOFError:
         return None
-    opcode, size = head[0] & 0x0F, head[1] & 0x7F
-    if size == 126:
-        ext = recv_exactly(sock, 2)
-        if ext is None:
-            return None
-        size = struct.unpack("!H", ext)[0]
-    elif size == 127:
-        ext = recv_exactly(sock, 8)
-        if ext is None:
-            return None
-        size = struct.unpack("!Q", ext)[0]
-    mask = recv_exactly(sock, 4)
-    payload = recv_exactly(sock, size)
-    if mask is None or payload is None:
-        return None
-    return opcode, bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
 
 
 def close_code(payload: bytes) -> int | None:
     return struct.unpack("!H", payload[:2])[0] if len(payload) >= 2 else None
 
 
-def answer_upgrade(sock: socket.socket) -> bytes:
-    """Read the upgrade request and accept it; returns the request's bytes."""
+def _read_request(sock: socket.socket) -> bytes | None:
     request = b""
     while b"\r\n\r\n" not in request:
         chunk = sock.recv(4096)
         if not chunk:
-            raise ConnectionError("the client went away during the upgrade")
+            return None
         request += chunk
+    return request
+
+
+def answer_upgrade(sock: socket.socket) -> bytes:
+    """Read the upgrade request and accept it; returns the request's bytes."""
+    request = _read_request(sock)
+    if request is None:
+        raise ConnectionError("the client went away during the upgrade")
     key = ""
     for line in request.decode("latin-1").split("\r\n"):
         name, _, value = line.partition(":")
         if name.strip().lower() == "sec-websocket-key":
             key = value.strip()
-    accept = base64.b64encode(hashlib.sha1((key + _GUID).encode()).digest()).decode()
-    sock.sendall(
-        b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
-        b"Connection: Upgrade\r\nSec-WebSocket-Accept: " + accept.encode() + b"\r\n\r\n"
-    )
+    sock.sendall(switching_protocols(key))
     return request
 
 
@@ -140,16 +127,8 @@ def answer_http(
     sock: socket.socket, status: int, reason: str, body: bytes, headers: dict[str, str]
 ) -> None:
     """Read the upgrade request and refuse it with an HTTP answer."""
-    request = b""
-    while b"\r\n\r\n" not in request:
-        chunk = sock.recv(4096)
-        if not chunk:
-            return
-        request += chunk
-    lines = [f"HTTP/1.1 {status} {reason}", f"Content-Length: {len(body)}"]
-    lines += [f"{name}: {value}" for name, value in headers.items()]
-    lines += ["Connection: close", "", ""]
-    sock.sendall("\r\n".join(lines).encode("latin-1") + body)
+    if _read_request(sock) is not None:
+        sock.sendall(http_answer(status, reason, body, headers))
 
 
 class RawServer:

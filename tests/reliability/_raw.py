@@ -1,5 +1,9 @@
 """Raw TCP/TLS test servers on 127.0.0.1 that misbehave at the byte level.
 
+Also the wire-level pieces other tests share (frame headers, the 101 and error
+answers, reading a client frame) and :class:`FrameServer`, a websockets server that
+sends any queued frame (the fuzz tests and ``benchmarks/fuzz.py``).
+
 :class:`RawServer` accepts connections and runs a test-supplied ``handler(conn)``
 for each one, on its own thread (named ``raw-server-*``, never ``realtime-sync-*``,
 which the thread-leak check reserves for the client). :class:`RawConn` speaks just
@@ -19,12 +23,15 @@ import base64
 import contextlib
 import hashlib
 import json
+import queue
 import socket
 import ssl
 import struct
 import threading
 from collections.abc import Callable, Mapping
 from types import TracebackType
+
+from websockets.sync.server import Server, ServerConnection, serve
 
 from realtime_sync.protocol import Codec
 from realtime_sync.testing import Responder
@@ -44,14 +51,54 @@ def session_created_frame() -> str:
     return Codec("ga").encode_server(event)
 
 
-def frame_header(opcode: int, length: int, *, fin: bool = True) -> bytes:
+def frame_header(
+    opcode: int, length: int, *, fin: bool = True, rsv1: bool = False
+) -> bytes:
     """The header of an unmasked (server-to-client) frame of ``length`` bytes."""
-    first = (0x80 if fin else 0) | opcode
+    first = (0x80 if fin else 0) | (0x40 if rsv1 else 0) | opcode
     if length < 126:
         return struct.pack("!BB", first, length)
     if length < 1 << 16:
         return struct.pack("!BBH", first, 126, length)
     return struct.pack("!BBQ", first, 127, length)
+
+
+def switching_protocols(key: str) -> bytes:
+    """The 101 answer to an upgrade request carrying ``Sec-WebSocket-Key: key``."""
+    digest = hashlib.sha1((key + _GUID).encode()).digest()
+    accept = base64.b64encode(digest).decode()
+    return (
+        "HTTP/1.1 101 Switching Protocols\r\n"
+        "Upgrade: websocket\r\n"
+        "Connection: Upgrade\r\n"
+        f"Sec-WebSocket-Accept: {accept}\r\n\r\n"
+    ).encode()
+
+
+def http_answer(
+    status: int, phrase: str, body: bytes, headers: Mapping[str, str] | None = None
+) -> bytes:
+    """A whole HTTP answer (``Connection: close``) refusing an upgrade."""
+    lines = [
+        f"HTTP/1.1 {status} {phrase}",
+        f"Content-Length: {len(body)}",
+        "Connection: close",
+        *(f"{k}: {v}" for k, v in (headers or {}).items()),
+    ]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
+
+
+def read_client_frame(read: Callable[[int], bytes]) -> tuple[int, bytes]:
+    """One masked client frame as ``(opcode, payload)``; ``read(n)`` gives n bytes."""
+    first, second = read(2)
+    length = second & 0x7F
+    if length == 126:
+        (length,) = struct.unpack("!H", read(2))
+    elif length == 127:
+        (length,) = struct.unpack("!Q", read(8))
+    mask = read(4) if second & 0x80 else b"\0\0\0\0"
+    data = read(length)
+    return first & 0x0F, bytes(b ^ mask[i % 4] for i, b in enumerate(data))
 
 
 class RawConn:
@@ -82,16 +129,7 @@ class RawConn:
     def accept_websocket(self) -> dict[str, str]:
         """Read the upgrade request and answer 101; return the request headers."""
         _, headers = self.read_request()
-        digest = hashlib.sha1((headers["sec-websocket-key"] + _GUID).encode()).digest()
-        accept = base64.b64encode(digest).decode()
-        self.sock.sendall(
-            (
-                "HTTP/1.1 101 Switching Protocols\r\n"
-                "Upgrade: websocket\r\n"
-                "Connection: Upgrade\r\n"
-                f"Sec-WebSocket-Accept: {accept}\r\n\r\n"
-            ).encode()
-        )
+        self.sock.sendall(switching_protocols(headers["sec-websocket-key"]))
         return headers
 
     def refuse(
@@ -103,15 +141,8 @@ class RawConn:
     ) -> None:
         """Answer the upgrade request with an HTTP error and a JSON body, then close."""
         self.read_request()
-        data = json.dumps(body).encode()
-        lines = [
-            f"HTTP/1.1 {status} {phrase}",
-            "Content-Type: application/json",
-            f"Content-Length: {len(data)}",
-            "Connection: close",
-            *(f"{k}: {v}" for k, v in (headers or {}).items()),
-        ]
-        self.sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode() + data)
+        extra = {"Content-Type": "application/json", **(headers or {})}
+        self.sock.sendall(http_answer(status, phrase, json.dumps(body).encode(), extra))
 
     # -- WebSocket frames ------------------------------------------------------------
 
@@ -129,16 +160,7 @@ class RawConn:
 
     def recv_frame(self) -> tuple[int, bytes]:
         """Read one (masked) client frame; return its opcode and unmasked payload."""
-        first, second = self._read(2)
-        length = second & 0x7F
-        if length == 126:
-            (length,) = struct.unpack("!H", self._read(2))
-        elif length == 127:
-            (length,) = struct.unpack("!Q", self._read(8))
-        mask = self._read(4) if second & 0x80 else b"\0\0\0\0"
-        data = self._read(length)
-        payload = bytes(b ^ mask[i % 4] for i, b in enumerate(data))
-        return first & 0x0F, payload
+        return read_client_frame(self._read)
 
     def _read(self, n: int) -> bytes:
         while len(self._buffer) < n:
@@ -303,3 +325,49 @@ class RawServer:
         except BaseException as exc:  # kept for the test, never raised on a thread
             with self._lock:
                 self.errors.append(exc)
+
+
+# -- a websockets server that sends whatever it is given ---------------------------
+
+
+class FrameServer:
+    """A websockets server that sends ``session.created``, then queued frames.
+
+    ``str`` goes as a text frame, ``bytes`` as a binary frame. One connection at a
+    time; its handler thread is the only sender.
+    """
+
+    def __init__(self, session_created: str) -> None:
+        self.session_created = session_created
+        self.frames: queue.Queue[str | bytes | None] = queue.Queue()
+        self.server: Server = serve(
+            self._handle, "127.0.0.1", 0, compression=None, max_size=None
+        )
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, name="fuzz-frame-server", daemon=True
+        )
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        """The URL a client connects to."""
+        return f"ws://127.0.0.1:{self.server.socket.getsockname()[1]}/v1/realtime"
+
+    def _handle(self, ws: ServerConnection) -> None:
+        # Many small frames in a row: without TCP_NODELAY, Nagle's algorithm and the
+        # peer's delayed ACK add tens of milliseconds per batch.
+        ws.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        ws.send(self.session_created)
+        while (frame := self.frames.get()) is not None:
+            ws.send(frame)
+
+    def send_all(self, frames: list[str | bytes]) -> None:
+        """Queue frames for the open connection."""
+        for frame in frames:
+            self.frames.put(frame)
+
+    def stop(self) -> None:
+        """End the connection handler and the server; join its thread."""
+        self.frames.put(None)
+        self.server.shutdown()
+        self.thread.join(10.0)

@@ -34,9 +34,7 @@ import copy
 import json
 import logging
 import os
-import queue
 import random
-import socket
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -44,7 +42,6 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from websockets.sync.server import Server, ServerConnection, serve
 
 import realtime_sync as rs
 from realtime_sync.events import ConversationItemDone, ServerEvent
@@ -53,6 +50,7 @@ from realtime_sync.protocol import Codec
 from realtime_sync.testing import MockRealtimeServer
 from tests.data import all_payloads, ga_conversation_lines
 from tests.helpers import EventRecorder
+from tests.reliability._raw import FrameServer
 from tests.strategies import ALL_EVENT_TYPES, frames, protocol_json
 
 CI = bool(os.environ.get("CI"))
@@ -76,52 +74,6 @@ BETA_SESSION_CREATED = json.dumps(
 
 #: Reader-loop inputs sent by this module's tests (printed by the last test).
 SENT = {"frames": 0, "protocol_errors": 0, "events": 0, "binary": 0}
-
-
-# -- a server that sends whatever it is given ------------------------------------------
-
-
-class FrameServer:
-    """A websockets server that sends ``session.created``, then queued frames.
-
-    ``str`` goes as a text frame, ``bytes`` as a binary frame. One connection at a
-    time; its handler thread is the only sender.
-    """
-
-    def __init__(self, session_created: str) -> None:
-        self.session_created = session_created
-        self.frames: queue.Queue[str | bytes | None] = queue.Queue()
-        self.server: Server = serve(
-            self._handle, "127.0.0.1", 0, compression=None, max_size=None
-        )
-        self.thread = threading.Thread(
-            target=self.server.serve_forever, name="fuzz-frame-server", daemon=True
-        )
-        self.thread.start()
-
-    @property
-    def url(self) -> str:
-        """The URL a client connects to."""
-        return f"ws://127.0.0.1:{self.server.socket.getsockname()[1]}/v1/realtime"
-
-    def _handle(self, ws: ServerConnection) -> None:
-        # Many small frames in a row: without TCP_NODELAY, Nagle's algorithm and the
-        # peer's delayed ACK add tens of milliseconds per batch.
-        ws.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        ws.send(self.session_created)
-        while (frame := self.frames.get()) is not None:
-            ws.send(frame)
-
-    def send_all(self, frames: list[str | bytes]) -> None:
-        """Queue frames for the open connection."""
-        for frame in frames:
-            self.frames.put(frame)
-
-    def stop(self) -> None:
-        """End the connection handler and the server; join its thread."""
-        self.frames.put(None)
-        self.server.shutdown()
-        self.thread.join(10.0)
 
 
 # -- the client under test, and what it saw --------------------------------------------
