@@ -200,31 +200,6 @@ _VALUES: list[Any] = [
 ]
 
 
-def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    out = [prefix]
-    if isinstance(value, dict):
-        for key, item in value.items():
-            out += _paths(item, (*prefix, key))
-    elif isinstance(value, list):
-        for i, item in enumerate(value):
-            out += _paths(item, (*prefix, i))
-    return out
-
-
-def _retype(value: Any) -> Any:
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, bool):
-        return int(value)
-    if isinstance(value, (int, float)):
-        return str(value)
-    if isinstance(value, list):
-        return {str(i): v for i, v in enumerate(value)}
-    if isinstance(value, dict):
-        return list(value.values())
-    return 0
-
-
 class Mutator:
     """Mutations of the recorded payloads (see the module docstring)."""
 
@@ -281,6 +256,8 @@ class Mutator:
 
     def json_mutation(self, c: Chooser) -> bytes:
         """A recorded payload with one to four structural changes."""
+        from tests.strategies import json_paths, retype
+
         payload = json.loads(c.pick(self.texts))  # a fresh copy, faster than deepcopy
         for _ in range(1 + c.below(4)):
             # Weights: mostly cheap changes; deep and huge ones are rare (and slow).
@@ -288,7 +265,7 @@ class Mutator:
             if op < 8:
                 payload["type"] = c.pick(self.types)
                 continue
-            paths = _paths(payload)[1:]
+            paths = json_paths(payload)[1:]
             if not paths:
                 break
             path = c.pick(paths)
@@ -299,7 +276,7 @@ class Mutator:
             if op < 24:
                 del parent[key]
             elif op < 40:
-                parent[key] = _retype(parent[key])
+                parent[key] = retype(parent[key])
             elif op < 48 and isinstance(parent, dict):
                 parent[
                     c.pick(["type", "id", "event_id", "item", "x", str(key) + "_"])

@@ -318,3 +318,33 @@ def events(direction: str | None = None) -> st.SearchStrategy[Any]:
     else:
         classes = ALL_EVENT_CLASSES
     return st.sampled_from(classes).flatmap(event_of)
+
+
+# -- mutating recorded payloads (the fuzz tests and benchmarks/fuzz.py) ------------------
+
+
+def json_paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Every path in a JSON document, the document itself (``()``) first."""
+    out = [prefix]
+    if isinstance(value, dict):
+        for key, item in value.items():
+            out += json_paths(item, (*prefix, key))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            out += json_paths(item, (*prefix, i))
+    return out
+
+
+def retype(value: Any) -> Any:
+    """A value of another JSON type."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, list):
+        return {"0": value[0]} if value else {}
+    if isinstance(value, dict):
+        return list(value.values())
+    return 0

@@ -26,7 +26,13 @@ from realtime_sync.exceptions import ProtocolError
 from realtime_sync.protocol import Codec, _json
 from tests.data import all_payloads
 from tests.protocol._helpers import assert_json_equal, decode, encode
-from tests.strategies import ALL_EVENT_TYPES, event_of, frames, protocol_json
+from tests.strategies import (
+    ALL_EVENT_TYPES,
+    event_of,
+    frames,
+    json_paths,
+    protocol_json,
+)
 
 CI = bool(os.environ.get("CI"))
 # Under CI: 10,000 mutated payloads + 8,000 JSON documents + 2,000 garbage frames.
@@ -115,17 +121,6 @@ def test_event_round_trips_in_both_dialects(
 PAYLOADS = all_payloads()
 
 
-def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    out = [prefix]
-    if isinstance(value, dict):
-        for key, item in value.items():
-            out += _paths(item, (*prefix, key))
-    elif isinstance(value, list):
-        for i, item in enumerate(value):
-            out += _paths(item, (*prefix, i))
-    return out
-
-
 # Strategies built once: building them per draw costs more than the decode.
 _example_index = st.integers(0, len(PAYLOADS) - 1)
 _actions = st.sampled_from(["replace", "delete", "retype", "retype"])
@@ -142,7 +137,7 @@ def mutated_payloads(draw: st.DrawFn) -> tuple[str, str, Any]:
     if action == "retype":
         payload["type"] = draw(_event_types)
         return example.dialect, example.direction, payload
-    paths = _paths(payload)[1:]
+    paths = json_paths(payload)[1:]
     path = paths[draw(st.integers(0, len(paths) - 1))]
     parent = payload
     for key in path[:-1]:

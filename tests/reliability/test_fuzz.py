@@ -51,7 +51,13 @@ from realtime_sync.testing import MockRealtimeServer
 from tests.data import all_payloads, ga_conversation_lines
 from tests.helpers import EventRecorder
 from tests.reliability._raw import FrameServer
-from tests.strategies import ALL_EVENT_TYPES, frames, protocol_json
+from tests.strategies import (
+    ALL_EVENT_TYPES,
+    frames,
+    json_paths,
+    protocol_json,
+    retype,
+)
 
 CI = bool(os.environ.get("CI"))
 # Under CI: 250 Hypothesis batches of up to 40 frames per dialect (about 2,200
@@ -274,17 +280,6 @@ _values = protocol_json(6)
 _types = st.sampled_from(ALL_EVENT_TYPES)
 
 
-def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    out = [prefix]
-    if isinstance(value, dict):
-        for key, item in value.items():
-            out += _paths(item, (*prefix, key))
-    elif isinstance(value, list):
-        for i, item in enumerate(value):
-            out += _paths(item, (*prefix, i))
-    return out
-
-
 @st.composite
 def mutated_events(draw: st.DrawFn) -> str:
     """A recorded server payload with fields replaced, dropped or retyped."""
@@ -294,7 +289,7 @@ def mutated_events(draw: st.DrawFn) -> str:
         if action == "type":
             payload["type"] = draw(_types)
             continue
-        paths = _paths(payload)[1:]
+        paths = json_paths(payload)[1:]
         if not paths:
             break
         path = paths[draw(st.integers(0, len(paths) - 1))]
@@ -304,25 +299,10 @@ def mutated_events(draw: st.DrawFn) -> str:
         if action == "delete":
             del parent[path[-1]]
         elif action == "retype":
-            parent[path[-1]] = _retype(parent[path[-1]])
+            parent[path[-1]] = retype(parent[path[-1]])
         else:
             parent[path[-1]] = draw(_values)
     return json.dumps(payload, ensure_ascii=draw(st.booleans()))
-
-
-def _retype(value: Any) -> Any:
-    """A value of another JSON type."""
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, (int, float)):
-        return str(value)
-    if isinstance(value, list):
-        return {"0": value[0]} if value else {}
-    if isinstance(value, dict):
-        return list(value.values())
-    return 0
 
 
 @st.composite
@@ -462,7 +442,7 @@ def _mutate(rng: random.Random, text: str, corpus: list[Any]) -> str:
         if action == "type":
             payload["type"] = rng.choice(ALL_EVENT_TYPES)
             continue
-        paths = _paths(payload)[1:]
+        paths = json_paths(payload)[1:]
         if not paths:
             break
         path = rng.choice(paths)
@@ -472,7 +452,7 @@ def _mutate(rng: random.Random, text: str, corpus: list[Any]) -> str:
         if action == "delete":
             del parent[path[-1]]
         elif action == "retype":
-            parent[path[-1]] = _retype(parent[path[-1]])
+            parent[path[-1]] = retype(parent[path[-1]])
         elif action == "rename" and isinstance(parent, dict):
             parent[str(path[-1]) + "_"] = parent.pop(path[-1])
         elif action == "splice":  # a top-level value of another recorded frame
