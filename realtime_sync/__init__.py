@@ -10,9 +10,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from realtime_sync import events, protocol
-from realtime_sync._response import Response, ResponseHandle, ResponseTimings
-from realtime_sync._responses import UsageTotals
-from realtime_sync.client import ClientState, ClientStats, Interruption, RealtimeClient
+from realtime_sync.client import (
+    ClientState,
+    ClientStats,
+    Interruption,
+    RealtimeClient,
+    ResponseHandle,
+)
 from realtime_sync.conversation import Conversation, ConversationItem, ItemChange
 from realtime_sync.events import UNSET, Unset
 from realtime_sync.exceptions import (
@@ -30,6 +34,7 @@ from realtime_sync.exceptions import (
 from realtime_sync.protocol import Codec
 from realtime_sync.reconnect import ReconnectAttempt, Reconnected, ReconnectPolicy
 from realtime_sync.recording import replay
+from realtime_sync.session import Response, ResponseTimings, UsageTotals
 from realtime_sync.session_config import SessionConfig
 
 if TYPE_CHECKING:

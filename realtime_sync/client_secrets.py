@@ -43,13 +43,13 @@ from realtime_sync._credentials import (
     is_loopback,
     refusal,
 )
-from realtime_sync._resources import client_event_from_dict
 from realtime_sync.exceptions import (
     ConnectError,
     ProtocolError,
     Timeout,
 )
 from realtime_sync.protocol import Codec
+from realtime_sync.protocol._from_dict import client_event_from_dict
 from realtime_sync.session_config import SessionConfig
 
 __all__ = ["ClientSecret", "create"]

@@ -35,7 +35,7 @@ from realtime_sync.exceptions import (
 )
 
 if TYPE_CHECKING:
-    from realtime_sync.conversation import ConversationItem
+    from realtime_sync.session._conversation import ConversationItem
 
 __all__ = ["ReconnectAttempt", "ReconnectPolicy", "Reconnected"]
 
@@ -215,6 +215,8 @@ class OutageBuffer:
     Input audio (``input_audio_buffer.append``) is bounded in bytes: the oldest
     appends go first when the bound is exceeded. Other events are kept up to
     ``max_events``; beyond that :class:`QueueFull` is raised at the call site.
+    An event is held once: adding one whose ``event_id`` is already held does
+    nothing (a request may reach the buffer by two paths during an outage).
     """
 
     def __init__(self, audio_bytes: int, max_events: int = 1000) -> None:
@@ -223,6 +225,7 @@ class OutageBuffer:
         self._audio_limit = audio_bytes
         self._others = 0
         self._max_events = max_events
+        self._ids: set[str] = set()
         self.dropped_audio_bytes = 0
 
     def __len__(self) -> int:
@@ -230,6 +233,11 @@ class OutageBuffer:
 
     def add(self, event: ev.ClientEvent) -> None:
         """Hold ``event``; may drop the oldest audio (counted in dropped_audio_bytes)."""
+        event_id = event.event_id
+        if isinstance(event_id, str):
+            if event_id in self._ids:
+                return  # held already
+            self._ids.add(event_id)
         if type(event) is ev.InputAudioBufferAppend:
             size = _b64.decoded_size(event.audio) if isinstance(event.audio, str) else 0
             self._events.append(event)
@@ -238,6 +246,8 @@ class OutageBuffer:
                 self._drop_oldest_audio()
             return
         if self._others >= self._max_events:
+            if isinstance(event_id, str):
+                self._ids.discard(event_id)
             raise QueueFull(
                 f"{self._others} events are already held while reconnecting"
             )
@@ -268,6 +278,8 @@ class OutageBuffer:
             else:
                 self._events.append(event)  # no bound: they were accepted before
                 self._others += 1
+                if isinstance(event.event_id, str):
+                    self._ids.add(event.event_id)
 
     def take(self) -> list[ev.ClientEvent]:
         """Remove and return every held event, oldest first."""
@@ -275,6 +287,7 @@ class OutageBuffer:
         self._events.clear()
         self._audio_bytes = 0
         self._others = 0
+        self._ids.clear()
         return events
 
     def _drop_oldest_audio(self) -> None:
@@ -291,6 +304,8 @@ class OutageBuffer:
                 )
                 self._audio_bytes -= size
                 self.dropped_audio_bytes += size
+                if isinstance(event.event_id, str):
+                    self._ids.discard(event.event_id)
                 continue
             kept.append(event)
         self._events = kept

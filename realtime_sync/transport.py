@@ -1896,3 +1896,92 @@ def _check_header(name: object, value: object) -> None:
         raise ValueError(f"invalid header name {name!r}")
     if any(c in value for c in "\r\n\0"):
         raise ValueError(f"the value of header {name!r} contains a line break or NUL")
+
+
+# -- the seam (temporary home; the transport package split moves it) -----------------
+
+
+class Channel(Protocol):
+    """One connection as the client sees it (:class:`Connection` implements it)."""
+
+    @property
+    def is_open(self) -> bool:
+        """Whether the channel is open."""
+        ...
+
+    @property
+    def close_code(self) -> int | None:
+        """The close code once closed."""
+        ...
+
+    @property
+    def close_reason(self) -> str:
+        """The close reason once closed."""
+        ...
+
+    def connect(self) -> None:
+        """Open the channel."""
+        ...
+
+    def send(self, text: str, item: object = None) -> None:
+        """Queue one text frame."""
+        ...
+
+    def flush(self, timeout: float | None = None) -> None:
+        """Wait until the queue is written."""
+        ...
+
+    def close(
+        self, timeout: float = 5.0, code: int = 1000, reason: str = ""
+    ) -> tuple[object, ...]:
+        """Close; the items never written."""
+        ...
+
+    def raise_if_failed(self) -> None:
+        """Raise a stored crash."""
+        ...
+
+
+class Transport(Protocol):
+    """Opens channels: the seam between the client and the network."""
+
+    def open(
+        self,
+        url: str,
+        *,
+        headers: Mapping[str, str],
+        on_message: Callable[[str], None],
+        on_close: Callable[[ConnectionClosed], None],
+        on_binary: Callable[[bytes], None],
+        secrets: Sequence[str] = (),
+    ) -> Channel:
+        """A channel to ``url``, not yet connected."""
+        ...
+
+
+class WebSocketTransport:
+    """Opens websocket-client :class:`Connection` channels with fixed options."""
+
+    def __init__(self, **options: Any) -> None:
+        self._options = options
+
+    def open(
+        self,
+        url: str,
+        *,
+        headers: Mapping[str, str],
+        on_message: Callable[[str], None],
+        on_close: Callable[[ConnectionClosed], None],
+        on_binary: Callable[[bytes], None],
+        secrets: Sequence[str] = (),
+    ) -> Connection:
+        """A :class:`Connection` to ``url``, not yet connected."""
+        return Connection(
+            url,
+            headers=headers,
+            on_message=on_message,
+            on_close=on_close,
+            on_binary=on_binary,
+            secrets=secrets,
+            **self._options,
+        )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from realtime_sync import events as ev
-from realtime_sync._registry import HandlerRegistry
+from realtime_sync.client._registry import HandlerRegistry
 
 
 def _delta(text: str = "x") -> ev.ResponseOutputTextDelta:

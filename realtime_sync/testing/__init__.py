@@ -9,6 +9,10 @@ server events out, testable without a socket::
     with MockRealtimeServer() as server:
         client = rs.RealtimeClient(url=server.url, api_key="test")
 
+:class:`InMemoryTransport` runs the same behaviour in-process, with no socket at all:
+``rs.RealtimeClient(transport=InMemoryTransport())`` for fast unit tests of a voice
+app.
+
 Also here: :class:`ScriptedResponder` (the test body plays the server, step by
 step) and :class:`ReplayResponder` (replays a recording's server frames) for
 ``responder_factory=``; :func:`synth_speech` (test audio the mock's VAD hears and its
@@ -28,6 +32,7 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
         'pip install "realtime-sync[mock]"'
     ) from exc
 
+from realtime_sync.testing._memory import InMemoryChannel, InMemoryTransport
 from realtime_sync.testing._responder import DEFAULT_INSTRUCTIONS, RawFrame, Responder
 from realtime_sync.testing._scripted import ReplayResponder, ScriptedResponder
 from realtime_sync.testing._server import MockRealtimeServer
@@ -36,6 +41,8 @@ from realtime_sync.testing._vad import threshold_dbfs
 
 __all__ = [
     "DEFAULT_INSTRUCTIONS",
+    "InMemoryChannel",
+    "InMemoryTransport",
     "MockRealtimeServer",
     "RawFrame",
     "ReplayResponder",

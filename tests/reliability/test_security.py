@@ -20,7 +20,8 @@ import numpy as np
 import pytest
 
 import realtime_sync as rs
-from realtime_sync import _endpoints, client_secrets
+from realtime_sync import client_secrets
+from realtime_sync.client import _endpoints
 from realtime_sync.client_secrets import ClientSecret
 from realtime_sync.testing import MockRealtimeServer
 from tests.test_client_secrets import HTTPStub, Reply, error_body, free_port, ok_body

@@ -4,22 +4,21 @@
 ``client.conversation.item.create(item=...)`` and the rest take our event classes or
 plain dicts of the GA wire shape, so code written for openai-python's sync
 connection ports line for line. Each call validates the event (the Codec's strict
-checks, as ``TypeError`` with the path) and queues it with ``client.send``.
+checks, as ``TypeError`` with the path) and queues it with the send callable the
+namespace was given (the client's ``send``): the namespaces know nothing else of the
+client.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any
 
 from realtime_sync import events as ev
 from realtime_sync.conversation import Conversation
 from realtime_sync.events import ClientEvent
-from realtime_sync.exceptions import ProtocolError
-from realtime_sync.protocol import Codec, _json
-
-if TYPE_CHECKING:
-    from realtime_sync.client import RealtimeClient
+from realtime_sync.protocol import Codec
+from realtime_sync.protocol._from_dict import client_event_from_dict
 
 __all__ = [
     "ConversationNamespace",
@@ -31,31 +30,18 @@ __all__ = [
 ]
 
 
-def client_event_from_dict(data: Mapping[str, Any]) -> ClientEvent:
-    """Build a typed client event from a GA-shaped dict, with the codec's checks.
-
-    Raises:
-        TypeError: Not JSON, or not a valid client event (the message has the path).
-    """
-    try:
-        text = _json.dumps(dict(data))
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"event is not JSON-serialisable: {exc}") from exc
-    try:
-        return Codec("ga").decode_client(text)
-    except ProtocolError as exc:
-        raise TypeError(f"invalid client event: {exc}") from None
-
-
 # -- resources (openai-python's connection API, line for line) -----------------------
 
 
+Send = Callable[[ClientEvent], object]
+
+
 class _Resource:
-    def __init__(self, client: RealtimeClient) -> None:
-        self._client = client
+    def __init__(self, send: Send) -> None:
+        self._send_event = send
 
     def _send(self, data: dict[str, Any]) -> None:
-        self._client.send(
+        self._send_event(
             client_event_from_dict({k: v for k, v in data.items() if v is not _OMIT})
         )
 
@@ -206,6 +192,6 @@ class ConversationNamespace(Conversation):
     ``.item`` has ``create``, ``delete``, ``truncate`` and ``retrieve``.
     """
 
-    def __init__(self, client: RealtimeClient, retention_seconds: float | None) -> None:
+    def __init__(self, send: Send, retention_seconds: float | None) -> None:
         super().__init__(retention_seconds)
-        self.item = ConversationItemResource(client)
+        self.item = ConversationItemResource(send)

@@ -29,7 +29,7 @@ import attrs
 from realtime_sync.events import SERVER_EVENTS, ServerEvent, UnknownServerEvent
 from realtime_sync.protocol.dialects import BETA_SERVER_TYPES, GA_TO_BETA_SERVER_TYPES
 
-__all__ = ["Entry", "HandlerRegistry", "resolve_key"]
+__all__ = ["Entry", "HandlerRegistry", "matches", "resolve_key"]
 
 Key = type | str  # an event class, an unknown type string, "*" or a "prefix."
 
@@ -78,6 +78,27 @@ def resolve_key(event: type | str) -> tuple[bool, Key]:
     ga = BETA_SERVER_TYPES.get(event, event)
     cls = SERVER_EVENTS.get(ga)
     return (False, cls) if cls is not None else (False, event)
+
+
+def _type_names(event: ServerEvent) -> tuple[str, str]:
+    """The GA and the beta type of ``event`` (the names prefixes are matched on)."""
+    ga_type = event.type
+    return ga_type, GA_TO_BETA_SERVER_TYPES.get(ga_type, ga_type)
+
+
+def matches(wild: bool, key: Key, event: ServerEvent) -> bool:
+    """Whether ``event`` falls under a key resolved by :func:`resolve_key`.
+
+    The one matcher of the client: handlers and ``wait_for`` waiters alike. A prefix
+    matches the GA type or the beta type, so ``"response.text.*"`` finds
+    ``response.output_text.delta`` in every dialect.
+    """
+    if wild:
+        assert isinstance(key, str)
+        ga_type, beta_type = _type_names(event)
+        return ga_type.startswith(key) or beta_type.startswith(key)
+    cls = type(event)
+    return (event.type if cls is UnknownServerEvent else cls) == key
 
 
 class HandlerRegistry:
@@ -149,8 +170,7 @@ class HandlerRegistry:
             return specific  # the common case: no list to build, nothing to remove
         out = list(specific)
         if wild:
-            ga_type = event.type
-            beta_type = GA_TO_BETA_SERVER_TYPES.get(ga_type, ga_type)
+            ga_type, beta_type = _type_names(event)  # once, not per entry
             for prefix, entry in wild:
                 if ga_type.startswith(prefix) or beta_type.startswith(prefix):
                     out.append(entry)

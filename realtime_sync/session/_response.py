@@ -1,15 +1,14 @@
-"""Responses as a user sees them: :class:`Response` (the result) and :class:`ResponseHandle`.
+"""A finished response as a user sees it: :class:`Response` and its timings.
 
-The reader thread feeds a :class:`_Collector` per response id with the deltas of that
-response; ``response.done`` freezes it into a :class:`Response` and completes the
-handle that asked for it. ``handle.wait()`` runs on the caller's thread.
+The session core feeds a :class:`_Collector` per response id with the deltas of that
+response; ``response.done`` freezes it into a :class:`Response`. (The handle a caller
+waits on, :class:`~realtime_sync.client.ResponseHandle`, is the threaded client's.)
 """
 
 from __future__ import annotations
 
 import logging
-import threading
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import attrs
 
@@ -23,7 +22,6 @@ from realtime_sync.events import (
     ResponseStatusDetails,
     Usage,
 )
-from realtime_sync.exceptions import Timeout
 
 logger = logging.getLogger("realtime_sync.client")
 
@@ -31,7 +29,7 @@ if TYPE_CHECKING:
     import numpy as np
     from numpy.typing import NDArray
 
-__all__ = ["Response", "ResponseHandle", "ResponseTimings"]
+__all__ = ["Response", "ResponseTimings"]
 
 
 @attrs.frozen(kw_only=True)
@@ -134,64 +132,3 @@ class _Collector:
             audio_format=audio_format,
             event=event,
         )
-
-
-class ResponseHandle:
-    """A response asked for with ``create_response()``; ``wait()`` gives its result.
-
-    Attributes:
-        request_id: The ``event_id`` of the ``response.create`` that asked for it.
-        response_id: The server's response id once ``response.created`` arrived.
-    """
-
-    def __init__(self, request_id: str, check: Any = None) -> None:
-        self.request_id = request_id
-        self.response_id: str | None = None
-        self._done = threading.Event()
-        self._result: Response | None = None
-        self._error: BaseException | None = None
-        self._check = check
-
-    def __repr__(self) -> str:
-        state = "done" if self._done.is_set() else "pending"
-        return f"<ResponseHandle {self.request_id} {self.response_id or '?'} {state}>"
-
-    @property
-    def done(self) -> bool:
-        """Whether the response finished (or failed)."""
-        return self._done.is_set()
-
-    def _resolve(self, result: Response) -> None:
-        self._result = result
-        self._done.set()
-
-    def _fail(self, error: BaseException) -> None:
-        if not self._done.is_set():
-            self._error = error
-            self._done.set()
-
-    def wait(self, timeout: float | None = None) -> Response:
-        """Block until the response is done and return it.
-
-        Args:
-            timeout: Seconds to wait; None waits for ever.
-
-        Returns:
-            The finished :class:`Response` (its ``status`` says whether it completed).
-
-        Raises:
-            Timeout: It did not finish in time.
-            ServerError: The server answered the request with an ``error`` event.
-            ConnectionClosed: The connection closed first.
-            RuntimeError: Called on the reader thread (from a handler).
-        """
-        if self._check is not None:
-            self._check("ResponseHandle.wait()")
-        if not self._done.wait(timeout):
-            raise Timeout(
-                f"response {self.response_id or self.request_id} not done after {timeout} s"
-            )
-        if self._error is not None:
-            raise self._error
-        assert self._result is not None
-        return self._result

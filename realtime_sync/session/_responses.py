@@ -18,14 +18,14 @@ reader thread feeds it, and owns the ``response.create`` requests of the client:
   the server started by itself.
 * **Usage.** Session totals over every ``response.done``.
 
-Threads: ``request`` runs on the user's thread, ``on_*`` on the reader thread; one
-lock guards the state, and no user code runs under it. Sends happen outside the
-lock (``send`` may block briefly on a slow socket).
+Sans-I/O: the tracker sends nothing and settles no handle itself. It says what
+should happen in an :class:`~realtime_sync.session.Effects` (requests to send now,
+handles to resolve or fail), which the threaded client carries out after releasing
+the lock that serialises every call into the session core.
 """
 
 from __future__ import annotations
 
-import threading
 import time
 from collections import deque
 from collections.abc import Callable
@@ -35,13 +35,9 @@ import attrs
 
 from realtime_sync import events as ev
 from realtime_sync._formats import bytes_per_second
-from realtime_sync._response import (
-    Response,
-    ResponseHandle,
-    ResponseTimings,
-    _Collector,
-)
 from realtime_sync.exceptions import ServerError
+from realtime_sync.session._effects import Effects, Pending
+from realtime_sync.session._response import Response, ResponseTimings, _Collector
 
 __all__ = ["REQUEST_KEY", "ResponseTracker", "UsageTotals"]
 
@@ -109,9 +105,7 @@ class _Live:
 
     __slots__ = ("collector", "default", "first_audio", "first_text", "handle", "start")
 
-    def __init__(
-        self, handle: ResponseHandle | None, start: float | None, default: bool
-    ):
+    def __init__(self, handle: Pending | None, start: float | None, default: bool):
         self.handle = handle
         self.start = start
         self.default = default
@@ -125,7 +119,7 @@ class _Request:
 
     __slots__ = ("default", "event", "handle", "sent_at")
 
-    def __init__(self, handle: ResponseHandle, event: ev.ResponseCreate, default: bool):
+    def __init__(self, handle: Pending, event: ev.ResponseCreate, default: bool):
         self.handle = handle
         self.event = event
         self.default = default
@@ -133,11 +127,9 @@ class _Request:
 
 
 class ResponseTracker:
-    """See the module docstring.
+    """See the module docstring. Not thread-safe: the caller serialises calls.
 
     Args:
-        send: Sends a client event (the client's ``_send_event``); called outside
-            the tracker's lock, from the user's or the reader thread.
         audio_format: Returns the session's output format type when a response ends.
         clock: The monotonic clock (injectable for tests).
         audio_retention_seconds: Audio the finished responses of :attr:`recent` keep
@@ -146,15 +138,12 @@ class ResponseTracker:
 
     def __init__(
         self,
-        send: Callable[[ev.ClientEvent], None],
         audio_format: Callable[[], str],
         clock: Callable[[], float] = time.monotonic,
         audio_retention_seconds: float | None = None,
     ) -> None:
-        self._send = send
         self._audio_format = audio_format
         self._clock = clock
-        self._lock = threading.Lock()
         self._requests: dict[str, _Request] = {}  # request id -> sent, not yet created
         self._order: deque[_Request] = deque()  # sent, not yet created, in order
         self._queue: deque[_Request] = deque()  # waiting for the default conversation
@@ -166,7 +155,7 @@ class ResponseTracker:
         self._recent: deque[Response] = deque(maxlen=32)
         self._retention = audio_retention_seconds
 
-    # -- user thread -----------------------------------------------------------------
+    # -- requests ----------------------------------------------------------------------
 
     @property
     def usage(self) -> UsageTotals:
@@ -176,21 +165,18 @@ class ResponseTracker:
     @property
     def active(self) -> bool:
         """Whether a default-conversation response is active (or requested)."""
-        with self._lock:
-            return self._busy
+        return self._busy
 
     @property
     def queued(self) -> int:
         """Requests waiting for the default conversation to be free."""
-        with self._lock:
-            return len(self._queue)
+        return len(self._queue)
 
-    def request(self, handle: ResponseHandle, event: ev.ResponseCreate) -> None:
-        """Send ``event`` now, or queue it behind the active response.
+    def request(self, handle: Pending, event: ev.ResponseCreate) -> bool:
+        """Take a request: True to send ``event`` now, False when it was queued.
 
-        Raises:
-            Whatever ``send`` raises (QueueFull, ConnectionClosed, TypeError); the
-            request is then forgotten.
+        A request sent now whose send fails must be withdrawn with
+        :meth:`request_failed`.
         """
         params = event.response
         default = not (
@@ -198,31 +184,33 @@ class ResponseTracker:
             and params.conversation == "none"
         )
         req = _Request(handle, event, default)
-        with self._lock:
-            if default and (self._busy or self._queue):
-                self._queue.append(req)
-                return
-            self._register(req)
-        self._transmit(req)
+        if default and (self._busy or self._queue):
+            self._queue.append(req)
+            return False
+        self._register(req)
+        return True
+
+    def request_failed(self, handle: Pending) -> None:
+        """Forget a request whose ``response.create`` could not be sent."""
+        req = self._requests.get(handle.request_id)
+        if req is not None:
+            self._forget(req)
 
     def _register(self, req: _Request) -> None:
-        # lock held
+        req.sent_at = self._clock()
         self._requests[req.handle.request_id] = req
         self._order.append(req)
         if req.default:
             self._busy = True
 
-    def _transmit(self, req: _Request) -> None:
-        req.sent_at = self._clock()
-        try:
-            self._send(req.event)
-        except BaseException:
-            with self._lock:
-                self._forget(req)
-            raise
+    def _next_request(self, out: Effects) -> None:
+        """Let the first queued request go (the default conversation is free)."""
+        if self._queue:
+            nxt = self._queue.popleft()
+            self._register(nxt)
+            out.requests.append((nxt.handle, nxt.event))
 
     def _forget(self, req: _Request) -> None:
-        # lock held
         self._requests.pop(req.handle.request_id, None)
         if req in self._order:
             self._order.remove(req)
@@ -231,7 +219,7 @@ class ResponseTracker:
         if req.default and not any(lv.default for lv in self._live.values()):
             self._busy = any(r.default for r in self._order)
 
-    # -- reader thread ---------------------------------------------------------------
+    # -- server events -----------------------------------------------------------------
 
     def on_committed(self) -> None:
         """``input_audio_buffer.committed``: the start time of a VAD response."""
@@ -249,29 +237,28 @@ class ResponseTracker:
         metadata = resp.metadata if isinstance(resp.metadata, dict) else {}
         key = metadata.get(REQUEST_KEY)
         default = resp.conversation_id is not None  # None: out of band
-        with self._lock:
-            req = None
-            if isinstance(key, str) and key in self._requests:
-                self._echoes_metadata = True
-                req = self._requests.pop(key)
-                self._order.remove(req)
-            elif key is None and not self._echoes_metadata and self._order:
-                req = self._order.popleft()  # a server that does not echo metadata
-                self._requests.pop(req.handle.request_id, None)
-            handle = req.handle if req is not None else None
-            start = req.sent_at if req is not None else self._last_commit
-            if req is not None and resp.conversation_id is ev.UNSET:
-                default = req.default
-            self._live[rid] = _Live(handle, start, default)
-            if default:
-                self._busy = True
+        req = None
+        if isinstance(key, str) and key in self._requests:
+            self._echoes_metadata = True
+            req = self._requests.pop(key)
+            self._order.remove(req)
+        elif key is None and not self._echoes_metadata and self._order:
+            req = self._order.popleft()  # a server that does not echo metadata
+            self._requests.pop(req.handle.request_id, None)
+        handle = req.handle if req is not None else None
+        start = req.sent_at if req is not None else self._last_commit
+        if req is not None and resp.conversation_id is ev.UNSET:
+            default = req.default
+        self._live[rid] = _Live(handle, start, default)
+        if default:
+            self._busy = True
         if handle is not None:
             handle.response_id = rid
 
     def on_delta(self, event: Any) -> None:
-        """A text, transcript or audio delta of a response."""
+        """A text, transcript or audio delta of a response (its delta is a str)."""
         live = self._live.get(event.response_id)
-        if live is None or not isinstance(event.delta, str):
+        if live is None:
             return
         cls = type(event)
         if cls is ev.ResponseOutputAudioDelta:
@@ -287,63 +274,59 @@ class ResponseTracker:
             if live.first_text is None:
                 live.first_text = self._clock()
 
-    def on_done(self, event: ev.ResponseDone) -> None:
-        """``response.done``: finish the handle, count usage, send the next request."""
+    def on_done(self, event: ev.ResponseDone, out: Effects) -> None:
+        """``response.done``: finish the handle, count usage, free the next request."""
         # Typed as required, but a lenient decode leaves it UNSET when it is absent.
         resp: object = event.response
         if not isinstance(resp, ev.RealtimeResponse):
             return  # a malformed event (no response): nothing to track
         rid = resp.id if isinstance(resp.id, str) else None
         now = self._clock()
-        nxt: _Request | None = None
-        with self._lock:
-            live = self._live.pop(rid, None) if rid is not None else None
-            if resp.usage is not None and resp.usage is not ev.UNSET:
-                self._usage = self._usage.add(resp.usage)
-            if live is None or live.default:
-                still = any(lv.default for lv in self._live.values()) or any(
-                    r.default for r in self._order
-                )
-                self._busy = still
-                if not still and self._queue:
-                    nxt = self._queue.popleft()
-                    self._register(nxt)
+        live = self._live.pop(rid, None) if rid is not None else None
+        if resp.usage is not None and resp.usage is not ev.UNSET:
+            self._usage = self._usage.add(resp.usage)
+        if live is None or live.default:
+            still = any(lv.default for lv in self._live.values()) or any(
+                r.default for r in self._order
+            )
+            self._busy = still
+            if not still:
+                self._next_request(out)
         if live is not None:
             result = live.collector.finish(event, self._audio_format())
             result = attrs.evolve(result, timings=_timings(live, now))
             self._keep(result)
             if live.handle is not None:
-                live.handle._resolve(result)
-        if nxt is not None:
-            try:
-                self._transmit(nxt)
-            except BaseException as exc:  # closed meanwhile: the waiter learns why
-                nxt.handle._fail(exc)
+                out.resolved.append((live.handle, result))
 
-    def on_error(self, event: ev.Error) -> bool:
+    def on_error(self, event: ev.Error, out: Effects) -> bool:
         """An ``error`` event; True when it answered one of our requests."""
         failed = getattr(event.error, "event_id", None)
         if not isinstance(failed, str):
             return False
         code = getattr(event.error, "code", None)
-        with self._lock:
-            req = self._requests.get(failed)
-            if req is None:
-                return False
-            self._forget(req)
-            if code == _RACE and req.default:
-                # Lost a race with a response the server started (VAD): wait for it.
-                self._busy = True
-                self._queue.appendleft(req)
-                return True
+        req = self._requests.get(failed)
+        if req is None:
+            return False
+        self._forget(req)
+        if code == _RACE and req.default:
+            # Lost a race with a response the server started (VAD): wait for it.
+            self._busy = True
+            self._queue.appendleft(req)
+            return True
         message = getattr(event.error, "message", None)
-        req.handle._fail(
-            ServerError(message if isinstance(message, str) else "error", event=event)
+        out.failed.append(
+            (
+                req.handle,
+                ServerError(
+                    message if isinstance(message, str) else "error", event=event
+                ),
+            )
         )
         return True
 
     def _keep(self, result: Response) -> None:
-        """Add to :attr:`recent`, within the audio retention bound (reader thread)."""
+        """Add to :attr:`recent`, within the audio retention bound."""
         self._recent.append(result)
         if self._retention is None:
             return
@@ -365,53 +348,44 @@ class ResponseTracker:
         """Whether ``response_id`` is live (between created and done)."""
         return response_id in self._live
 
-    def session_lost(self, exc: BaseException, held: frozenset[str]) -> None:
+    # -- the end of a session --------------------------------------------------------
+
+    def session_lost(
+        self, exc: BaseException, held: frozenset[str], out: Effects
+    ) -> None:
         """The session is gone and a new one is coming (a reconnection).
 
         Responses in progress and requests the old session received fail with
         ``exc``; requests it never received (their ``response.create`` is in
         ``held``, the events the client sends again after reconnecting) and queued
         requests stay pending for the new session. If nothing is active then, the
-        first queued request is sent (the client holds it until the new session).
+        first queued request may go (the client holds it until the new session).
         """
-        with self._lock:
-            failed = [lv.handle for lv in self._live.values() if lv.handle is not None]
-            self._live.clear()
-            kept: deque[_Request] = deque()
-            for req in self._order:
-                if req.handle.request_id in held:
-                    kept.append(req)
-                else:
-                    failed.append(req.handle)
-                    self._requests.pop(req.handle.request_id, None)
-            self._order = kept
-            self._busy = any(r.default for r in kept)
-            nxt = None
-            if not self._busy and self._queue:
-                nxt = self._queue.popleft()
-                self._register(nxt)
-        for handle in failed:
-            handle._fail(exc)
-        if nxt is not None:
-            try:
-                self._transmit(nxt)
-            except BaseException as error:
-                nxt.handle._fail(error)
+        failed = [lv.handle for lv in self._live.values() if lv.handle is not None]
+        self._live.clear()
+        kept: deque[_Request] = deque()
+        for req in self._order:
+            if req.handle.request_id in held:
+                kept.append(req)
+            else:
+                failed.append(req.handle)
+                self._requests.pop(req.handle.request_id, None)
+        self._order = kept
+        self._busy = any(r.default for r in kept)
+        out.failed.extend((handle, exc) for handle in failed)
+        if not self._busy:
+            self._next_request(out)
 
-    def fail_all(self, exc: BaseException) -> None:
-        """Fail every pending handle (the connection closed)."""
-        with self._lock:
-            handles = [r.handle for r in (*self._order, *self._queue)]
-            handles += [
-                lv.handle for lv in self._live.values() if lv.handle is not None
-            ]
-            self._order.clear()
-            self._queue.clear()
-            self._requests.clear()
-            self._live.clear()
-            self._busy = False
-        for handle in handles:
-            handle._fail(exc)
+    def fail_all(self, exc: BaseException, out: Effects) -> None:
+        """Fail every pending handle (the connection closed for good)."""
+        handles = [r.handle for r in (*self._order, *self._queue)]
+        handles += [lv.handle for lv in self._live.values() if lv.handle is not None]
+        self._order.clear()
+        self._queue.clear()
+        self._requests.clear()
+        self._live.clear()
+        self._busy = False
+        out.failed.extend((handle, exc) for handle in handles)
 
 
 def _timings(live: _Live, done: float) -> ResponseTimings:

@@ -1,0 +1,789 @@
+"""The threaded machinery under a client: lifecycle, sending, the reader pipeline, outages.
+
+:class:`ThreadedClient` owns one channel at a time (from a
+:class:`~realtime_sync.transport.Transport`), a Codec, a session core and a
+:class:`~realtime_sync.client._dispatch.Dispatcher`. It is protocol-agnostic: a
+client for another protocol subclasses it with its own events, codec and core
+(anything with ``receive(event) -> Effects | None``, ``new_connection()``,
+``sending(event)``, ``session_lost(exc, held)``, ``fail_all(exc)`` and
+``input_format()``).
+
+Threads and locks:
+
+* The reader thread (the transport's) calls :meth:`_on_frame`: decode, then
+  ``core.receive(event)`` under ``_lock``, then, with no lock held, the effects are
+  carried out (sends, handles, handlers and waiters, callbacks). User code never
+  runs under ``_lock``.
+* Senders (any thread) go through :meth:`_send_event`, which reads the state without
+  the lock on the hot path (an append is 50 calls a second per session) and takes it
+  only while the connection is being replaced (holding events for the new session).
+* The reconnect thread (:mod:`realtime_sync.client._reconnector`) talks to this class
+  through the small :class:`~realtime_sync.client._reconnector.ReconnectHost`
+  protocol, never through its fields.
+
+``_lock`` guards: ``_state``, ``_channel``, ``_closed_exc``, ``_outage``,
+``_limbo``, ``_reconnector`` and every call into the core.
+"""
+
+from __future__ import annotations
+
+import enum
+import itertools
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import attrs
+
+from realtime_sync import events as ev
+from realtime_sync._formats import bytes_per_second
+from realtime_sync.client._dispatch import Dispatcher, Waiter
+from realtime_sync.client._endpoints import Endpoint
+from realtime_sync.client._handle import ResponseHandle
+from realtime_sync.events import ClientEvent, ServerEvent
+from realtime_sync.exceptions import (
+    ConnectionClosed,
+    HandlerError,
+    ProtocolError,
+    RealtimeError,
+    ServerError,
+    Timeout,
+)
+from realtime_sync.protocol import Codec
+from realtime_sync.protocol.dialects import detect_dialect
+from realtime_sync.reconnect import OutageBuffer, ReconnectPolicy
+from realtime_sync.recording import Recorder
+from realtime_sync.session import Effects
+from realtime_sync.transport import Channel, Transport
+
+__all__ = ["ClientState", "HeldBatch", "ThreadedClient"]
+
+logger = logging.getLogger("realtime_sync.client")
+
+
+class ClientState(enum.Enum):
+    """Lifecycle of a client."""
+
+    UNOPENED = "unopened"
+    OPEN = "open"
+    #: The connection was lost and a :class:`ReconnectPolicy` is opening a new one;
+    #: events sent meanwhile are held and sent once the new session is restored.
+    RECONNECTING = "reconnecting"
+    CLOSING = "closing"
+    CLOSED = "closed"
+
+
+@attrs.frozen
+class HeldBatch:
+    """What :meth:`ThreadedClient.take_held` hands the reconnect thread.
+
+    Attributes:
+        events: Held events to write now (empty once the outage is over).
+        over: The outage ended: the client is OPEN on the new connection again.
+        closed: ``close()`` took over: stop.
+        dropped_ms: Input audio dropped during the outage (when ``over``).
+    """
+
+    events: list[ClientEvent]
+    over: bool = False
+    closed: bool = False
+    dropped_ms: int = 0
+
+
+# Error codes of harmless races (§8.2): not worth a warning when nobody waits.
+_BENIGN = frozenset(
+    {
+        "response_cancel_not_active",
+        "item_truncate_invalid_item_id",
+        "input_audio_buffer_commit_empty",
+    }
+)
+
+
+class ThreadedClient:
+    """Lifecycle, channel, sending, reader pipeline and outages of one client.
+
+    Subclasses set ``_core`` and may override the hooks :meth:`_setup`,
+    :meth:`_restore`, :meth:`_closing` and :meth:`_observe`.
+    """
+
+    _core: Any
+
+    def __init__(
+        self,
+        *,
+        transport: Transport,
+        endpoint_factory: Callable[[], Endpoint],
+        codec: Codec | None,
+        connect_timeout: float,
+        reconnect: ReconnectPolicy | None,
+        slow_handler_seconds: float,
+        record: Any,
+    ) -> None:
+        self._transport = transport
+        self._endpoint_factory = endpoint_factory
+        self._codec = codec  # None: detected from the first frame ("auto")
+        self._connect_timeout = connect_timeout
+        self._dispatch = Dispatcher(slow_handler_seconds)
+        self._lock = threading.Lock()
+        self._state = ClientState.UNOPENED
+        self._channel: Channel | None = None
+        self._reader_ident: int | None = None
+        self._closed_exc: ConnectionClosed | None = None
+        self._session_created = threading.Event()
+        self._ids = itertools.count(1)
+        self._id_prefix = uuid.uuid4().hex[:8]
+        self._record_path = record
+        self._recorder: Recorder | None = None
+        self._observer: Callable[[ServerEvent], None] | None = None
+        self._reconnect_policy = reconnect
+        self._established = False  # connect() completed once: reconnects allowed
+        self._outage: OutageBuffer | None = None  # events held while RECONNECTING
+        self._limbo: list[ClientEvent] = []  # refused by a dying connection
+        self._reconnector: Any = None  # a Reconnector while reconnecting
+        self._renew_at: float | None = None  # unix time of a proactive renewal
+        self._reconnecting_handlers: tuple[Callable[[Any], Any], ...] = ()
+        self._reconnected_handlers: tuple[Callable[[Any], Any], ...] = ()
+        # Counters for ``stats``: written on the reader (or reconnect) thread only.
+        self._n_frames = 0
+        self._n_protocol_errors = 0
+        self._n_reconnects = 0
+        self._dropped_audio_ms = 0
+
+    # -- hooks --------------------------------------------------------------------------
+
+    def _setup(self) -> None:
+        """After ``session.created`` on the first connection (send the configuration)."""
+
+    def _restore(self, channel: Channel) -> Any:
+        """Restore the session on a new ``channel`` (a reconnection); return a summary."""
+
+    def _closing(self, timeout: float) -> None:
+        """``close()`` is ending: stop what the subclass started (tool threads)."""
+
+    def previous_items(self) -> tuple[Any, ...]:
+        """The conversation before an outage (ReconnectHost); none by default."""
+        return ()
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    @property
+    def state(self) -> ClientState:
+        """The lifecycle state."""
+        return self._state
+
+    @property
+    def session_info(self) -> Any:
+        """The session as the server last described it (``session.created/updated``)."""
+        return self._core.session_info
+
+    @property
+    def is_connected(self) -> bool:
+        """Whether the connection is open (``session.created`` was received)."""
+        channel = self._channel
+        return (
+            self._state is ClientState.OPEN and channel is not None and channel.is_open
+        )
+
+    def _connect(self) -> None:
+        self._check_thread("connect()")
+        with self._lock:
+            if self._state is ClientState.OPEN:
+                raise RuntimeError("The client is already connected.")
+            if self._state is not ClientState.UNOPENED:
+                raise RuntimeError("Cannot reopen a client once it has been closed.")
+            self._state = ClientState.OPEN
+        try:
+            endpoint = self._endpoint_factory()
+            if self._record_path is not None:
+                self._recorder = Recorder(self._record_path)
+            channel = self._open_channel(endpoint)
+            self._channel = channel
+            channel.connect()
+            self._wait_session_created(channel)
+            self._setup()
+        except BaseException:
+            self.close(timeout=1.0)
+            raise
+        self._established = True
+
+    def _open_channel(
+        self, endpoint: Endpoint, headers: Mapping[str, str] | None = None
+    ) -> Channel:
+        """A channel for ``endpoint`` (plus extra ``headers``), not yet connected."""
+        channel: Channel | None = None
+
+        def on_close(closed: ConnectionClosed) -> None:
+            self._on_close(channel, closed)
+
+        channel = self._transport.open(
+            endpoint.url,
+            headers={**endpoint.headers, **(headers or {})},
+            on_message=self._on_frame,
+            on_close=on_close,
+            on_binary=self._on_binary,
+            secrets=(*endpoint.secrets, *(headers or {}).values()),
+        )
+        return channel
+
+    def _wait_session_created(self, channel: Channel) -> None:
+        if not self._session_created.wait(self._connect_timeout):
+            channel.raise_if_failed()
+            self._raise_if_closed()
+            raise Timeout(f"no session.created within {self._connect_timeout} s")
+        channel.raise_if_failed()
+        self._raise_if_closed()
+        if not channel.is_open:
+            raise ConnectionClosed(
+                "the connection closed before session.created",
+                code=channel.close_code,
+                reason=channel.close_reason,
+            )
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Close the connection and join the threads. Idempotent; safe in a handler.
+
+        Events still queued are not sent; they are logged and kept in
+        ``ConnectionClosed.unsent`` of what later calls raise. Closing while
+        reconnecting stops the reconnection; the events held meanwhile are unsent.
+        Safe from a handler, a ``wait_for`` predicate or a tool function (the
+        threads it runs on are not joined by themselves).
+
+        Args:
+            timeout: Seconds to wait for the queue to drain and the peer to close.
+        """
+        with self._lock:
+            if self._state in (ClientState.CLOSING, ClientState.CLOSED):
+                return
+            self._state = ClientState.CLOSING
+            held = self._outage.take() if self._outage is not None else []
+            self._outage = None
+            held += self._limbo
+            self._limbo = []
+            reconnector = self._reconnector
+        if reconnector is not None:
+            reconnector.stop()
+        channel = self._channel
+        unsent: tuple[object, ...] = ()
+        if channel is not None:
+            unsent = channel.close(timeout=timeout)
+        unsent = (*unsent, *held)
+        if reconnector is not None:
+            # Wakes a reconnection waiting for the new session, then joins it.
+            self._fail_all(ConnectionClosed("the client was closed", code=1000))
+            reconnector.join(timeout)
+        if unsent:
+            logger.warning("closed with %d event(s) not sent", len(unsent))
+        if self._recorder is not None:
+            self._recorder.close()
+        self._closing(timeout)
+        exc = self._closed_exc or ConnectionClosed(
+            "the client was closed", code=1000, unsent=unsent
+        )
+        self._closed_exc = exc
+        self._fail_all(exc)
+        with self._lock:
+            self._state = ClientState.CLOSED
+
+    # -- sending ----------------------------------------------------------------------
+
+    def _new_id(self) -> str:
+        return f"evt_{self._id_prefix}_{next(self._ids)}"
+
+    def _send_event(self, event: ClientEvent) -> None:
+        state = self._state
+        if state is not ClientState.OPEN:
+            if state in (ClientState.CLOSING, ClientState.CLOSED):
+                raise self._closed_exc or ConnectionClosed("the client is closed")
+            if state is ClientState.RECONNECTING and self._hold(event):
+                return
+        if self._closed_exc is not None:
+            raise self._closed_exc
+        channel = self._channel
+        if channel is None:
+            raise RuntimeError("Call connect() (or use 'with client:') before sending.")
+        if type(event) is ev.SessionUpdate:
+            with self._lock:
+                self._core.sending(event)
+        try:
+            self._write(channel, event)
+        except ConnectionClosed:
+            if self._reconnect_policy is None or not self._hold_refused(channel, event):
+                raise
+
+    def _write(self, channel: Channel, event: ClientEvent) -> None:
+        """Encode ``event`` and queue it on ``channel`` (no state checks)."""
+        text = (self._codec or _GA).encode_client(event)
+        channel.send(text, event)
+        if self._recorder is not None:
+            self._recorder.write("send", text)
+
+    def _hold(self, event: ClientEvent) -> bool:
+        """Hold ``event`` for the new session while reconnecting; False if not."""
+        (self._codec or _GA).encode_client(event)  # bad events fail here
+        with self._lock:
+            if self._state is not ClientState.RECONNECTING or self._outage is None:
+                return False
+            self._core.sending(event)
+            self._outage.add(event)
+        return True
+
+    def _hold_refused(self, channel: Channel, event: ClientEvent) -> bool:
+        """A dying connection refused ``event``: hold it if a reconnect may follow.
+
+        The transport refuses sends as soon as the connection ended, a moment
+        before the client hears about it (``_on_close``). Until then the event goes
+        to limbo: held for the new session if a reconnection starts, else reported
+        in the ``unsent`` of the ConnectionClosed passed to ``on_error``.
+        """
+        with self._lock:
+            if self._state is ClientState.RECONNECTING and self._outage is not None:
+                self._outage.add(event)
+                return True
+            if (
+                self._state is ClientState.OPEN
+                and self._established
+                and channel is self._channel
+                and self._closed_exc is None
+            ):
+                self._limbo.append(event)
+                return True
+        return False
+
+    def _request(self, handle: ResponseHandle, event: ev.ResponseCreate) -> None:
+        """Send a ``response.create`` now, or leave it queued in the core."""
+        with self._lock:
+            now = self._core.request_response(handle, event)
+        if now:
+            self._send_request(handle, event, raise_errors=True)
+
+    def _send_request(
+        self, handle: ResponseHandle, event: ev.ResponseCreate, *, raise_errors: bool
+    ) -> None:
+        try:
+            self._send_event(event)
+        except BaseException as exc:
+            with self._lock:
+                self._core.request_failed(handle)
+            if raise_errors:
+                raise
+            handle._fail(exc)  # closed meanwhile: the waiter learns why
+
+    def _send_and_wait(
+        self,
+        event: ClientEvent,
+        answer: type[ServerEvent],
+        timeout: float | None,
+        *,
+        channel: Channel | None = None,
+        predicate: Callable[[Any], bool] | None = None,
+    ) -> ServerEvent:
+        event_id = self._new_id()
+        event = attrs.evolve(event, event_id=event_id)
+        waiter = Waiter.for_event(answer, predicate)
+        self._raise_if_closed()
+        self._dispatch.add_waiter(waiter, event_id)
+        try:
+            self._raise_if_closed()  # see wait_for: a close either seen or failing us
+            if channel is None:
+                self._send_event(event)
+            else:  # a reconnection restoring the session on its new channel
+                self._write(channel, event)
+            if not waiter.wait(timeout):
+                raise Timeout(f"no {answer.TYPE} within {timeout} s")
+        finally:
+            self._dispatch.remove_waiter(waiter, event_id)
+        if waiter.error is not None:
+            raise waiter.error
+        assert waiter.result is not None
+        return waiter.result
+
+    def _check_thread(self, what: str) -> None:
+        if (
+            self._reader_ident is not None
+            and threading.get_ident() == self._reader_ident
+        ):
+            raise RuntimeError(
+                f"{what} blocks and cannot be called from a handler: handlers run on the "
+                "reader thread, which would wait for itself. Use a handler for the "
+                "event instead, or call it from another thread."
+            )
+        channel = self._channel
+        if channel is not None:
+            channel.raise_if_failed()
+
+    def _raise_if_closed(self) -> None:
+        if self._closed_exc is not None:
+            raise self._closed_exc
+
+    # -- the reader thread ------------------------------------------------------------
+
+    def _on_frame(self, text: str) -> None:
+        """Called by the transport's reader thread for every text frame."""
+        self._reader_ident = threading.get_ident()
+        self._n_frames += 1
+        if self._recorder is not None:
+            self._recorder.write("recv", text)
+        codec = self._codec
+        if codec is None:
+            codec = self._codec = Codec(detect_dialect(text))  # type: ignore[arg-type]
+            self._detected(codec.dialect)
+        try:
+            event = codec.decode_server(text)
+        except ProtocolError as exc:
+            logger.warning("undecodable frame: %s", exc)
+            self._n_protocol_errors += 1
+            self._dispatch.report(exc)
+            return
+        try:
+            with self._lock:
+                out = self._core.receive(event)
+        except Exception:  # never let bookkeeping kill the reader
+            logger.exception("internal error while tracking %s", event.type)
+            out = None
+        if self._observer is not None:
+            self._observer(event)
+        if out is None:
+            self._dispatch.deliver(event)
+        else:
+            self._carry_out(out, event)
+        if self._renew_at is not None and time.time() >= self._renew_at:
+            self._renew()
+
+    def _detected(self, dialect: str) -> None:
+        """The dialect was detected from the first frame (``dialect="auto"``)."""
+
+    def _carry_out(self, out: Effects, event: ServerEvent | None = None) -> None:
+        """Do what the core asked for, with no lock held (see :class:`Effects`)."""
+        for sent in out.send:
+            try:
+                self._send_event(attrs.evolve(sent, event_id=self._new_id()))
+            except RealtimeError as exc:  # closing meanwhile: nothing left to cut
+                logger.info("could not send %s: %s", sent.type, exc)
+        for handle, event_ in out.requests:
+            self._send_request(handle, event_, raise_errors=False)  # type: ignore[arg-type]
+        for handle, result in out.resolved:
+            handle._resolve(result)  # type: ignore[attr-defined]
+        for handle, error in out.failed:
+            handle._fail(error)  # type: ignore[attr-defined]
+        for request_id, error_event in out.answered:
+            self._answered(request_id, error_event)
+        if out.session_created:
+            self._session_created.set()
+        if event is not None and not out.withhold:
+            self._dispatch.deliver(event)
+        for extra in out.extra:
+            self._dispatch.deliver(extra)
+        if out.changes:
+            for callback, failure in self._core.conversation.notify(out.changes):
+                name = getattr(callback, "__qualname__", repr(callback))
+                logger.error("conversation callback %s raised", name, exc_info=failure)
+                err = HandlerError(
+                    f"conversation callback {name} raised", handler=callback
+                )
+                err.__cause__ = failure
+                self._dispatch.report(err)
+        if out.interruption is not None:
+            self._interrupted(out.interruption)
+
+    def _interrupted(self, info: Any) -> None:
+        """Barge-in happened (the subclass calls its ``on_interrupt`` handlers)."""
+
+    def _answered(self, request_id: str, event: ev.Error) -> None:
+        err = event.error
+        message = getattr(err, "message", None)
+        text = message if isinstance(message, str) else "the server reported an error"
+        answered = self._dispatch.answer(request_id, ServerError(text, event=event))
+        if not answered and getattr(err, "code", None) not in _BENIGN:
+            logger.warning("server error for %s: %s", request_id, text)
+
+    def _on_binary(self, data: bytes) -> None:
+        """A binary frame: the protocol has none, so it is reported, not dispatched."""
+        self._n_frames += 1
+        self._n_protocol_errors += 1
+        exc = ProtocolError(
+            f"The server sent a binary frame of {len(data)} bytes; the Realtime "
+            "protocol uses text frames only, so it was not dispatched.",
+            raw=data[:1024],
+        )
+        logger.warning("%s", exc)
+        self._dispatch.report(exc)
+
+    def _on_close(self, channel: Channel | None, closed: ConnectionClosed) -> None:
+        """Called by the transport of ``channel`` once, when that connection ends."""
+        cause = closed.__cause__
+        with self._lock:
+            if channel is not self._channel:
+                return  # a channel replaced by a reconnection: nothing to say
+            state = self._state
+            user_closing = state in (ClientState.CLOSING, ClientState.CLOSED)
+            limbo, self._limbo = self._limbo, []
+            policy = self._reconnect_policy
+            reconnect = (
+                not user_closing
+                and self._established
+                and policy is not None
+                and (
+                    state is ClientState.RECONNECTING
+                    or policy.retries_close(closed.code)
+                )
+            )
+            held: frozenset[str] = frozenset()
+            if reconnect and state is ClientState.OPEN:
+                # The session's own connection: what it had not written yet goes
+                # to the new session. (A connection of a reconnection attempt only
+                # carried the restoration, which the next attempt sends again.)
+                self._begin_outage_locked()
+                assert self._outage is not None
+                self._outage.extend((*closed.unsent, *limbo))
+            if reconnect and self._outage is not None:
+                held = self._outage.event_ids()
+            if not reconnect:
+                # Under the lock, so that a send refused from now on raises this
+                # instead of going to limbo (see _hold_refused).
+                if limbo:
+                    closed = _with_unsent(closed, limbo)
+                if self._closed_exc is None:
+                    self._closed_exc = closed
+        if isinstance(cause, ProtocolError) and not user_closing:
+            self._n_protocol_errors += 1
+            self._dispatch.report(cause)
+        if reconnect:
+            logger.info(
+                "connection lost (code=%s reason=%r); reconnecting",
+                closed.code,
+                closed.reason,
+            )
+            # Blocking helpers waiting on the old session fail, except those whose
+            # request the old session never received: it goes to the new one.
+            self._fail_all(closed, held=held)
+            self._start_reconnect(closed)
+            return
+        assert self._closed_exc is not None
+        self._fail_all(self._closed_exc)
+        if not user_closing:
+            logger.info(
+                "connection closed by the peer: code=%s reason=%r",
+                closed.code,
+                closed.reason,
+            )
+            self._dispatch.report(closed)
+
+    def _fail_all(self, exc: BaseException, held: frozenset[str] | None = None) -> None:
+        """Fail every waiter and response handle with ``exc``.
+
+        With ``held`` (a reconnection is starting), the requests among those event
+        ids stay pending: they will be sent to the new session.
+        """
+        self._dispatch.fail_waiters(exc, held or frozenset())
+        with self._lock:
+            if held is None:
+                out = self._core.fail_all(exc)
+            else:
+                out = self._core.session_lost(exc, held)
+        self._carry_out(out)
+        self._session_created.set()
+
+    # -- reconnection ------------------------------------------------------------------
+
+    def _begin_outage_locked(self) -> None:
+        """OPEN -> RECONNECTING, with an empty outage buffer (``_lock`` held)."""
+        policy = self._reconnect_policy
+        assert policy is not None
+        rate = bytes_per_second(self._core.input_format())
+        self._outage = OutageBuffer(int(policy.audio_buffer_seconds * rate))
+        self._state = ClientState.RECONNECTING
+
+    def _start_reconnect(self, closed: ConnectionClosed, retire: Any = None) -> None:
+        """Start the reconnect thread, unless one is already at work."""
+        from realtime_sync.client._reconnector import Reconnector
+
+        with self._lock:
+            if self._state is not ClientState.RECONNECTING:
+                return
+            running = self._reconnector
+            if running is not None and not running.done and retire is None:
+                # Its attempt's connection ended: _fail_all() woke whatever the
+                # attempt waited for, and it goes on with the next attempt.
+                return
+            self._reconnector = Reconnector(
+                self, closed, previous=running, retire=retire
+            )
+            self._reconnector.start()
+
+    def _schedule_renewal(self, expires_at: object) -> None:
+        """Note when to renew this session (``renew_before_expiry``), if at all."""
+        policy = self._reconnect_policy
+        if (
+            policy is None
+            or policy.renew_before_expiry is None
+            or not isinstance(expires_at, (int, float))
+            or isinstance(expires_at, bool)
+        ):
+            self._renew_at = None
+            return
+        self._renew_at = float(expires_at) - policy.renew_before_expiry
+
+    def _renew(self) -> None:
+        """Renew a session about to expire, once no response is in progress."""
+        if self._core.responses.active:
+            return  # after the current response (checked again on every event)
+        self._renew_at = None
+        with self._lock:
+            if (
+                self._state is not ClientState.OPEN
+                or not self._established
+                or self._closed_exc is not None
+            ):
+                return
+            self._begin_outage_locked()
+        cause = ConnectionClosed(
+            "the session is about to expire: renewing it", code=1000
+        )
+        self._start_reconnect(cause, retire=self._channel)
+        logger.info("renewing the session before it expires")
+
+    # ReconnectHost: what the reconnect thread may do (see _reconnector.py).
+
+    @property
+    def reconnect_policy(self) -> ReconnectPolicy:
+        """The policy of the reconnection in progress."""
+        assert self._reconnect_policy is not None
+        return self._reconnect_policy
+
+    @property
+    def connect_timeout(self) -> float:
+        """Seconds allowed for a handshake and its ``session.created``."""
+        return self._connect_timeout
+
+    def open_attempt(self, headers: Mapping[str, str]) -> Channel:
+        """Open, install and restore a new channel; raises if the attempt failed."""
+        try:
+            endpoint = self._endpoint_factory()  # calls a token provider again
+        except RealtimeError:
+            raise
+        except Exception as exc:
+            from realtime_sync.exceptions import ConnectError
+
+            raise ConnectError(
+                f"building the endpoint failed: {type(exc).__name__}"
+            ) from None
+        channel = self._open_channel(endpoint, headers)
+        with self._lock:
+            if self._state is not ClientState.RECONNECTING:
+                raise ConnectionClosed("the client was closed while reconnecting")
+            self._channel = channel
+            self._session_created = threading.Event()
+            self._core.new_connection()
+        try:
+            channel.connect()
+            self._wait_session_created(channel)
+        except BaseException:
+            self.discard(channel)
+            raise
+        return channel
+
+    def restore(self, channel: Channel) -> Any:
+        """Restore the session on ``channel`` (the subclass's :meth:`_restore`)."""
+        try:
+            return self._restore(channel)
+        except BaseException:
+            self.discard(channel)
+            raise
+
+    def write(self, channel: Channel, event: ClientEvent) -> None:
+        """Write ``event`` on ``channel`` directly (events held during the outage)."""
+        self._write(channel, event)
+
+    def take_held(self) -> HeldBatch:
+        """The held events to write next; ends the outage when none are left."""
+        with self._lock:
+            outage = self._outage
+            if self._state is not ClientState.RECONNECTING or outage is None:
+                return HeldBatch([], closed=True)
+            held = outage.take()
+            if held:
+                return HeldBatch(held)
+            rate = bytes_per_second(self._core.input_format())
+            dropped_ms = outage.dropped_audio_bytes * 1000 // rate
+            self._outage = None
+            self._state = ClientState.OPEN
+            self._reconnector.done = True
+        return HeldBatch([], over=True, dropped_ms=dropped_ms)
+
+    def put_back(self, events: list[ClientEvent]) -> None:
+        """Return held events that could not be written, ahead of newer ones."""
+        with self._lock:
+            if self._outage is not None:
+                self._outage.put_back(events)
+
+    def discard(self, channel: Channel) -> None:
+        """Detach a failed (or retired) channel from the client, then close it."""
+        with self._lock:
+            if self._channel is channel:
+                self._channel = None  # its on_close is not a loss to react to
+        channel.close(timeout=1.0)
+
+    def retire(self, channel: Channel) -> None:
+        """Close the channel of a session being renewed; hold what it did not send."""
+        with self._lock:
+            if self._channel is channel:
+                self._channel = None
+        unsent = channel.close(timeout=self._connect_timeout)
+        self.put_back([e for e in unsent if isinstance(e, ClientEvent)])
+
+    def give_up(self, closed: ConnectionClosed, how: str, cause: RealtimeError) -> None:
+        """End the outage without a new session: report it like a lost connection."""
+        with self._lock:
+            if self._state is not ClientState.RECONNECTING:
+                return  # close() came first
+            held = self._outage.take() if self._outage is not None else []
+            self._outage = None
+            self._state = ClientState.OPEN  # ended: _closed_exc says so
+            self._reconnector.done = True
+        detail = "" if cause is closed else f": {cause}"
+        exc = ConnectionClosed(
+            f"The connection was lost (code {closed.code}) and {how}{detail}",
+            code=closed.code,
+            reason=closed.reason,
+            unsent=tuple(held),  # the lost connection's unsent events are in there
+        )
+        exc.__cause__ = None if cause is closed else cause
+        self._closed_exc = exc
+        self._fail_all(exc)
+        logger.warning("%s", exc)
+        self._dispatch.report(exc)
+
+    def reconnecting(self, attempt: Any) -> None:
+        """Call the ``on_reconnecting`` handlers (on the reconnect thread)."""
+        self._dispatch.call_each(self._reconnecting_handlers, attempt, "reconnect")
+
+    def reconnected(self, info: Any) -> None:
+        """Count a reconnection and call the ``on_reconnected`` handlers."""
+        self._n_reconnects += 1
+        self._dropped_audio_ms += info.dropped_audio_ms
+        self._dispatch.call_each(self._reconnected_handlers, info, "reconnect")
+
+    def report(self, error: RealtimeError) -> None:
+        """Pass ``error`` to the ``on_error`` handlers."""
+        self._dispatch.report(error)
+
+
+_GA = Codec("ga")
+
+
+def _with_unsent(
+    closed: ConnectionClosed, extra: list[ClientEvent]
+) -> ConnectionClosed:
+    """``closed`` with ``extra`` events added to its ``unsent``."""
+    again = ConnectionClosed(
+        str(closed),
+        code=closed.code,
+        reason=closed.reason,
+        unsent=(*closed.unsent, *extra),
+    )
+    again.__cause__ = closed.__cause__
+    return again

@@ -1,0 +1,387 @@
+"""The sans-I/O state of one Realtime session: :class:`SessionCore`.
+
+The core is fed every decoded server event (:meth:`SessionCore.receive`) and the
+client's own outgoing events that matter to it (:meth:`SessionCore.sending`,
+:meth:`SessionCore.request_response`). It keeps the conversation, the responses and
+their requests, the accounting of received assistant audio, the barge-in decision,
+the events synthesized for the beta dialect and the session settings a reconnection
+restores, and answers what should happen as an :class:`Effects`, instead of doing
+it. It never sends, waits, sleeps or calls user code, and imports nothing that does
+I/O (in the spirit of h11's ``Connection``): the threaded client drives it under one
+lock and carries the effects out after releasing it.
+
+Each event goes through one table lookup (type -> step): the audio delta, the hot
+path of a voice session, is measured once (its decoded size) and kept once by the
+conversation; the response collector holds a reference to the same string.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any, Protocol
+
+import attrs
+
+from realtime_sync import _b64
+from realtime_sync import events as ev
+from realtime_sync._formats import RATES, session_format
+from realtime_sync.protocol import Codec
+from realtime_sync.protocol._from_dict import client_event_from_dict
+from realtime_sync.reconnect import merge_session
+from realtime_sync.session._conversation import _HANDLERS as _CONVERSATION_STEPS
+from realtime_sync.session._conversation import Conversation
+from realtime_sync.session._effects import Effects, Pending
+from realtime_sync.session._responses import ResponseTracker
+
+__all__ = ["Interruption", "PlaybackView", "SessionCore"]
+
+
+@attrs.frozen
+class Interruption:
+    """What barge-in did when the user started speaking over the assistant.
+
+    Attributes:
+        item_id: The assistant item that was playing.
+        response_id: Its response.
+        played_ms: Milliseconds of it the user heard.
+        action: ``"truncate"`` (cut at ``played_ms``) or ``"delete"`` (nothing was
+            heard).
+        cancelled: Whether the response was still being generated (it is cancelled,
+            and its remaining audio deltas are not passed to handlers).
+    """
+
+    item_id: str
+    response_id: str
+    played_ms: int
+    action: str
+    cancelled: bool
+
+
+class PlaybackView(Protocol):
+    """What barge-in reads of the playback accounting (a ``PlaybackTracker``)."""
+
+    @property
+    def sample_rate(self) -> int:
+        """Samples per second of the played audio."""
+        ...
+
+    @property
+    def current_item(self) -> str | None:
+        """The item being played, if playback is reported at all."""
+        ...
+
+    def played_ms(self, item_id: str) -> int:
+        """Milliseconds of ``item_id`` played so far."""
+        ...
+
+
+class SessionCore:
+    """The state of one Realtime session, fed events, answering effects.
+
+    Not thread-safe: the caller serialises every call (the threaded client holds
+    one lock around each, and runs no user code under it).
+
+    Args:
+        conversation: The conversation to keep (the client passes its thread-safe
+            ``client.conversation``).
+        playback: Makes the playback accounting for a sample rate; called again
+            when the session's output rate changes.
+        dialect: ``"ga"`` or ``"beta"`` (beta gets ``conversation.item.done``
+            synthesized); may be set later while ``"auto"``.
+        barge_in: Handle interruptions: True, False, or None to do so once playback
+            is reported (``playback.current_item`` is set).
+        audio_retention_seconds: The audio bound of the finished responses.
+        clock: The monotonic clock of response timings (injectable for tests).
+    """
+
+    def __init__(
+        self,
+        *,
+        conversation: Conversation,
+        playback: Callable[[int], PlaybackView],
+        dialect: str = "ga",
+        barge_in: bool | None = None,
+        audio_retention_seconds: float | None = 300.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.dialect = dialect
+        self.conversation = conversation
+        #: The session as the server last described it (``session.created/updated``).
+        self.session_info: (
+            ev.RealtimeSession | ev.TranscriptionSession | ev.UnknownModel | None
+        ) = None
+        self.responses = ResponseTracker(
+            self.output_format, clock, audio_retention_seconds
+        )
+        self._make_playback = playback
+        #: The playback accounting barge-in reads (replaced when the rate changes).
+        self.playback = playback(RATES["audio/pcm"])
+        self._barge_in = barge_in
+        # Received samples of the latest audio item only (it alone can be cut).
+        self._received: tuple[str, int] = ("", 0)
+        self._last_audio: tuple[str, str, int] | None = None
+        self._suppressed: set[str] = set()
+        self._response_items: set[str] = set()  # beta: output items not done yet
+        self._session_state: dict[str, Any] | None = None  # every session.update
+        self._ga = Codec("ga")
+
+    # -- reading ----------------------------------------------------------------------
+
+    def output_format(self) -> str:
+        """The session's output audio format type (``audio/pcm``, ...)."""
+        return session_format(self.session_info, "output")
+
+    def input_format(self) -> str:
+        """The session's input audio format type."""
+        return session_format(self.session_info, "input")
+
+    def decode_audio(self, event: ev.ResponseOutputAudioDelta) -> Any:
+        """The samples of an audio delta, decoded by the session's output format.
+
+        ``event.audio`` assumes PCM16; in an ``audio/pcmu`` or ``audio/pcma``
+        session the delta carries G.711 bytes, which this decodes (int16 samples
+        at 8 kHz).
+        """
+        from realtime_sync._formats import decode_audio
+
+        return decode_audio(_b64.decode(event.delta), self.output_format())
+
+    # -- the client's own events ---------------------------------------------------------
+
+    def sending(self, event: ev.ClientEvent) -> None:
+        """The client is sending ``event``: remember what a new session needs.
+
+        Every ``session.update`` is merged into the one a reconnection sends.
+        """
+        if type(event) is ev.SessionUpdate and isinstance(event.session, ev.Model):
+            update = self._ga.to_dict(event.session)
+            if isinstance(update, dict):
+                self._session_state = merge_session(self._session_state or {}, update)
+
+    def restore_session_event(self) -> ev.SessionUpdate | None:
+        """One ``session.update`` with every update sent so far, or None."""
+        if not self._session_state:
+            return None
+        event = client_event_from_dict(
+            {"type": "session.update", "session": self._session_state}
+        )
+        assert isinstance(event, ev.SessionUpdate)
+        return event
+
+    def request_response(self, handle: Pending, event: ev.ResponseCreate) -> bool:
+        """A ``response.create`` of ours: True to send it now, False if queued."""
+        return self.responses.request(handle, event)
+
+    def request_failed(self, handle: Pending) -> None:
+        """The ``response.create`` of ``handle`` could not be sent: forget it."""
+        self.responses.request_failed(handle)
+
+    # -- server events -----------------------------------------------------------------
+
+    def receive(self, event: ev.ServerEvent) -> Effects | None:
+        """Update the state from one server event.
+
+        Returns:
+            None when the event is simply to be delivered to handlers and waiters
+            (the common case, no allocation), else what should happen.
+        """
+        step = _STEPS.get(type(event))
+        return None if step is None else step(self, event)
+
+    def new_connection(self) -> None:
+        """A new connection (a reconnection) starts: forget per-connection state."""
+        self._received = ("", 0)
+        self._last_audio = None
+        self._suppressed.clear()
+        self._response_items.clear()
+
+    def session_lost(self, exc: BaseException, held: frozenset[str]) -> Effects:
+        """The session is gone and a new one is coming (see ``ResponseTracker``)."""
+        out = Effects()
+        self.responses.session_lost(exc, held, out)
+        return out
+
+    def fail_all(self, exc: BaseException) -> Effects:
+        """The session ended for good: every pending response fails with ``exc``."""
+        out = Effects()
+        self.responses.fail_all(exc, out)
+        return out
+
+    # -- steps (one per event type, see _STEPS) ------------------------------------------
+
+    def _changes(self, event: ev.ServerEvent, out: Effects | None) -> Effects | None:
+        """Apply ``event`` to the conversation; changes matter only with callbacks."""
+        changes = self.conversation.apply(event)
+        if changes and self.conversation.has_callbacks:
+            out = out if out is not None else Effects()
+            out.changes.extend(changes)
+        return out
+
+    def _on_audio_delta(self, event: ev.ResponseOutputAudioDelta) -> Effects | None:
+        delta = event.delta
+        response_id = event.response_id
+        if response_id in self._suppressed:
+            out = Effects()
+            out.withhold = True  # audio of an interrupted response: not for players
+            return out
+        if not isinstance(delta, str) or len(delta) % 4:
+            return None  # not base64 audio: delivered, but nothing to keep
+        size = _b64.decoded_size(delta)
+        self.responses.on_delta(event)
+        changes = self.conversation.audio_delta(event, size)
+        samples = size // 2 if self.conversation.output_format == "audio/pcm" else size
+        item_id = event.item_id
+        seen, count = self._received
+        self._received = (item_id, count + samples if seen == item_id else samples)
+        self._last_audio = (item_id, response_id, event.content_index)
+        if changes and self.conversation.has_callbacks:
+            out = Effects()
+            out.changes.extend(changes)
+            return out
+        return None
+
+    def _on_text_delta(self, event: Any) -> Effects | None:
+        if isinstance(event.delta, str):
+            self.responses.on_delta(event)
+        return self._changes(event, None)
+
+    def _on_created(self, event: ev.ResponseCreated) -> Effects | None:
+        self.responses.on_created(event)
+        return None
+
+    def _on_done(self, event: ev.ResponseDone) -> Effects | None:
+        out = Effects()
+        self.responses.on_done(event, out)
+        return out
+
+    def _on_committed(self, event: ev.InputAudioBufferCommitted) -> Effects | None:
+        self.responses.on_committed()
+        return None
+
+    def _on_output_item(self, event: Any) -> Effects | None:
+        out = self._changes(event, None)
+        if self.dialect != "beta":
+            return out
+        item_id = getattr(event.item, "id", None)
+        if type(event) is ev.ResponseOutputItemAdded:
+            if isinstance(item_id, str):
+                self._response_items.add(item_id)
+            return out
+        # Beta has no conversation.item.done (§7.2): a response's output item is
+        # final when the response says so in response.output_item.done.
+        self._response_items.discard(item_id)
+        out = out if out is not None else Effects()
+        done = ev.ConversationItemDone(event_id=event.event_id, item=event.item)
+        out.extra.append(done)
+        return self._changes(done, out)
+
+    def _on_item_added(self, event: ev.ConversationItemAdded) -> Effects | None:
+        out = self._changes(event, None)
+        if self.dialect != "beta":
+            return out
+        # Beta: a client-created or committed item is final when it is created.
+        if getattr(event.item, "id", None) in self._response_items:
+            return out
+        out = out if out is not None else Effects()
+        done = ev.ConversationItemDone(
+            event_id=event.event_id,
+            item=event.item,
+            previous_item_id=event.previous_item_id,
+        )
+        out.extra.append(done)
+        return self._changes(done, out)
+
+    def _on_session(self, event: Any) -> Effects | None:
+        self.session_info = event.session
+        fmt = self.output_format()
+        self.conversation.output_format = fmt
+        rate = RATES[fmt]
+        if self.playback.sample_rate != rate:
+            self.playback = self._make_playback(rate)
+        if type(event) is ev.SessionCreated:
+            out = Effects()
+            out.session_created = True
+            return out
+        return None
+
+    def _on_error(self, event: ev.Error) -> Effects | None:
+        out = Effects()
+        if not self.responses.on_error(event, out):
+            failed = getattr(event.error, "event_id", None)
+            if isinstance(failed, str):
+                out.answered.append((failed, event))
+        return out
+
+    def _on_speech_started(
+        self, event: ev.InputAudioBufferSpeechStarted
+    ) -> Effects | None:
+        last = self._last_audio
+        if last is None or not self._barge_in_enabled():
+            return None
+        item_id, response_id, content_index = last
+        self._last_audio = None
+        playback = self.playback
+        seen, count = self._received
+        received_ms = (count if seen == item_id else 0) * 1000 // playback.sample_rate
+        played_ms = min(playback.played_ms(item_id), received_ms)
+        generating = self.responses.response_of(response_id)
+        if not generating and played_ms >= received_ms:
+            return None  # playback had finished: nothing to cut
+        out = Effects()
+        if generating:
+            self._suppressed.add(response_id)
+            if not self._server_interrupts():
+                out.send.append(ev.ResponseCancel(response_id=response_id))
+        if played_ms == 0:
+            out.send.append(ev.ConversationItemDelete(item_id=item_id))
+            action = "delete"
+        else:
+            out.send.append(
+                ev.ConversationItemTruncate(
+                    item_id=item_id, content_index=content_index, audio_end_ms=played_ms
+                )
+            )
+            action = "truncate"
+        out.interruption = Interruption(
+            item_id, response_id, played_ms, action, generating
+        )
+        return out
+
+    def _barge_in_enabled(self) -> bool:
+        if self._barge_in is not None:
+            return self._barge_in
+        return self.playback.current_item is not None
+
+    def _server_interrupts(self) -> bool:
+        td = getattr(
+            getattr(getattr(self.session_info, "audio", None), "input", None),
+            "turn_detection",
+            None,
+        )
+        return getattr(td, "interrupt_response", None) is not False  # default true
+
+
+def _conversation_only(core: SessionCore, event: ev.ServerEvent) -> Effects | None:
+    return core._changes(event, None)
+
+
+_Step = Callable[[SessionCore, Any], "Effects | None"]
+
+# type -> step: one lookup per event. Types absent here change nothing in the core.
+_STEPS: dict[type, _Step] = {
+    **{cls: _conversation_only for cls in _CONVERSATION_STEPS},
+    ev.ResponseOutputAudioDelta: SessionCore._on_audio_delta,
+    ev.ResponseOutputTextDelta: SessionCore._on_text_delta,
+    ev.ResponseOutputAudioTranscriptDelta: SessionCore._on_text_delta,
+    ev.ResponseCreated: SessionCore._on_created,
+    ev.ResponseDone: SessionCore._on_done,
+    ev.InputAudioBufferCommitted: SessionCore._on_committed,
+    ev.InputAudioBufferSpeechStarted: SessionCore._on_speech_started,
+    ev.ResponseOutputItemAdded: SessionCore._on_output_item,
+    ev.ResponseOutputItemDone: SessionCore._on_output_item,
+    ev.ConversationItemAdded: SessionCore._on_item_added,
+    ev.Error: SessionCore._on_error,
+    ev.SessionCreated: SessionCore._on_session,
+    ev.SessionUpdated: SessionCore._on_session,
+}
