@@ -2,9 +2,12 @@
 
 Everything here is numpy only (``soxr`` is an optional resampling backend),
 does no I/O beyond reading and writing WAV files, and starts no threads --
-except :class:`Player` and :class:`Microphone`, which open sound-device streams
-(sounddevice, the ``audio`` extra, imported only when a stream is opened) and,
-for the microphone, a ``realtime-sync-mic`` thread, in their ``start()``.
+except :class:`Player` and :class:`Microphone`, which live in
+:mod:`realtime_sync.audio.devices` and are re-exported here: they open
+sound-device streams (sounddevice, the ``audio`` extra, imported only when a
+stream is opened) and, for the microphone, a ``realtime-sync-mic`` thread, in
+their ``start()``. Importing this package imports neither sounddevice nor
+anything that does I/O.
 
 The Realtime API's audio formats (see the protocol reference, section 2):
 ``audio/pcm`` is 24 kHz mono little-endian int16; ``audio/pcmu`` and
@@ -38,12 +41,11 @@ from ._convert import (
     to_mono,
 )
 from ._g711 import alaw_decode, alaw_encode, ulaw_decode, ulaw_encode
-from ._microphone import Microphone
 from ._output import OutputAudio
 from ._playback import PlaybackTracker
-from ._player import Player
 from ._resample import Resampler
 from ._wav import read_wav, write_wav
+from .devices import Microphone, Player
 
 __all__ = [
     "MIN_COMMIT_MS",

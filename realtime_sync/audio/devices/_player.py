@@ -17,9 +17,10 @@ Locks.
 * ``_lock`` guards the jitter buffer (queue of device-rate segments, counts,
   per-item accounting, fade tail). It is held for short copies only; the audio
   callback takes it once per block. Lock order: ``_feed_lock`` then ``_lock``.
-* ``_life_lock`` guards the stream's lifecycle. ``stream.stop()`` waits for a
-  running callback to return, and the callback takes ``_lock``; so the stream
-  is started/stopped/closed under ``_life_lock`` only, never under ``_lock``.
+* ``_life_lock`` (of :class:`~._device.StreamDevice`, which owns the stream's
+  lifecycle) guards the stream. ``stream.stop()`` waits for a running callback
+  to return, and the callback takes ``_lock``; so the stream is
+  started/stopped/closed under ``_life_lock`` only, never under ``_lock``.
 
 No user code runs under any of these locks (the tracker is ours and only takes
 its own lock).
@@ -36,62 +37,27 @@ received.
 from __future__ import annotations
 
 import enum
-import importlib
 import logging
 import threading
 from collections import deque
-from collections.abc import Callable
-from types import ModuleType, TracebackType
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from ._base64 import b64decode_bytes
-from ._checks import as_int, positive_int
-from ._convert import BytesLike, pcm16_from_bytes
-from ._playback import PlaybackTracker
-from ._resample import Resampler
+from .._base64 import b64decode_bytes
+from .._checks import as_int, positive_int
+from .._convert import BytesLike, pcm16_from_bytes
+from .._playback import PlaybackTracker
+from .._resample import Resampler
+from ._device import DeviceState, StreamDevice, StreamFactory
 
-__all__ = ["Player", "StreamFactory", "import_sounddevice"]
+__all__ = ["Player"]
 
 logger = logging.getLogger(__name__)
 
-_AUDIO_EXTRA = 'the audio extra is needed: pip install "realtime-sync[audio]"'
 # Flushed items whose late deltas are ignored; older ids are forgotten.
 _MAX_DISCARDED = 256
-
-
-class _Stream(Protocol):
-    """What the players need from an audio stream (sounddevice's streams fit)."""
-
-    def start(self) -> None: ...
-
-    def stop(self) -> None: ...
-
-    def close(self) -> None: ...
-
-
-StreamFactory = Callable[..., _Stream]
-"""Builds a stream from keyword arguments (``callback``, ``samplerate``, ...)."""
-
-
-def import_sounddevice() -> ModuleType:
-    """Import :mod:`sounddevice`, naming the extra to install when it is missing.
-
-    Returns:
-        The sounddevice module.
-
-    Raises:
-        ImportError: sounddevice (or PortAudio) is not available.
-    """
-    try:
-        return importlib.import_module("sounddevice")
-    except ImportError as exc:
-        raise ImportError(_AUDIO_EXTRA) from exc
-    except OSError as exc:
-        # sounddevice raises OSError when the PortAudio library is missing.
-        raise ImportError(f"{_AUDIO_EXTRA} (PortAudio could not be loaded)") from exc
 
 
 def _non_negative(name: str, value: object) -> int:
@@ -99,13 +65,6 @@ def _non_negative(name: str, value: object) -> int:
     if number < 0:
         raise ValueError(f"{name} must not be negative, got {number}")
     return number
-
-
-class _Lifecycle(enum.Enum):
-    UNOPENED = "unopened"
-    STARTED = "started"
-    STOPPED = "stopped"
-    CLOSED = "closed"
 
 
 class _Playback(enum.Enum):
@@ -139,7 +98,7 @@ class _Item:
         self.ended = False  # all of the item's audio is queued
 
 
-class Player:
+class Player(StreamDevice):
     """Play model audio per item through an output stream, tracking what was heard.
 
     Feed it every audio delta with :meth:`play` (base64 straight from the
@@ -190,6 +149,9 @@ class Player:
             ``sample_rate``.
     """
 
+    _KIND = "player"
+    _SOUNDDEVICE_STREAM = "OutputStream"
+
     def __init__(
         self,
         sample_rate: int = 24000,
@@ -201,6 +163,7 @@ class Player:
         fade_ms: int = 10,
         device: int | str | None = None,
     ) -> None:
+        super().__init__(stream_factory, device)
         self._rate = positive_int("sample_rate", sample_rate)
         self._device_rate = (
             self._rate
@@ -222,8 +185,6 @@ class Player:
                 f"expected sample_rate {self._rate}"
             )
         self._tracker = tracker
-        self._factory = stream_factory
-        self._device = device
 
         # Feeding side (under _feed_lock).
         self._feed_lock = threading.Lock()
@@ -245,11 +206,6 @@ class Player:
         self._waited = 0
         self._fade: npt.NDArray[np.int16] | None = None
         self._fade_pos = 0
-
-        # Stream lifecycle (under _life_lock).
-        self._life_lock = threading.Lock()
-        self._life = _Lifecycle.UNOPENED
-        self._stream: _Stream | None = None
 
     # ------------------------------------------------------------------ properties
 
@@ -322,7 +278,7 @@ class Player:
         else:
             samples = _as_samples(audio)
         with self._feed_lock:
-            if self._life is _Lifecycle.CLOSED:
+            if self._state is DeviceState.CLOSED:
                 raise RuntimeError("Cannot play on a player that has been closed.")
             with self._lock:
                 if item_id in self._discarded:
@@ -562,6 +518,14 @@ class Player:
 
     # ------------------------------------------------------------------ lifecycle
 
+    def _stream_kwargs(self) -> dict[str, Any]:
+        return {
+            "callback": self._callback,
+            "samplerate": self._device_rate,
+            "channels": self._channels,
+            "dtype": "int16",
+        }
+
     def start(self) -> None:
         """Open the output stream (first call) and start it.
 
@@ -570,52 +534,15 @@ class Player:
                 installed (the message names the extra to install).
             RuntimeError: The player has been closed.
         """
-        with self._life_lock:
-            if self._life is _Lifecycle.CLOSED:
-                raise RuntimeError("Cannot reopen a player once it has been closed.")
-            if self._life is _Lifecycle.STARTED:
-                return
-            if self._stream is None:
-                self._stream = self._open()
-            self._stream.start()
-            self._life = _Lifecycle.STARTED
-
-    def _open(self) -> _Stream:
-        kwargs: dict[str, Any] = {
-            "callback": self._callback,
-            "samplerate": self._device_rate,
-            "channels": self._channels,
-            "dtype": "int16",
-        }
-        if self._factory is not None:
-            return self._factory(**kwargs)
-        sd = import_sounddevice()
-        stream: _Stream = sd.OutputStream(device=self._device, **kwargs)
-        return stream
+        self._start()
 
     def stop(self) -> None:
         """Stop the output stream; queued audio stays for the next :meth:`start`."""
-        with self._life_lock:
-            if self._life is not _Lifecycle.STARTED:
-                return
-            assert self._stream is not None
-            self._life = _Lifecycle.STOPPED
-            self._stream.stop()
+        self._stop(0.0)  # no worker thread to wait for
 
     def close(self) -> None:
         """Stop and close the stream and drop queued audio. Idempotent."""
-        with self._life_lock:
-            if self._life is _Lifecycle.CLOSED:
-                return
-            started = self._life is _Lifecycle.STARTED
-            self._life = _Lifecycle.CLOSED
-            stream, self._stream = self._stream, None
-            if stream is not None:
-                try:
-                    if started:
-                        stream.stop()
-                finally:
-                    stream.close()
+        self._close(0.0)
         with self._feed_lock, self._lock:
             if self._resampler is not None:
                 self._resampler.reset()
@@ -625,18 +552,6 @@ class Player:
             self._items.clear()
             self._fade = None
             self._playback = _Playback.BUFFERING
-
-    def __enter__(self) -> Player:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 def _as_samples(audio: object) -> npt.NDArray[np.int16]:

@@ -7,24 +7,23 @@ and joined by :meth:`Microphone.stop`/:meth:`Microphone.close`, takes blocks
 off the queue and calls the sink (``client.append_audio`` may block on a full
 send queue or take a lock; the audio thread must not). A ``None`` sentinel
 queued after the last block stops the thread, so every block captured before
-:meth:`Microphone.stop` is delivered, in order.
+:meth:`Microphone.stop` is delivered, in order. The stream, the thread and their
+locks are the shared lifecycle of :class:`~._device.StreamDevice`.
 """
 
 from __future__ import annotations
 
-import enum
 import logging
-import queue
-import threading
 from collections.abc import Callable
-from types import TracebackType
+from types import ModuleType
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from ._checks import positive_int
-from ._player import Player, StreamFactory, _Stream, import_sounddevice
+from .._checks import positive_int
+from ._device import QueueWorker, StreamDevice, StreamFactory
+from ._player import Player
 
 __all__ = ["Microphone"]
 
@@ -39,14 +38,7 @@ _FACTORY_RATE = 24000
 Sink = Callable[..., object]
 
 
-class _Lifecycle(enum.Enum):
-    UNOPENED = "unopened"
-    STARTED = "started"
-    STOPPED = "stopped"
-    CLOSED = "closed"
-
-
-class Microphone:
+class Microphone(StreamDevice):
     """Forward input-device audio to ``client.append_audio`` (or any sink) as it arrives.
 
     Each block captured by the input stream is passed, on the
@@ -97,6 +89,9 @@ class Microphone:
             positive.
     """
 
+    _KIND = "microphone"
+    _SOUNDDEVICE_STREAM = "InputStream"
+
     def __init__(
         self,
         client_or_sink: Any,
@@ -107,6 +102,7 @@ class Microphone:
         blocksize_ms: int = 20,
         half_duplex_player: Player | None = None,
     ) -> None:
+        super().__init__(stream_factory, device)
         append = getattr(client_or_sink, "append_audio", None)
         if callable(append):
             self._sink: Sink = append
@@ -132,19 +128,7 @@ class Microphone:
                 f"got {type(half_duplex_player).__name__}"
             )
         self._player = half_duplex_player
-        self._device = device
-        self._factory = stream_factory
-
-        # _life_lock serialises start/stop/close (held while opening, stopping
-        # and joining; the audio callback never takes it). _lock guards the
-        # state the callback reads (lifecycle, queue, drop count) and is never
-        # held while joining the thread or stopping the stream.
-        self._life_lock = threading.Lock()
-        self._lock = threading.Lock()
-        self._life = _Lifecycle.UNOPENED
-        self._stream: _Stream | None = None
-        self._thread: threading.Thread | None = None
-        self._queue: queue.Queue[npt.NDArray[np.int16] | None] | None = None
+        # Under _state_lock, with the state and the worker the callback reads.
         self._dropped = 0
 
     @property
@@ -160,7 +144,7 @@ class Microphone:
     @property
     def dropped_blocks(self) -> int:
         """Blocks dropped because the sink thread fell behind."""
-        with self._lock:
+        with self._state_lock:
             return self._dropped
 
     # ------------------------------------------------------------------ audio thread
@@ -188,8 +172,8 @@ class Microphone:
             if block.ndim == 1:
                 block = block.reshape(frames, -1)
         samples = block[:, 0] if self._channels == 1 else block
-        with self._lock:
-            target = self._queue if self._life is _Lifecycle.STARTED else None
+        with self._state_lock:
+            target = self._worker  # None unless started
             if target is None:
                 return
             # The queue is unbounded so that stop()'s sentinel never blocks;
@@ -205,14 +189,14 @@ class Microphone:
 
     # ------------------------------------------------------------------ sink thread
 
-    def _run(
-        self, blocks: queue.Queue[npt.NDArray[np.int16] | None], rate: int
-    ) -> None:
+    def _new_worker(self) -> QueueWorker[npt.NDArray[np.int16]]:
+        """The sink thread of a new run, forwarding blocks at the capture rate."""
+        assert self._rate is not None
+        rate = self._rate
         failing = False
-        while True:
-            samples = blocks.get()
-            if samples is None:
-                return
+
+        def forward(samples: npt.NDArray[np.int16]) -> None:
+            nonlocal failing
             try:
                 self._sink(samples, sample_rate=rate, channels=self._channels)
             except Exception:
@@ -222,7 +206,25 @@ class Microphone:
             else:
                 failing = False
 
+        return QueueWorker(_THREAD_NAME, forward)
+
     # ------------------------------------------------------------------ lifecycle
+
+    def _prepare_sounddevice(self, sd: ModuleType) -> None:
+        if self._rate is None:
+            info = sd.query_devices(self._device, "input")
+            self._rate = round(float(info["default_samplerate"]))
+
+    def _stream_kwargs(self) -> dict[str, Any]:
+        assert self._rate is not None
+        rate = self._rate
+        return {
+            "callback": self._callback,
+            "samplerate": rate,
+            "channels": self._channels,
+            "dtype": "int16",
+            "blocksize": max(1, rate * self._blocksize_ms // 1000),
+        }
 
     def start(self) -> None:
         """Open the input stream (first call), start the sink thread and the stream.
@@ -232,55 +234,7 @@ class Microphone:
                 installed (the message names the extra to install).
             RuntimeError: The microphone has been closed.
         """
-        with self._life_lock:
-            with self._lock:
-                if self._life is _Lifecycle.CLOSED:
-                    raise RuntimeError(
-                        "Cannot reopen a microphone once it has been closed."
-                    )
-                if self._life is _Lifecycle.STARTED:
-                    return
-            if self._stream is None:
-                self._stream = self._open()
-            assert self._rate is not None
-            blocks: queue.Queue[npt.NDArray[np.int16] | None] = queue.Queue()
-            thread = threading.Thread(
-                target=self._run,
-                args=(blocks, self._rate),
-                name=_THREAD_NAME,
-                daemon=True,
-            )
-            with self._lock:
-                self._queue, self._thread = blocks, thread
-                self._life = _Lifecycle.STARTED
-            thread.start()
-            try:
-                self._stream.start()
-            except BaseException:
-                self._stop_locked(5.0)
-                raise
-
-    def _open(self) -> _Stream:
-        if self._factory is not None:
-            assert self._rate is not None
-            return self._factory(**self._stream_kwargs(self._rate))
-        sd = import_sounddevice()
-        if self._rate is None:
-            info = sd.query_devices(self._device, "input")
-            self._rate = round(float(info["default_samplerate"]))
-        stream: _Stream = sd.InputStream(
-            device=self._device, **self._stream_kwargs(self._rate)
-        )
-        return stream
-
-    def _stream_kwargs(self, rate: int) -> dict[str, Any]:
-        return {
-            "callback": self._callback,
-            "samplerate": rate,
-            "channels": self._channels,
-            "dtype": "int16",
-            "blocksize": max(1, rate * self._blocksize_ms // 1000),
-        }
+        self._start()
 
     def stop(self, timeout: float = 5.0) -> None:
         """Stop the stream, deliver the blocks already captured and join the thread.
@@ -292,31 +246,7 @@ class Microphone:
             timeout: Seconds to wait for the sink thread; a thread still
                 running after that is logged as a warning.
         """
-        if threading.current_thread() is self._thread:
-            # Another thread may hold _life_lock while joining this one.
-            self._stop_locked(timeout)
-            return
-        with self._life_lock:
-            self._stop_locked(timeout)
-
-    def _stop_locked(self, timeout: float) -> None:
-        with self._lock:
-            if self._life is not _Lifecycle.STARTED:
-                return
-            self._life = _Lifecycle.STOPPED
-            blocks, thread = self._queue, self._thread
-            self._queue = self._thread = None
-        stream = self._stream
-        try:
-            if stream is not None:
-                stream.stop()
-        finally:
-            if blocks is not None:
-                blocks.put(None)
-            if thread is not None and thread is not threading.current_thread():
-                thread.join(timeout)
-                if thread.is_alive():
-                    logger.warning("thread %s did not stop after stop()", thread.name)
+        self._stop(timeout)
 
     def close(self, timeout: float = 5.0) -> None:
         """Stop (see :meth:`stop`) and close the stream. Idempotent.
@@ -324,24 +254,4 @@ class Microphone:
         Args:
             timeout: Seconds to wait for the sink thread.
         """
-        self.stop(timeout)
-        with self._life_lock:
-            with self._lock:
-                if self._life is _Lifecycle.CLOSED:
-                    return
-                self._life = _Lifecycle.CLOSED
-            stream, self._stream = self._stream, None
-            if stream is not None:
-                stream.close()
-
-    def __enter__(self) -> Microphone:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
+        self._close(timeout)
