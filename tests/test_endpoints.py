@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from realtime_sync.client._endpoints import azure_endpoint, openai_endpoint, url_endpoint
+from realtime_sync.client._endpoints import (
+    azure_endpoint,
+    openai_endpoint,
+    url_endpoint,
+)
 
 
 def test_openai_ga(monkeypatch: pytest.MonkeyPatch) -> None:

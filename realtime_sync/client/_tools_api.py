@@ -121,8 +121,8 @@ class ToolsAPI(SendersAPI):
     def _start_tools(self) -> None:
         if self._tool_registry is None or self._tool_runner is not None:
             return
-        from realtime_sync._tool_runner import ToolRunner
         from realtime_sync.tools import ToolExecutor
+        from realtime_sync.tools._runner import ToolRunner
 
         self._executor = ToolExecutor(
             self._tool_registry,

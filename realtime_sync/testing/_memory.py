@@ -19,7 +19,7 @@ import collections
 import logging
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import parse_qs, urlsplit
 
 from realtime_sync.events import ConversationItemDone, ServerEvent
@@ -82,7 +82,9 @@ class InMemoryTransport:
         beta = any(
             k.lower() == "openai-beta" and "realtime" in v for k, v in headers.items()
         )
-        dialect = self._dialect or ("beta" if beta else "ga")
+        dialect: Literal["ga", "beta"] = (
+            "beta" if (self._dialect or ("beta" if beta else "ga")) == "beta" else "ga"
+        )
         query = parse_qs(urlsplit(url).query)
         model = (query.get("model") or query.get("deployment") or ["gpt-realtime"])[0]
         intent = (query.get("intent") or ["realtime"])[0]
@@ -111,7 +113,7 @@ class InMemoryTransport:
                 raise TypeError("the responder factory must return a Responder")
             return made
 
-        channel = InMemoryChannel(make, Codec(dialect), on_message, on_close)  # type: ignore[arg-type]
+        channel = InMemoryChannel(make, Codec(dialect), on_message, on_close)
         with self._lock:
             self.channels.append(channel)
         return channel
