@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal
 from urllib.parse import parse_qs, urlsplit
 
-from realtime_sync.events import ConversationItemDone, ServerEvent
+from realtime_sync.events import ClientEvent, ConversationItemDone, ServerEvent
 from realtime_sync.exceptions import ConnectError, ConnectionClosed, ProtocolError
 from realtime_sync.protocol import Codec
 from realtime_sync.testing._responder import RawFrame, Responder
@@ -47,7 +47,9 @@ class InMemoryTransport:
             (``OpenAI-Beta: realtime=v1`` means beta).
 
     Attributes:
-        channels: Every channel opened so far, oldest first.
+        channels: Every channel opened so far, oldest first (``channels[-1]
+            .received`` lists what the current session received; ``.drop()``
+            ends a channel as a lost connection would).
     """
 
     def __init__(
@@ -144,7 +146,10 @@ class InMemoryChannel:
         self._close_code: int | None = None
         self._close_reason = ""
         self._thread: threading.Thread | None = None
+        #: The session's Responder (set by ``connect()``).
         self.responder: Responder | None = None
+        #: Every client event the server side decoded, in order.
+        self.received: list[ClientEvent] = []
 
     @property
     def is_open(self) -> bool:
@@ -253,6 +258,7 @@ class InMemoryChannel:
             event = self._codec.decode_client(text)
         except ProtocolError as exc:
             return list(responder.invalid_frame(f"Invalid client event: {exc}", None))
+        self.received.append(event)
         try:
             return list(responder.handle(event))
         except Exception:

@@ -1,0 +1,118 @@
+"""Defects the client-core redesign fixes by construction, each against a real peer."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import numpy as np
+import pytest
+
+import realtime_sync as rs
+from realtime_sync import _b64
+from realtime_sync import events as ev
+from realtime_sync.audio import ulaw_decode
+from realtime_sync.testing import InMemoryTransport, MockRealtimeServer
+
+
+def test_a_predicate_that_closes_the_client_does_not_deadlock_it() -> None:
+    """wait_for's predicate runs with no SDK lock held: it may call close()."""
+    with MockRealtimeServer() as server:
+        client = rs.RealtimeClient(url=server.url)
+        client.connect()
+        errors: list[rs.RealtimeError] = []
+
+        def predicate(event: Any) -> bool:
+            client.on_error(errors.append)  # takes a client lock
+            client.close(timeout=1.0)
+            return True
+
+        waited = threading.Event()
+        outcome: list[BaseException | Any] = []
+
+        def wait() -> None:
+            try:
+                outcome.append(client.wait_for("response.*", predicate, timeout=10))
+            except BaseException as exc:
+                outcome.append(exc)
+            waited.set()
+
+        waiter = threading.Thread(target=wait)
+        waiter.start()
+        client.send_text("hi")
+        client.create_response(output_modalities=["text"])
+        assert waited.wait(10), "wait_for hung"
+        waiter.join(5)
+        client.close(timeout=1.0)  # a later close() returns
+        assert client.state is rs.ClientState.CLOSED
+        assert outcome and isinstance(outcome[0], (ev.ServerEvent, rs.ConnectionClosed))
+
+
+def test_wait_for_matches_a_beta_prefix_like_handlers_do() -> None:
+    """wait_for("response.text.*") finds response.output_text.delta, as on() does."""
+    with rs.RealtimeClient(transport=InMemoryTransport()) as client:
+        seen: list[str] = []
+        client.on("response.text.*", lambda e: seen.append(e.type))
+        found: list[Any] = []
+        thread = threading.Thread(
+            target=lambda: found.append(client.wait_for("response.text.*", timeout=10))
+        )
+        thread.start()
+        client.ask("Hi", timeout=10, output_modalities=["text"])
+        thread.join(10)
+    assert found and found[0].type == "response.output_text.delta"
+    assert "response.output_text.delta" in seen
+
+
+def test_audio_of_decodes_a_pcmu_session_delta_as_g711() -> None:
+    """client.audio_of(delta) decodes by the session's output format (mu-law here)."""
+    session = {"audio": {"output": {"format": {"type": "audio/pcmu"}}}}
+    deltas: list[ev.ResponseOutputAudioDelta] = []
+    with rs.RealtimeClient(transport=InMemoryTransport(), session=session) as client:
+        client.on(ev.ResponseOutputAudioDelta, deltas.append)
+        reply = client.ask("Hello", timeout=10)
+        assert deltas
+        decoded = np.concatenate([client.audio_of(d) for d in deltas])
+    raw = b"".join(_b64.decode(d.delta) for d in deltas)
+    np.testing.assert_array_equal(decoded, ulaw_decode(raw))
+    np.testing.assert_array_equal(decoded, reply.audio)
+    assert len(deltas[0].audio) != len(client.audio_of(deltas[0]))
+
+
+def test_a_handler_registered_from_a_predicate_does_not_deadlock() -> None:
+    """A predicate that registers a handler returns; the handler runs afterwards."""
+    with rs.RealtimeClient(transport=InMemoryTransport()) as client:
+        later: list[str] = []
+
+        def predicate(event: Any) -> bool:
+            client.on(ev.ResponseDone, lambda e: later.append(e.type))
+            return True
+
+        thread = threading.Thread(
+            target=lambda: client.wait_for(ev.ResponseCreated, predicate, timeout=10)
+        )
+        thread.start()
+        client.ask("Hi", timeout=10, output_modalities=["text"])
+        thread.join(10)
+        assert not thread.is_alive()
+    assert later == ["response.done"]
+
+
+@pytest.mark.parametrize("what", ["ask", "wait_for"])
+def test_blocking_calls_from_a_handler_still_refuse_at_once(what: str) -> None:
+    """The reader-thread guard holds in the new client: no self-deadlock."""
+    raised: list[BaseException] = []
+    with rs.RealtimeClient(transport=InMemoryTransport()) as client:
+
+        def handler(event: Any) -> None:
+            try:
+                if what == "ask":
+                    client.ask("again")
+                else:
+                    client.wait_for(ev.ResponseDone, timeout=1)
+            except RuntimeError as exc:
+                raised.append(exc)
+
+        client.once(ev.ResponseCreated, handler)
+        client.ask("Hi", timeout=10, output_modalities=["text"])
+    assert len(raised) == 1 and "cannot be called from a handler" in str(raised[0])
