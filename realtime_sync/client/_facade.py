@@ -28,6 +28,7 @@ from realtime_sync.client._endpoints import (
     url_endpoint,
 )
 from realtime_sync.client._events_api import EventsAPI
+from realtime_sync.client._outages import ReconnectingClient
 from realtime_sync.client._resources import (
     ConversationNamespace,
     InputAudioBufferResource,
@@ -67,7 +68,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 DEFAULT_MODEL = "gpt-realtime"
 
 
-class RealtimeClient(ToolsAPI, EventsAPI):
+class RealtimeClient(ToolsAPI, EventsAPI, ReconnectingClient):
     """A synchronous client for one Realtime session, with a background reader thread.
 
     Args:

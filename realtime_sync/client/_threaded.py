@@ -39,7 +39,6 @@ from typing import Any
 import attrs
 
 from realtime_sync import events as ev
-from realtime_sync._formats import bytes_per_second
 from realtime_sync.client._dispatch import Dispatcher, Waiter
 from realtime_sync.client._endpoints import Endpoint
 from realtime_sync.client._handle import ResponseHandle
@@ -164,9 +163,16 @@ class ThreadedClient:
     def _closing(self, timeout: float) -> None:
         """``close()`` is ending: stop what the subclass started (tool threads)."""
 
-    def previous_items(self) -> tuple[Any, ...]:
-        """The conversation before an outage (ReconnectHost); none by default."""
-        return ()
+    def _on_close(self, channel: Channel | None, closed: ConnectionClosed) -> None:
+        """Called by the transport of ``channel`` once, when that connection ends.
+
+        :class:`~realtime_sync.client._outages.ReconnectingClient` decides between
+        ending the client and reconnecting.
+        """
+        raise NotImplementedError
+
+    def _renew(self) -> None:
+        """Renew the session before it expires (see ``ReconnectingClient``)."""
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -512,66 +518,6 @@ class ThreadedClient:
         logger.warning("%s", exc)
         self._dispatch.report(exc)
 
-    def _on_close(self, channel: Channel | None, closed: ConnectionClosed) -> None:
-        """Called by the transport of ``channel`` once, when that connection ends."""
-        cause = closed.__cause__
-        with self._lock:
-            if channel is not self._channel:
-                return  # a channel replaced by a reconnection: nothing to say
-            state = self._state
-            user_closing = state in (ClientState.CLOSING, ClientState.CLOSED)
-            limbo, self._limbo = self._limbo, []
-            policy = self._reconnect_policy
-            reconnect = (
-                not user_closing
-                and self._established
-                and policy is not None
-                and (
-                    state is ClientState.RECONNECTING
-                    or policy.retries_close(closed.code)
-                )
-            )
-            held: frozenset[str] = frozenset()
-            if reconnect and state is ClientState.OPEN:
-                # The session's own connection: what it had not written yet goes
-                # to the new session. (A connection of a reconnection attempt only
-                # carried the restoration, which the next attempt sends again.)
-                self._begin_outage_locked()
-                assert self._outage is not None
-                self._outage.extend((*closed.unsent, *limbo))
-            if reconnect and self._outage is not None:
-                held = self._outage.event_ids()
-            if not reconnect:
-                # Under the lock, so that a send refused from now on raises this
-                # instead of going to limbo (see _hold_refused).
-                if limbo:
-                    closed = _with_unsent(closed, limbo)
-                if self._closed_exc is None:
-                    self._closed_exc = closed
-        if isinstance(cause, ProtocolError) and not user_closing:
-            self._n_protocol_errors += 1
-            self._dispatch.report(cause)
-        if reconnect:
-            logger.info(
-                "connection lost (code=%s reason=%r); reconnecting",
-                closed.code,
-                closed.reason,
-            )
-            # Blocking helpers waiting on the old session fail, except those whose
-            # request the old session never received: it goes to the new one.
-            self._fail_all(closed, held=held)
-            self._start_reconnect(closed)
-            return
-        assert self._closed_exc is not None
-        self._fail_all(self._closed_exc)
-        if not user_closing:
-            logger.info(
-                "connection closed by the peer: code=%s reason=%r",
-                closed.code,
-                closed.reason,
-            )
-            self._dispatch.report(closed)
-
     def _fail_all(self, exc: BaseException, held: frozenset[str] | None = None) -> None:
         """Fail every waiter and response handle with ``exc``.
 
@@ -587,203 +533,9 @@ class ThreadedClient:
         self._carry_out(out)
         self._session_created.set()
 
-    # -- reconnection ------------------------------------------------------------------
-
-    def _begin_outage_locked(self) -> None:
-        """OPEN -> RECONNECTING, with an empty outage buffer (``_lock`` held)."""
-        policy = self._reconnect_policy
-        assert policy is not None
-        rate = bytes_per_second(self._core.input_format())
-        self._outage = OutageBuffer(int(policy.audio_buffer_seconds * rate))
-        self._state = ClientState.RECONNECTING
-
-    def _start_reconnect(self, closed: ConnectionClosed, retire: Any = None) -> None:
-        """Start the reconnect thread, unless one is already at work."""
-        from realtime_sync.client._reconnector import Reconnector
-
-        with self._lock:
-            if self._state is not ClientState.RECONNECTING:
-                return
-            running = self._reconnector
-            if running is not None and not running.done and retire is None:
-                # Its attempt's connection ended: _fail_all() woke whatever the
-                # attempt waited for, and it goes on with the next attempt.
-                return
-            self._reconnector = Reconnector(
-                self, closed, previous=running, retire=retire
-            )
-            self._reconnector.start()
-
-    def _schedule_renewal(self, expires_at: object) -> None:
-        """Note when to renew this session (``renew_before_expiry``), if at all."""
-        policy = self._reconnect_policy
-        if (
-            policy is None
-            or policy.renew_before_expiry is None
-            or not isinstance(expires_at, (int, float))
-            or isinstance(expires_at, bool)
-        ):
-            self._renew_at = None
-            return
-        self._renew_at = float(expires_at) - policy.renew_before_expiry
-
-    def _renew(self) -> None:
-        """Renew a session about to expire, once no response is in progress."""
-        if self._core.responses.active:
-            return  # after the current response (checked again on every event)
-        self._renew_at = None
-        with self._lock:
-            if (
-                self._state is not ClientState.OPEN
-                or not self._established
-                or self._closed_exc is not None
-            ):
-                return
-            self._begin_outage_locked()
-        cause = ConnectionClosed(
-            "the session is about to expire: renewing it", code=1000
-        )
-        self._start_reconnect(cause, retire=self._channel)
-        logger.info("renewing the session before it expires")
-
-    # ReconnectHost: what the reconnect thread may do (see _reconnector.py).
-
-    @property
-    def reconnect_policy(self) -> ReconnectPolicy:
-        """The policy of the reconnection in progress."""
-        assert self._reconnect_policy is not None
-        return self._reconnect_policy
-
-    @property
-    def connect_timeout(self) -> float:
-        """Seconds allowed for a handshake and its ``session.created``."""
-        return self._connect_timeout
-
-    def open_attempt(self, headers: Mapping[str, str]) -> Channel:
-        """Open, install and restore a new channel; raises if the attempt failed."""
-        try:
-            endpoint = self._endpoint_factory()  # calls a token provider again
-        except RealtimeError:
-            raise
-        except Exception as exc:
-            from realtime_sync.exceptions import ConnectError
-
-            raise ConnectError(
-                f"building the endpoint failed: {type(exc).__name__}"
-            ) from None
-        channel = self._open_channel(endpoint, headers)
-        with self._lock:
-            if self._state is not ClientState.RECONNECTING:
-                raise ConnectionClosed("the client was closed while reconnecting")
-            self._channel = channel
-            self._session_created = threading.Event()
-            self._core.new_connection()
-        try:
-            channel.connect()
-            self._wait_session_created(channel)
-        except BaseException:
-            self.discard(channel)
-            raise
-        return channel
-
-    def restore(self, channel: Channel) -> Any:
-        """Restore the session on ``channel`` (the subclass's :meth:`_restore`)."""
-        try:
-            return self._restore(channel)
-        except BaseException:
-            self.discard(channel)
-            raise
-
-    def write(self, channel: Channel, event: ClientEvent) -> None:
-        """Write ``event`` on ``channel`` directly (events held during the outage)."""
-        self._write(channel, event)
-
-    def take_held(self) -> HeldBatch:
-        """The held events to write next; ends the outage when none are left."""
-        with self._lock:
-            outage = self._outage
-            if self._state is not ClientState.RECONNECTING or outage is None:
-                return HeldBatch([], closed=True)
-            held = outage.take()
-            if held:
-                return HeldBatch(held)
-            rate = bytes_per_second(self._core.input_format())
-            dropped_ms = outage.dropped_audio_bytes * 1000 // rate
-            self._outage = None
-            self._state = ClientState.OPEN
-            self._reconnector.done = True
-        return HeldBatch([], over=True, dropped_ms=dropped_ms)
-
-    def put_back(self, events: list[ClientEvent]) -> None:
-        """Return held events that could not be written, ahead of newer ones."""
-        with self._lock:
-            if self._outage is not None:
-                self._outage.put_back(events)
-
-    def discard(self, channel: Channel) -> None:
-        """Detach a failed (or retired) channel from the client, then close it."""
-        with self._lock:
-            if self._channel is channel:
-                self._channel = None  # its on_close is not a loss to react to
-        channel.close(timeout=1.0)
-
-    def retire(self, channel: Channel) -> None:
-        """Close the channel of a session being renewed; hold what it did not send."""
-        with self._lock:
-            if self._channel is channel:
-                self._channel = None
-        unsent = channel.close(timeout=self._connect_timeout)
-        self.put_back([e for e in unsent if isinstance(e, ClientEvent)])
-
-    def give_up(self, closed: ConnectionClosed, how: str, cause: RealtimeError) -> None:
-        """End the outage without a new session: report it like a lost connection."""
-        with self._lock:
-            if self._state is not ClientState.RECONNECTING:
-                return  # close() came first
-            held = self._outage.take() if self._outage is not None else []
-            self._outage = None
-            self._state = ClientState.OPEN  # ended: _closed_exc says so
-            self._reconnector.done = True
-        detail = "" if cause is closed else f": {cause}"
-        exc = ConnectionClosed(
-            f"The connection was lost (code {closed.code}) and {how}{detail}",
-            code=closed.code,
-            reason=closed.reason,
-            unsent=tuple(held),  # the lost connection's unsent events are in there
-        )
-        exc.__cause__ = None if cause is closed else cause
-        self._closed_exc = exc
-        self._fail_all(exc)
-        logger.warning("%s", exc)
-        self._dispatch.report(exc)
-
-    def reconnecting(self, attempt: Any) -> None:
-        """Call the ``on_reconnecting`` handlers (on the reconnect thread)."""
-        self._dispatch.call_each(self._reconnecting_handlers, attempt, "reconnect")
-
-    def reconnected(self, info: Any) -> None:
-        """Count a reconnection and call the ``on_reconnected`` handlers."""
-        self._n_reconnects += 1
-        self._dropped_audio_ms += info.dropped_audio_ms
-        self._dispatch.call_each(self._reconnected_handlers, info, "reconnect")
-
     def report(self, error: RealtimeError) -> None:
         """Pass ``error`` to the ``on_error`` handlers."""
         self._dispatch.report(error)
 
 
 _GA = Codec("ga")
-
-
-def _with_unsent(
-    closed: ConnectionClosed, extra: list[ClientEvent]
-) -> ConnectionClosed:
-    """``closed`` with ``extra`` events added to its ``unsent``."""
-    again = ConnectionClosed(
-        str(closed),
-        code=closed.code,
-        reason=closed.reason,
-        unsent=(*closed.unsent, *extra),
-    )
-    again.__cause__ = closed.__cause__
-    return again
