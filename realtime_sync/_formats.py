@@ -33,11 +33,11 @@ def bytes_per_second(fmt: str) -> int:
 def decode_audio(data: bytes, fmt: str) -> NDArray[np.int16]:
     """Audio bytes in ``fmt`` as int16 samples (G.711 decoded, an odd byte dropped)."""
     if fmt == "audio/pcmu":
-        from realtime_sync.audio import ulaw_decode
+        from realtime_sync.audio._g711 import ulaw_decode  # the maths, not devices
 
         return ulaw_decode(data)
     if fmt == "audio/pcma":
-        from realtime_sync.audio import alaw_decode
+        from realtime_sync.audio._g711 import alaw_decode
 
         return alaw_decode(data)
     import numpy as np

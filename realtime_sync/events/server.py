@@ -391,8 +391,13 @@ class ResponseOutputAudioDelta(ServerEvent):
 
     @property
     def audio(self) -> NDArray[np.int16]:
-        """The audio of ``delta`` decoded to int16 samples (decoded on each access)."""
-        from realtime_sync.audio import b64decode_pcm16
+        """The audio of ``delta`` read as PCM16, decoded on each access.
+
+        Right for ``audio/pcm`` sessions (the default). The event cannot know the
+        session's format: in an ``audio/pcmu`` or ``audio/pcma`` session the delta
+        holds G.711 bytes, which ``client.audio_of(event)`` decodes correctly.
+        """
+        from realtime_sync.audio._base64 import b64decode_pcm16
 
         return b64decode_pcm16(self.delta)
 
