@@ -10,10 +10,14 @@ from __future__ import annotations
 import os
 import ssl
 from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from realtime_sync.exceptions import ConnectionClosed
 from realtime_sync.transport._connection import Connection
 from realtime_sync.transport._options import check_options, check_subprotocols
+
+if TYPE_CHECKING:
+    from realtime_sync.transport._seam import Channel, Transport
 
 __all__ = ["WebSocketTransport"]
 
@@ -133,3 +137,12 @@ class WebSocketTransport:
             allow_insecure=self._allow_insecure,
             subprotocols=self._subprotocols,
         )
+
+
+if TYPE_CHECKING:
+    # mypy --strict realtime_sync checks here that the concrete classes satisfy the
+    # seam (the protocols are structural: nothing else would notice a mismatch).
+    def _satisfies_seam(
+        transport: WebSocketTransport, connection: Connection
+    ) -> tuple[Transport, Channel]:
+        return transport, connection
