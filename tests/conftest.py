@@ -50,6 +50,7 @@ def pytest_report_header(config: pytest.Config) -> str:
         f"(rerun with --hypothesis-seed={seed})"
     )
 
+
 def _sdk_threads() -> list[threading.Thread]:
     return [t for t in threading.enumerate() if t.name.startswith("realtime-sync-")]
 

@@ -114,7 +114,7 @@ def test_notebook_names_the_extra_that_runs_it() -> None:
     """The notebook asks for an extra that installs every module it imports."""
     notebook = json.loads((ROOT / "examples" / "notebook.ipynb").read_text("utf-8"))
     intro = "".join(notebook["cells"][0]["source"])
-    assert "pip install \"realtime-sync[notebook]\"" in intro
+    assert 'pip install "realtime-sync[notebook]"' in intro
     assert "pip install -e '.[notebook]'" in intro
 
     modules = set()
@@ -123,7 +123,9 @@ def test_notebook_names_the_extra_that_runs_it() -> None:
             for node in ast.walk(ast.parse("".join(cell["source"]))):
                 if isinstance(node, ast.Import):
                     modules.update(alias.name.split(".")[0] for alias in node.names)
-                elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                elif (
+                    isinstance(node, ast.ImportFrom) and node.module and not node.level
+                ):
                     modules.add(node.module.split(".")[0])
     third_party = modules - set(sys.stdlib_module_names) - {"realtime_sync"}
     # The kernel provides IPython; the mock server (imported through

@@ -110,7 +110,6 @@ def _has_image_content(value: Any) -> bool:
     return False
 
 
-
 # One generated event serves both properties: generation is most of the cost.
 @pytest.mark.parametrize("cls", ALL_CLASSES, ids=_name)
 @given(data=st.data())
