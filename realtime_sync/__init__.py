@@ -23,6 +23,7 @@ from realtime_sync.exceptions import (
     AuthenticationError,
     ConnectError,
     ConnectionClosed,
+    ConnectTimeout,
     HandlerError,
     ProtocolError,
     QueueFull,
@@ -51,6 +52,7 @@ __all__ = [
     "ClientStats",
     "Codec",
     "ConnectError",
+    "ConnectTimeout",
     "ConnectionClosed",
     "Conversation",
     "ConversationItem",
@@ -82,6 +84,23 @@ __all__ = [
     "testing",
     "tools",
 ]
+
+
+def __dir__() -> list[str]:
+    """The public names (PEP 562), for ``dir()``, completion and ``help()``.
+
+    ``__all__``, the public submodules and the module's dunders; not what this file
+    imports for itself (``annotations``, ``Any``, ``TYPE_CHECKING``).
+    """
+    import types
+
+    names = set(__all__)
+    for name, value in globals().items():
+        if name.startswith("__") and name.endswith("__"):
+            names.add(name)
+        elif isinstance(value, types.ModuleType) and not name.startswith("_"):
+            names.add(name)  # a public submodule already imported (client, ...)
+    return sorted(names)
 
 
 def __getattr__(name: str) -> Any:

@@ -2,8 +2,12 @@
 
 ``realtime-sync demo`` runs a whole conversation against the embedded mock server (no
 key, no network): a text turn, a voice turn with server VAD, a tool call executed
-locally, an interruption; it prints the transcript as it streams, writes the
-assistant's audio to a WAV file and ends with a latency summary.
+locally, an interruption; it prints the transcript as it streams and ends with a
+latency summary (``--out FILE.wav`` also saves the assistant's audio).
+
+Errors the user can act on (no key, a refused connection, a file that cannot be read
+or written) end the command with one line on stderr and exit status 2, never a
+traceback.
 """
 
 from __future__ import annotations
@@ -17,9 +21,27 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Literal, TextIO
 
+from realtime_sync import __version__
 from realtime_sync._formats import RATES
 
 __all__ = ["main"]
+
+_DESCRIPTION = (
+    "Talk to the OpenAI Realtime API, or to the mock server that ships with "
+    "realtime_sync, from the terminal."
+)
+_EPILOG = """\
+examples:
+  realtime-sync demo                     a whole conversation, offline
+  realtime-sync chat --mock              a text chat with the mock server
+  realtime-sync say question.wav answer.wav
+  realtime-sync mock-server --port 8765  serve the mock for your own client
+  realtime-sync replay session.jsonl     show what a recorded session received
+
+chat and say talk to --url when given, else to OpenAI when OPENAI_API_KEY is set,
+else (with --mock) to the embedded mock server. Run "realtime-sync COMMAND --help"
+for a command's options.
+"""
 
 
 class CliError(Exception):
@@ -43,7 +65,7 @@ def _target(args: argparse.Namespace) -> Iterator[tuple[Any, str]]:
     if os.environ.get("OPENAI_API_KEY") and not getattr(args, "mock", False):
         yield {"model": args.model}, f"OpenAI ({args.model})"
         return
-    if not getattr(args, "mock", False) and getattr(args, "require_key", False):
+    if not getattr(args, "mock", False):
         raise CliError(
             "set OPENAI_API_KEY, pass --url ws://..., or add --mock to use the "
             "embedded mock server"
@@ -64,9 +86,11 @@ def _target(args: argparse.Namespace) -> Iterator[tuple[Any, str]]:
 def _demo(args: argparse.Namespace) -> int:
     import realtime_sync as rs
     from realtime_sync import events as ev
-    from realtime_sync.audio import write_wav
     from realtime_sync.testing import MockRealtimeServer, synth_speech
 
+    if args.out is not None:
+        _check_writable(args.out)
+    wav = _read_wav(args.wav) if args.wav else None
     turns: list[tuple[str, rs.ResponseTimings]] = []
     dialect: Literal["ga", "beta"] = args.dialect
     with MockRealtimeServer(dialect=dialect) as server:
@@ -126,8 +150,8 @@ def _demo(args: argparse.Namespace) -> int:
                 done.set()
 
             client.once(ev.ResponseDone, on_done)
-            if args.wav:
-                samples, rate = _read_wav(args.wav)
+            if wav is not None:
+                samples, rate = wav
                 channels = 1 if samples.ndim == 1 else samples.shape[1]
                 step = max(1, rate // 50)  # 20 ms
                 for start in range(0, len(samples), step):
@@ -206,8 +230,12 @@ def _demo(args: argparse.Namespace) -> int:
     import numpy as np
 
     samples = np.concatenate(audio) if audio else np.zeros(0, np.int16)
-    write_wav(args.out, samples, 24000)
-    _out(f"\nwrote {len(samples) / 24000:.2f} s of assistant audio to {args.out}")
+    seconds = len(samples) / 24000
+    if args.out is None:
+        _out(f"\n{seconds:.2f} s of assistant audio (--out FILE.wav saves it)")
+    else:
+        _write_wav(args.out, samples, 24000)
+        _out(f"\nwrote {seconds:.2f} s of assistant audio to {args.out}")
     _out(f"usage: {usage.total_tokens} tokens over {usage.responses} responses")
     _out(f"{'latency (ms)':<18}{'first text':>11}{'first audio':>13}{'done':>8}")
     for name, t in turns:
@@ -252,14 +280,10 @@ def _chat(args: argparse.Namespace) -> int:
     import realtime_sync as rs
     from realtime_sync import events as ev
 
-    args.require_key = True
     with _target(args) as (kwargs, where):
         client = rs.RealtimeClient(**kwargs)
         client.on(ev.ResponseOutputTextDelta, lambda e: _out(e.delta, end=""))
-        try:
-            client.connect()
-        except rs.ConnectError as exc:
-            raise CliError(f"cannot connect to {where}: {exc}") from None
+        _connect(client, where)
         with client:
             _out(f"connected to {where}; an empty line quits")
             for line in _lines(args.input):
@@ -269,6 +293,22 @@ def _chat(args: argparse.Namespace) -> int:
                 reply = client.ask(line, timeout=60, output_modalities=["text"])
                 _out(f"   [{reply.status}]")
     return 0
+
+
+def _connect(client: Any, where: str) -> None:
+    """Connect, or raise a one-line CliError that names the server once."""
+    import realtime_sync as rs
+
+    try:
+        client.connect()
+    except (rs.ConnectError, rs.Timeout) as exc:
+        client.close()
+        message = str(exc)
+        # The client's messages say "Could not connect to <url>: why"; add where we
+        # tried only to a message that does not say it already.
+        if "connect" not in message.lower():
+            message = f"cannot connect to {where}: {message}"
+        raise CliError(message) from None
 
 
 def _lines(stream: TextIO) -> Iterator[str]:
@@ -285,12 +325,12 @@ def _lines(stream: TextIO) -> Iterator[str]:
 
 
 def _say(args: argparse.Namespace) -> int:
-
     import realtime_sync as rs
     from realtime_sync import events as ev
-    from realtime_sync.audio import write_wav
 
+    # Everything that can be checked locally is, before the round trip.
     samples, rate = _read_wav(args.input_wav)
+    _check_writable(args.output_wav)
     channels = 1 if samples.ndim == 1 else samples.shape[1]
     with _target(args) as (kwargs, where):
         client = rs.RealtimeClient(
@@ -299,6 +339,7 @@ def _say(args: argparse.Namespace) -> int:
         client.on(
             ev.ResponseOutputAudioTranscriptDelta, lambda e: _out(e.delta, end="")
         )
+        _connect(client, where)
         with client:
             _out(
                 f"sending {args.input_wav} ({len(samples) / rate:.2f} s at {rate} Hz) to {where}"
@@ -316,9 +357,32 @@ def _say(args: argparse.Namespace) -> int:
             _out()
     audio = reply.audio
     out_rate = RATES.get(reply.audio_format, 24000)
-    write_wav(args.output_wav, audio, out_rate)
+    _write_wav(args.output_wav, audio, out_rate)
     _out(f"wrote {len(audio) / out_rate:.2f} s to {args.output_wav}")
     return 0
+
+
+def _check_writable(path: str) -> None:
+    """Refuse, before any work, an output path that cannot be written."""
+    target = Path(path)
+    if target.is_dir():
+        raise CliError(f"cannot write {path}: it is a directory")
+    folder = target.parent
+    if not folder.is_dir():
+        raise CliError(f"cannot write {path}: no directory {folder}")
+    if not os.access(folder, os.W_OK) or (
+        target.exists() and not os.access(target, os.W_OK)
+    ):
+        raise CliError(f"cannot write {path}: permission denied")
+
+
+def _write_wav(path: str, samples: Any, rate: int) -> None:
+    from realtime_sync.audio import write_wav
+
+    try:
+        write_wav(path, samples, rate)
+    except OSError as exc:
+        raise CliError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 def _read_wav(path: str) -> tuple[Any, int]:
@@ -347,23 +411,48 @@ def _replay(args: argparse.Namespace) -> int:
     from collections import Counter
 
     import realtime_sync as rs
+    from realtime_sync.recording import read_recording
 
     path = Path(args.file)
-    if not path.exists():
+    if not path.is_file():
         raise CliError(f"file not found: {path}")
+    try:
+        total = sum(1 for _, way, _ in read_recording(path) if way == "recv")
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise CliError(f"cannot read {path}: {exc}") from None
+    if total == 0:
+        raise CliError(
+            f"no server frames in {path} (record a session with "
+            "RealtimeClient(record=...))"
+        )
     client = rs.RealtimeClient(url="ws://127.0.0.1:9/replay", dialect=args.dialect)
     counts: Counter[str] = Counter()
+    # A paced replay lasts as long as the session did: show where it is.
+    progress = args.pace and args.quiet
+
+    reader_gone: list[BrokenPipeError] = []  # `... | head` stopped reading
 
     def show(event: Any) -> None:
         counts[event.type] += 1
-        if not args.quiet:
-            _out(event.type)
+        if reader_gone:
+            return
+        try:
+            if not args.quiet:
+                _out(_describe(event))
+            elif progress:
+                _progress(sum(counts.values()) / total)
+        except BrokenPipeError as exc:  # handlers' exceptions stay in the client
+            reader_gone.append(exc)
 
     client.on("*", show)
     try:
         n = rs.replay(path, client, pace=args.pace)
     except ValueError as exc:
         raise CliError(str(exc)) from None
+    if reader_gone:
+        raise reader_gone[0]
+    if progress:
+        _out("", stream=sys.stderr)
     _out(
         f"replayed {n} server frames: "
         + ", ".join(f"{k} x{v}" for k, v in counts.most_common())
@@ -371,56 +460,192 @@ def _replay(args: argparse.Namespace) -> int:
     return 0
 
 
+def _describe(event: Any) -> str:
+    """One line for a replayed event: its type, and its text when it carries some."""
+    kind: str = event.type
+    if kind.endswith("audio.delta") and isinstance(getattr(event, "delta", None), str):
+        size = len(event.delta) * 3 // 4 - event.delta.count("=")  # base64 -> bytes
+        return f"{kind}  ({size} bytes of audio)"
+    for name in ("delta", "transcript", "text", "arguments"):
+        value = getattr(event, name, None)
+        if isinstance(value, str) and value:
+            return f"{kind}  {value!r}"
+    item = getattr(event, "item", None)
+    content = getattr(item, "content", None)
+    if isinstance(content, list):
+        said = [
+            text
+            for part in content
+            for text in (getattr(part, "text", None), getattr(part, "transcript", None))
+            if isinstance(text, str) and text
+        ]
+        if said:
+            who = getattr(item, "role", None) or getattr(item, "type", "item")
+            return f"{kind}  {who}: {' '.join(said)!r}"
+    error = getattr(event, "error", None)
+    message = getattr(error, "message", None)
+    if isinstance(message, str):
+        return f"{kind}  {message!r}"
+    return kind
+
+
 # -- entry point -------------------------------------------------------------------------
+
+
+class _HelpFormatter(argparse.HelpFormatter):
+    """Wraps prose, keeps indented lines as written, shows every option's default."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        # A paragraph with an indented line (the examples) is a table: keep it.
+        return "\n\n".join(
+            paragraph
+            if any(line.startswith(" ") for line in paragraph.splitlines())
+            else super(_HelpFormatter, self)._fill_text(paragraph, width, indent)
+            for paragraph in text.split("\n\n")
+        )
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        if (
+            action.option_strings
+            and action.default not in (None, False, argparse.SUPPRESS)
+            and "%(default)" not in text
+        ):
+            text += " (default: %(default)s)"
+        return text
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="realtime-sync", description=__doc__.split("\n\n")[0]
+        prog="realtime-sync",
+        description=_DESCRIPTION,
+        epilog=_EPILOG,
+        formatter_class=_HelpFormatter,
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {__version__}"
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    demo = sub.add_parser(
-        "demo", help="a whole conversation against the embedded mock server"
+    def command(name: str, helptext: str, description: str) -> argparse.ArgumentParser:
+        return sub.add_parser(
+            name, help=helptext, description=description, formatter_class=_HelpFormatter
+        )
+
+    demo = command(
+        "demo",
+        "a whole conversation against the embedded mock server",
+        "A text turn, a voice turn with server VAD, a tool call run locally and an "
+        "interruption, against the embedded mock server: no key, no network. Prints "
+        "the conversation as it streams and a latency summary.",
     )
-    demo.add_argument("--dialect", choices=("ga", "beta"), default="ga")
-    demo.add_argument("--wav", help="speak this WAV file in the voice turn (any rate)")
+    demo.add_argument(
+        "--dialect",
+        choices=("ga", "beta"),
+        default="ga",
+        help="the protocol the mock server speaks",
+    )
+    demo.add_argument(
+        "--wav",
+        metavar="FILE",
+        help="speak this WAV file in the voice turn (any rate; default: a "
+        "synthesised question)",
+    )
     demo.add_argument(
         "--out",
-        default="realtime-sync-demo.wav",
-        help="WAV file for the assistant audio",
+        metavar="FILE",
+        help="save the assistant's audio to this WAV file (default: save nothing)",
     )
     demo.set_defaults(func=_demo)
 
-    mock = sub.add_parser("mock-server", help="serve the mock Realtime API on a port")
-    mock.add_argument("--host", default="127.0.0.1")
-    mock.add_argument("--port", type=int, default=8765)
-    mock.add_argument("--dialect", choices=("ga", "beta"), default="ga")
-    mock.add_argument("--pace", choices=("instant", "realtime"), default="instant")
+    mock = command(
+        "mock-server",
+        "serve the mock Realtime API on a port",
+        "Serve the embedded mock Realtime server until Ctrl-C, for trying a client "
+        "of your own against ws://HOST:PORT/v1/realtime.",
+    )
+    mock.add_argument("--host", default="127.0.0.1", help="the address to listen on")
+    mock.add_argument(
+        "--port", type=int, default=8765, help="the TCP port to listen on"
+    )
+    mock.add_argument(
+        "--dialect",
+        choices=("ga", "beta"),
+        default="ga",
+        help="the protocol to speak",
+    )
+    mock.add_argument(
+        "--pace",
+        choices=("instant", "realtime"),
+        default="instant",
+        help="send audio as fast as possible, or at the speed it plays",
+    )
     mock.set_defaults(func=_mock_server)
 
-    for name, func, helptext in (
-        ("chat", _chat, "a text chat in the terminal"),
-        ("say", _say, "a voice turn from a WAV file, the answer to a WAV file"),
+    for name, func, helptext, description in (
+        (
+            "chat",
+            _chat,
+            "a text chat in the terminal",
+            "A text chat: each line you type is sent, the answer streams back. An "
+            "empty line (or end of input) quits.",
+        ),
+        (
+            "say",
+            _say,
+            "a voice turn from a WAV file, the answer to a WAV file",
+            "Send a WAV file (any rate, mono or stereo) as one spoken turn and write "
+            "the spoken answer to another WAV file, printing its transcript.",
+        ),
     ):
-        p = sub.add_parser(name, help=helptext)
-        p.add_argument("--url", help="a ws:// or wss:// URL of a compatible server")
-        p.add_argument("--model", default="gpt-realtime")
-        p.add_argument("--dialect", choices=("ga", "beta", "auto"), default="ga")
+        p = command(name, helptext, description)
         p.add_argument(
-            "--mock", action="store_true", help="use the embedded mock server"
+            "--url",
+            help="the ws:// or wss:// URL of a compatible server (default: OpenAI "
+            "when OPENAI_API_KEY is set)",
+        )
+        p.add_argument(
+            "--model", default="gpt-realtime", help="the model to use on OpenAI"
+        )
+        p.add_argument(
+            "--dialect",
+            choices=("ga", "beta", "auto"),
+            default="ga",
+            help="the server's protocol (auto: tell from its first event)",
+        )
+        p.add_argument(
+            "--mock",
+            action="store_true",
+            help="use the embedded mock server (no key needed)",
         )
         p.set_defaults(func=func, input=sys.stdin)
         if name == "say":
-            p.add_argument("input_wav")
-            p.add_argument("output_wav")
+            p.add_argument("input_wav", metavar="IN.wav", help="what you say")
+            p.add_argument(
+                "output_wav",
+                metavar="OUT.wav",
+                help="where the answer goes (checked before anything is sent)",
+            )
 
-    rp = sub.add_parser(
-        "replay", help="replay a recording (RealtimeClient(record=...))"
+    rp = command(
+        "replay",
+        "show the server events of a recording (RealtimeClient(record=...))",
+        "Dispatch the server frames of a recording made with "
+        "RealtimeClient(record=FILE) through a client, offline, printing each "
+        "event with its text, then a summary.",
     )
-    rp.add_argument("file")
-    rp.add_argument("--dialect", choices=("ga", "beta", "auto"), default="auto")
-    rp.add_argument("--pace", action="store_true", help="keep the recorded timing")
+    rp.add_argument("file", metavar="FILE", help="the recording (JSON lines)")
+    rp.add_argument(
+        "--dialect",
+        choices=("ga", "beta", "auto"),
+        default="auto",
+        help="the protocol of the recorded server",
+    )
+    rp.add_argument(
+        "--pace",
+        action="store_true",
+        help="keep the recorded timing (with --quiet: a progress bar)",
+    )
     rp.add_argument("--quiet", action="store_true", help="only print the summary")
     rp.set_defaults(func=_replay)
     return parser
@@ -437,3 +662,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader of our output went away (``realtime-sync replay F | head``): stop
+        # quietly, and keep the interpreter's final flush from failing again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141  # 128 + SIGPIPE, what a shell reports for such a pipeline

@@ -5,13 +5,18 @@ The hierarchy::
     RealtimeError                 base of everything this package raises on purpose
     ├── ConnectError              the WebSocket handshake failed
     │   ├── AuthenticationError   the server answered 401 or 403
-    │   └── RateLimitError        the server answered 429 (``retry_after``)
+    │   ├── RateLimitError        the server answered 429 (``retry_after``)
+    │   └── ConnectTimeout        connecting ran out of time (also a ``Timeout``)
     ├── ConnectionClosed          the connection is closed (code, reason, unsent)
     ├── ProtocolError             a frame could not be decoded (raw text, path)
     ├── ServerError               an ``error`` event answered a helper's request
     ├── HandlerError              a user handler raised (original as ``__cause__``)
     ├── QueueFull                 the send queue's byte bound was reached
     └── Timeout                   a blocking call ran out of time (``TimeoutError``)
+
+``ConnectTimeout`` derives from both ``ConnectError`` and ``Timeout``: ``except
+ConnectError`` catches every failed ``connect()``, ``except Timeout`` (or the builtin
+``TimeoutError``) every call that ran out of time, connecting included.
 
 Wrong arguments raise the builtin :class:`TypeError` or :class:`ValueError` at the call
 site, before anything is queued; lifecycle misuse raises :class:`RuntimeError`.
@@ -25,6 +30,7 @@ from typing import Any
 __all__ = [
     "AuthenticationError",
     "ConnectError",
+    "ConnectTimeout",
     "ConnectionClosed",
     "HandlerError",
     "ProtocolError",
@@ -203,6 +209,15 @@ class QueueFull(RealtimeError):
 
 class Timeout(RealtimeError, TimeoutError):
     """A blocking call did not complete in time (a builtin :class:`TimeoutError`)."""
+
+
+class ConnectTimeout(ConnectError, Timeout):
+    """``connect()`` ran out of time: no handshake, or no ``session.created``, in time.
+
+    Both a :class:`ConnectError` (connecting failed) and a :class:`Timeout` (a builtin
+    :class:`TimeoutError`), so either ``except`` clause catches it. Nothing answered,
+    so ``status``, ``body``, ``server_message`` and ``request_id`` are ``None``.
+    """
 
 
 def _str_or_none(value: object) -> str | None:

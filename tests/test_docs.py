@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import ast
+import configparser
+import json
 import re
+import sys
+from importlib import metadata
 from pathlib import Path
 
 import pytest
 
-DOCS = Path(__file__).resolve().parent.parent / "docs"
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs"
 
 # ``.. code-block:: python`` (or python3) and its indented body.
 _CODE_BLOCK = re.compile(
@@ -81,3 +86,56 @@ def test_docs_build_without_warnings(tmp_path: Path) -> None:
     assert "RealtimeClient.connect" in api
     events = (out / "api" / "events.html").read_text(encoding="utf-8")
     assert "response.output_audio.delta" in events  # the generated event table
+
+
+def _extras() -> dict[str, list[str]]:
+    """The extras of setup.cfg: name -> the distribution names they require."""
+    config = configparser.ConfigParser()
+    config.read(ROOT / "setup.cfg", encoding="utf-8")
+    return {
+        name: [
+            re.split(r"[ <>=!~;\[]", line.strip(), maxsplit=1)[0].lower()
+            for line in value.splitlines()
+            if line.strip()
+        ]
+        for name, value in config["options.extras_require"].items()
+    }
+
+
+def test_extras_table_names_every_extra() -> None:
+    """Getting started's table of extras has a row for each extra of setup.cfg."""
+    page = (DOCS / "getting-started.rst").read_text(encoding="utf-8")
+    rows = set(re.findall(r"^``([a-z]+)``  ", page, re.MULTILINE))
+
+    assert rows == set(_extras())
+
+
+def test_notebook_names_the_extra_that_runs_it() -> None:
+    """The notebook asks for an extra that installs every module it imports."""
+    notebook = json.loads((ROOT / "examples" / "notebook.ipynb").read_text("utf-8"))
+    intro = "".join(notebook["cells"][0]["source"])
+    assert 'pip install "realtime-sync[notebook]"' in intro
+    assert "pip install -e '.[notebook]'" in intro
+
+    modules = set()
+    for cell in notebook["cells"]:
+        if cell["cell_type"] == "code":
+            for node in ast.walk(ast.parse("".join(cell["source"]))):
+                if isinstance(node, ast.Import):
+                    modules.update(alias.name.split(".")[0] for alias in node.names)
+                elif (
+                    isinstance(node, ast.ImportFrom) and node.module and not node.level
+                ):
+                    modules.add(node.module.split(".")[0])
+    third_party = modules - set(sys.stdlib_module_names) - {"realtime_sync"}
+    # The kernel provides IPython; the mock server (imported through
+    # realtime_sync.testing) needs websockets.
+    needed = {"websockets"}
+    for module in third_party - {"IPython"}:
+        needed.update(d.lower() for d in metadata.packages_distributions()[module])
+    core = {"numpy"}
+    extra = set(_extras()["notebook"])
+
+    assert "matplotlib" in needed
+    assert needed - core <= extra
+    assert "ipykernel" in extra

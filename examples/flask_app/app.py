@@ -12,8 +12,10 @@ How the page talks to Flask (plain HTTP, no WebSocket):
   transcript of spoken answers), ``audio`` (base64 pcm16 at 24 kHz), ``user`` (the
   transcript of what the microphone heard), ``speech`` (the user started talking:
   stop playback), ``done``, ``failure`` (an error; not ``error``, which
-  ``EventSource`` uses for its own connection errors) and ``closed`` (the session was closed for
-  inactivity or at shutdown).
+  ``EventSource`` uses for its own connection errors), ``status`` (``{"state":
+  "reconnecting"}`` when the Realtime connection was lost, ``{"state": "connected"}``
+  once a new one carries on) and ``closed`` (the session was closed for inactivity or at
+  shutdown).
 * ``POST /api/message`` ``{"text": "...", "speak": false}`` adds the message and asks
   for an answer, which then streams over ``/api/events``.
 * ``POST /api/audio?rate=48000`` carries raw microphone audio: little-endian 16-bit
@@ -26,6 +28,13 @@ Each browser session (a random id in Flask's signed session cookie) gets one
 :class:`realtime_sync.RealtimeClient`, kept in a :class:`ClientRegistry` that closes
 clients idle for ``IDLE_TIMEOUT`` seconds: on every request, and from a janitor
 thread (``flask-chat-janitor``) every ``JANITOR_INTERVAL`` seconds.
+
+Realtime sessions end without the browser asking: the service expires them, servers
+restart, networks drop. Each client has a :class:`realtime_sync.ReconnectPolicy`
+(``RECONNECT``): it opens a new session, restores the configuration and the
+conversation's text, and holds what the views send meanwhile, so the page and its
+event stream carry on. When the policy gives up (or with ``RECONNECT=None``), the
+next request of that browser opens a new session (:meth:`ClientRegistry.get`).
 :func:`shutdown_app` (also run at exit) stops the janitor, closes every client and
 stops the mock server.
 """
@@ -69,6 +78,8 @@ DEFAULTS: dict[str, Any] = {
     "SSE_KEEPALIVE": 15.0,
     # Seconds between the mock's streamed deltas, so that the text visibly streams.
     "MOCK_DELTA_INTERVAL": 0.03,
+    # How each client survives a lost connection; None: the next request reopens.
+    "RECONNECT": rs.ReconnectPolicy(restore_conversation=True),
     # The registry's clock (tests pass a controllable one).
     "CLOCK": time.monotonic,
     "MAX_AUDIO_BYTES": 1 << 20,
@@ -116,6 +127,8 @@ class ChatSession:
         )
         client.on(ev.Error, self._on_error_event)
         client.on_error(self._on_client_error)
+        client.on_reconnecting(self._on_reconnecting)
+        client.on_reconnected(self._on_reconnected)
 
     # -- lifecycle ---------------------------------------------------------------
 
@@ -128,8 +141,16 @@ class ChatSession:
 
     @property
     def is_dead(self) -> bool:
-        """Whether the client was connected and has lost its connection since."""
-        return self._opened and not self.client.is_connected
+        """Whether the client lost its connection for good (no reconnection under way).
+
+        A client whose :class:`~realtime_sync.ReconnectPolicy` is reconnecting is not
+        dead: it holds what is sent meanwhile and sends it on the new connection.
+        """
+        return (
+            self._opened
+            and not self.client.is_connected
+            and self.client.state is not rs.ClientState.RECONNECTING
+        )
 
     def touch(self) -> None:
         """Mark the session as used now."""
@@ -230,6 +251,17 @@ class ChatSession:
 
     def _on_client_error(self, exc: rs.RealtimeError) -> None:
         self._publish("failure", {"message": str(exc)})
+
+    # -- reconnection hooks (the client's realtime-sync-reconnect thread) -------------
+
+    def _on_reconnecting(self, attempt: rs.ReconnectAttempt) -> None:
+        self._publish("status", {"state": "reconnecting", "attempt": attempt.attempt})
+
+    def _on_reconnected(self, info: rs.Reconnected) -> None:
+        self.touch()
+        self._publish(
+            "status", {"state": "connected", "restored_items": info.restored_items}
+        )
 
 
 class ClientRegistry:
@@ -389,6 +421,7 @@ class ChatState:
             output_modalities=["audio"],  # voice turns are answered aloud
             transcription=ev.TranscriptionConfig(model="gpt-4o-mini-transcribe"),
         )
+        reconnect: rs.ReconnectPolicy | None = config["RECONNECT"]
         if backend == "mock":
             from realtime_sync.testing import MockRealtimeServer
 
@@ -398,13 +431,17 @@ class ChatState:
             url = self.mock.url
 
             def factory() -> rs.RealtimeClient:
-                return rs.RealtimeClient(url=url, session=session_config)
+                return rs.RealtimeClient(
+                    url=url, session=session_config, reconnect=reconnect
+                )
 
         else:
             model = config["REALTIME_MODEL"]
 
             def factory() -> rs.RealtimeClient:
-                return rs.RealtimeClient(model=model, session=session_config)
+                return rs.RealtimeClient(
+                    model=model, session=session_config, reconnect=reconnect
+                )
 
         self.registry = ClientRegistry(
             factory, idle_timeout=config["IDLE_TIMEOUT"], clock=config["CLOCK"]

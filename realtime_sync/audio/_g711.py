@@ -3,7 +3,9 @@
 Bit-exact with the classic reference implementation of ITU-T G.711 (Sun
 Microsystems' ``g711.c``, the code behind CPython's ``audioop``, SoX and
 others): ``linear2ulaw``/``ulaw2linear`` and ``linear2alaw``/``alaw2linear``
-applied to 16-bit samples.
+applied to 16-bit samples. (SoX rounds 16-bit samples to 14 or 13 bits before
+it calls them, where ``g711.c`` truncates, so its codes differ from these at
+some decision levels; decoding is identical.)
 
 * mu-law encodes the top 14 bits: ``v = x >> 2`` (arithmetic shift), the
   magnitude ``|v|`` is clipped to 8159 (16-bit 32635..32639 and above all give

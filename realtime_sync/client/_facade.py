@@ -426,7 +426,8 @@ class RealtimeClient(ToolsAPI, EventsAPI, ReconnectingClient):
 
         Raises:
             ConnectError: The handshake failed (``AuthenticationError`` for 401/403).
-            Timeout: No ``session.created`` within ``connect_timeout``.
+            ConnectTimeout: No handshake or no ``session.created`` within
+                ``connect_timeout`` (a ``ConnectError`` and a ``Timeout``).
             ServerError: The server refused the configured session.
             RuntimeError: The client was already connected or closed.
         """

@@ -45,6 +45,7 @@ from realtime_sync.client._handle import ResponseHandle
 from realtime_sync.events import ClientEvent, ServerEvent
 from realtime_sync.exceptions import (
     ConnectionClosed,
+    ConnectTimeout,
     HandlerError,
     ProtocolError,
     RealtimeError,
@@ -239,7 +240,7 @@ class ThreadedClient:
         if not self._session_created.wait(self._connect_timeout):
             channel.raise_if_failed()
             self._raise_if_closed()
-            raise Timeout(f"no session.created within {self._connect_timeout} s")
+            raise ConnectTimeout(f"no session.created within {self._connect_timeout} s")
         channel.raise_if_failed()
         self._raise_if_closed()
         if not channel.is_open:

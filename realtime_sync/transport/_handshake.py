@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 import websocket
 
 from realtime_sync._credentials import RedactHandshake, Redactor, refusal
-from realtime_sync.exceptions import ConnectError, Timeout
+from realtime_sync.exceptions import ConnectError, ConnectTimeout, Timeout
 
 __all__ = ["as_typed", "connect_error", "handshake", "new_websocket", "scrub"]
 
@@ -147,7 +147,9 @@ def connect_error(
             redact,
         )
     if isinstance(exc, (websocket.WebSocketTimeoutException, TimeoutError)):
-        return Timeout(f"No answer from {safe_url} within {connect_timeout:g} s.")
+        return ConnectTimeout(
+            f"No answer from {safe_url} within {connect_timeout:g} s."
+        )
     if isinstance(exc, ssl.SSLCertVerificationError):
         # Checked before OSError, its base: the generic message would bury the
         # one thing the user can act on.

@@ -23,7 +23,8 @@ pytest.importorskip("flask", reason="the Flask example needs the 'examples' extr
 import realtime_sync as rs
 from realtime_sync.testing import MockRealtimeServer, speech_like
 
-APP_PATH = Path(__file__).resolve().parents[2] / "examples" / "flask_app" / "app.py"
+ROOT = Path(__file__).resolve().parents[2]
+APP_PATH = ROOT / "examples" / "flask_app" / "app.py"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless",
@@ -355,6 +356,134 @@ def test_shutdown_closes_every_client_and_the_mock(
     assert "flask-chat-janitor" not in [t.name for t in threading.enumerate()]
     with pytest.raises(rs.ConnectError):
         rs.RealtimeClient(url=state.mock.url, connect_timeout=2.0).connect()
+
+
+# -- surviving the Realtime server going away ---------------------------------------------
+
+
+def test_session_survives_a_server_restart(app: Any, chat: ModuleType) -> None:
+    """The ReconnectPolicy carries a browser session over a restart of the server.
+
+    A message sent while the server is down is held and answered afterwards, on the
+    same event stream, and the new session knows the conversation so far.
+    """
+    state = app.extensions[chat.EXTENSION]
+    client = app.test_client()
+    events = _open_events(client)
+    assert client.post("/api/message", json={"text": "before"}).status_code == 202
+    assert _answer(events.until("done")) == "You said: before"
+    port = state.mock.port
+
+    state.mock.stop()  # the service goes away: every connection gets 1001
+    assert events.until("status")[-1][1]["state"] == "reconnecting"
+    during = client.post("/api/message", json={"text": "during the outage"})
+    server = MockRealtimeServer(port=port, delta_interval=0.0).start()
+    state.mock = server  # stopped by shutdown_app
+    seen = events.until("done")
+    after = client.post("/api/message", json={"text": "after"})
+    answered = events.until("done")
+    events.close()
+
+    assert during.status_code == 202 and after.status_code == 202
+    assert ("status", {"state": "connected", "restored_items": 2}) in seen
+    assert _answer(seen) == "You said: during the outage"
+    assert _answer(answered) == "You said: after"
+    assert len(state.registry.sids()) == 1  # the same browser session throughout
+    restored = [
+        part.text
+        for event in server.received
+        if isinstance(event, rs.events.ConversationItemCreate)
+        for part in event.item.content
+    ]
+    assert restored[:2] == ["before", "You said: before"]
+
+
+@pytest.mark.parametrize(
+    "policy",
+    [rs.ReconnectPolicy(max_attempts=1, initial_delay=0.0), None],
+    ids=["policy gave up", "no policy"],
+)
+def test_next_request_reopens_a_session_the_server_ended(
+    chat: ModuleType, clock: FakeClock, policy: rs.ReconnectPolicy | None
+) -> None:
+    """When reconnecting gave up (or is off), the browser's next request reopens."""
+    app = chat.create_app(
+        {
+            "REALTIME_BACKEND": "mock",
+            "MOCK_DELTA_INTERVAL": 0.0,
+            "JANITOR_INTERVAL": None,
+            "SSE_KEEPALIVE": 0.5,
+            "CLOCK": clock,
+            "RECONNECT": policy,
+        }
+    )
+    try:
+        state = app.extensions[chat.EXTENSION]
+        client = app.test_client()
+        old = _open_events(client)
+        port = state.mock.port
+
+        state.mock.stop()
+        assert old.until("failure")  # the lost connection, reported to the page
+        state.mock = MockRealtimeServer(port=port, delta_interval=0.0).start()
+        # What the page does after a failure: open the stream, then post.
+        new = _open_events(client)
+        posted = client.post("/api/message", json={"text": "hello again"})
+        answer = _answer(new.until("done"))
+        new.close()
+
+        assert old.until("closed")[-1] == ("closed", {"reason": "disconnected"})
+        assert posted.status_code == 202
+        assert answer == "You said: hello again"
+        assert state.mock.total_connections == 1
+    finally:
+        chat.shutdown_app(app)
+
+
+def _guide_example() -> str:
+    """The first Python block of docs/flask.rst ("One request, one answer")."""
+    text = (ROOT / "docs" / "flask.rst").read_text(encoding="utf-8")
+    after = text[text.index("One request, one answer") :]
+    lines = after[after.index(".. code-block:: python") :].splitlines()[2:]
+    body = []
+    for line in lines:
+        if line and not line.startswith("   "):
+            break
+        body.append(line[3:])
+    return "\n".join(body)
+
+
+def test_flask_guide_client_survives_a_server_restart() -> None:
+    """The guide's app answers after its server restarts, and reopens a dead client."""
+    code = _guide_example()
+    assert 'model="gpt-realtime",' in code
+    first = MockRealtimeServer().start()
+    namespace: dict[str, Any] = {"__name__": "flask_guide"}
+    code = code.replace('model="gpt-realtime",', f"url={first.url!r},")
+    exec(compile(code, "docs/flask.rst", "exec"), namespace)
+    web, assistant = namespace["app"].test_client(), namespace["assistant"]
+    second = None
+    try:
+        one = web.post("/ask", json={"text": "one"})
+        client = assistant.client
+
+        first.stop()  # every connection gets 1001, as when a session expires
+        second = MockRealtimeServer(port=first.port).start()
+        two = web.post("/ask", json={"text": "two"})
+        client.close()  # as if its policy had given up
+        three = web.post("/ask", json={"text": "three"})
+
+        assert one.get_json()["text"] == "You said: one"
+        assert two.status_code == 200, two.get_json()
+        assert two.get_json()["text"] == "You said: two"
+        assert assistant.client is not client  # reopened on demand
+        assert three.get_json()["text"] == "You said: three"
+        assert second.total_connections == 2
+    finally:
+        assistant.close()
+        first.stop()
+        if second is not None:
+            second.stop()
 
 
 # -- the page in a real browser ---------------------------------------------------------

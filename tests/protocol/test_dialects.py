@@ -696,3 +696,31 @@ def test_beta_refuses_image_content_before_sending() -> None:
     assert '"input_image"' in Codec("ga").encode_client(event)
     with pytest.raises(ValueError, match="input_image"):
         Codec("beta").encode_client(event)
+
+
+@pytest.mark.parametrize("session", [False, True], ids=["response", "session"])
+def test_beta_carries_image_prompt_variables(session: bool) -> None:
+    """A prompt variable may be an image in beta: only content parts are refused."""
+    from realtime_sync import events as ev
+
+    prompt = ev.Prompt(
+        id="pmpt_1",
+        variables={"map": ev.InputImage(image_url="https://example.com/map.png")},
+    )
+    event: ev.ClientEvent
+    if session:
+        event = ev.SessionUpdate(session=ev.RealtimeSession(prompt=prompt))
+        container = "session"
+    else:
+        event = ev.ResponseCreate(response=ev.ResponseCreateParams(prompt=prompt))
+        container = "response"
+
+    text = BETA.encode_client(event)
+
+    assert json.loads(text)[container]["prompt"] == {
+        "id": "pmpt_1",
+        "variables": {
+            "map": {"type": "input_image", "image_url": "https://example.com/map.png"}
+        },
+    }
+    assert BETA.decode_client(text) == event

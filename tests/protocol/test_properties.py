@@ -90,6 +90,26 @@ def _check_decode(dialect: str, direction: str, data: str | bytes) -> None:
 # -- round trips of generated events -------------------------------------------------
 
 
+def _has_image_content(value: Any) -> bool:
+    """Whether an encoded event holds an ``input_image`` part in an item's content.
+
+    Beta has no image content parts (REALTIME_PROTOCOL.md §7.4), so the beta encoder
+    refuses them. An image elsewhere is no such part: a prompt variable may be an
+    ``input_image`` in beta too, where late-beta ``prompt`` has the GA shape (§3.3).
+    """
+    if isinstance(value, dict):
+        content = value.get("content")
+        if isinstance(content, list) and any(
+            isinstance(part, dict) and part.get("type") == "input_image"
+            for part in content
+        ):
+            return True
+        return any(_has_image_content(child) for child in value.values())
+    if isinstance(value, list):
+        return any(_has_image_content(child) for child in value)
+    return False
+
+
 # One generated event serves both properties: generation is most of the cost.
 @pytest.mark.parametrize("cls", ALL_CLASSES, ids=_name)
 @given(data=st.data())
@@ -107,7 +127,7 @@ def test_event_round_trips_in_both_dialects(
         assert GA.decode_client(GA.encode_client(event)) == event
     # Beta: the wire round trip (the beta shape cannot hold every GA object; a
     # client event with image content is refused before it is sent).
-    if not server and '"input_image"' in GA.encode_client(event):
+    if not server and _has_image_content(json.loads(GA.encode_client(event))):
         with pytest.raises(ValueError, match="input_image"):
             BETA.encode_client(event)
         return

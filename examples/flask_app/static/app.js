@@ -8,6 +8,7 @@ const OUTPUT_RATE = 24000; // the session's pcm16 output rate
 
 let source = null;           // the EventSource, or null when the session is closed
 let connecting = null;       // a Promise while the EventSource opens
+let backend = "";            // "mock" or "openai", from the stream's "ready" event
 const bubbles = new Map();   // response_id -> the assistant's message element
 
 function setStatus(text) { statusLine.textContent = text; }
@@ -43,7 +44,10 @@ function connect() {
   connecting = new Promise((resolve, reject) => {
     const es = new EventSource("/api/events");
     const on = (type, fn) => es.addEventListener(type, (e) => fn(JSON.parse(e.data)));
-    on("ready", (d) => { source = es; connecting = null; setStatus(`connected (${d.backend})`); enable(true); resolve(); });
+    on("ready", (d) => { source = es; connecting = null; backend = d.backend; setStatus(`connected (${backend})`); enable(true); resolve(); });
+    // The Realtime connection behind this page was lost and is being replaced (the
+    // client's ReconnectPolicy): messages sent meanwhile are held, then answered.
+    on("status", (d) => setStatus(d.state === "connected" ? `connected (${backend})` : "reconnecting to the model…"));
     on("created", (d) => bubbleFor(d.response_id));
     on("delta", (d) => { bubbleFor(d.response_id).textContent += d.text; });
     on("audio", (d) => play(d.pcm16));
