@@ -116,3 +116,20 @@ def test_blocking_calls_from_a_handler_still_refuse_at_once(what: str) -> None:
         client.once(ev.ResponseCreated, handler)
         client.ask("Hi", timeout=10, output_modalities=["text"])
     assert len(raised) == 1 and "cannot be called from a handler" in str(raised[0])
+
+
+def test_no_session_created_in_time_is_a_connect_timeout() -> None:
+    """connect() raises ConnectTimeout (a ConnectError and a Timeout) without a session."""
+
+    class Silent(rs.testing.Responder):
+        def start(self) -> list[ev.ServerEvent]:
+            return []  # the handshake succeeds, then nothing
+
+    client = rs.RealtimeClient(
+        transport=InMemoryTransport(responder=Silent("ga")), connect_timeout=0.2
+    )
+    with pytest.raises(rs.ConnectTimeout, match="no session.created") as raised:
+        client.connect()
+    assert isinstance(raised.value, rs.ConnectError)
+    assert isinstance(raised.value, rs.Timeout)
+    assert client.state is rs.ClientState.CLOSED
