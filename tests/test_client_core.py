@@ -128,7 +128,7 @@ def test_no_session_created_in_time_is_a_connect_timeout() -> None:
     client = rs.RealtimeClient(
         transport=InMemoryTransport(responder=Silent("ga")), connect_timeout=0.2
     )
-    with pytest.raises(rs.ConnectTimeout, match="no session.created") as raised:
+    with pytest.raises(rs.ConnectTimeout, match=r"no session\.created") as raised:
         client.connect()
     assert isinstance(raised.value, rs.ConnectError)
     assert isinstance(raised.value, rs.Timeout)

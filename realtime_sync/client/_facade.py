@@ -261,6 +261,7 @@ class RealtimeClient(ToolsAPI, EventsAPI, ReconnectingClient):
             audio_retention_seconds=audio_retention_seconds,
         )
         self._interrupt_handlers: tuple[Callable[[Interruption], Any], ...] = ()
+        self._previous_items: tuple[Any, ...] = ()  # the conversation of an outage
         self._auto_respond = auto_respond
         self._tool_timeout = tool_timeout
         self._tool_workers = tool_workers

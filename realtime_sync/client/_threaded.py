@@ -468,7 +468,7 @@ class ThreadedClient:
         for sent in out.send:
             try:
                 self._send_event(attrs.evolve(sent, event_id=self._new_id()))
-            except RealtimeError as exc:  # closing meanwhile: nothing left to cut
+            except (RealtimeError, RuntimeError) as exc:  # closed, or not connected
                 logger.info("could not send %s: %s", sent.type, exc)
         for handle, event_ in out.requests:
             self._send_request(handle, event_, raise_errors=False)  # type: ignore[arg-type]

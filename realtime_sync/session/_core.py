@@ -221,25 +221,29 @@ class SessionCore:
     def _on_audio_delta(self, event: ev.ResponseOutputAudioDelta) -> Effects | None:
         delta = event.delta
         response_id = event.response_id
+        out: Effects | None = None
         if response_id in self._suppressed:
+            # Audio of an interrupted response: kept with the response and the item
+            # (the truncation trims the item), but not for handlers and players.
             out = Effects()
-            out.withhold = True  # audio of an interrupted response: not for players
-            return out
+            out.withhold = True
         if not isinstance(delta, str) or len(delta) % 4:
-            return None  # not base64 audio: delivered, but nothing to keep
+            return out  # not base64 audio: nothing to keep
         size = _b64.decoded_size(delta)
         self.responses.on_delta(event)
         changes = self.conversation.audio_delta(event, size)
-        samples = size // 2 if self.conversation.output_format == "audio/pcm" else size
-        item_id = event.item_id
-        seen, count = self._received
-        self._received = (item_id, count + samples if seen == item_id else samples)
-        self._last_audio = (item_id, response_id, event.content_index)
+        if out is None:
+            samples = (
+                size // 2 if self.conversation.output_format == "audio/pcm" else size
+            )
+            item_id = event.item_id
+            seen, count = self._received
+            self._received = (item_id, count + samples if seen == item_id else samples)
+            self._last_audio = (item_id, response_id, event.content_index)
         if changes and self.conversation.has_callbacks:
-            out = Effects()
+            out = out if out is not None else Effects()
             out.changes.extend(changes)
-            return out
-        return None
+        return out
 
     def _on_text_delta(self, event: Any) -> Effects | None:
         if isinstance(event.delta, str):
