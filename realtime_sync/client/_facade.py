@@ -42,8 +42,6 @@ from realtime_sync.exceptions import ServerError
 from realtime_sync.protocol import Codec
 from realtime_sync.protocol._from_dict import client_event_from_dict
 from realtime_sync.reconnect import (
-    ReconnectAttempt,
-    Reconnected,
     ReconnectPolicy,
     restorable_items,
 )
@@ -260,7 +258,6 @@ class RealtimeClient(ToolsAPI, EventsAPI, ReconnectingClient):
             barge_in=barge_in,
             audio_retention_seconds=audio_retention_seconds,
         )
-        self._interrupt_handlers: tuple[Callable[[Interruption], Any], ...] = ()
         self._previous_items: tuple[Any, ...] = ()  # the conversation of an outage
         self._auto_respond = auto_respond
         self._tool_timeout = tool_timeout
@@ -332,46 +329,10 @@ class RealtimeClient(ToolsAPI, EventsAPI, ReconnectingClient):
         when nothing was heard) and, when the server does not interrupt by itself
         (``interrupt_response: false``), ``response.cancel``.
         """
-        if not callable(handler):
-            raise TypeError("handler must be callable")
-        with self._lock:
-            self._interrupt_handlers = (*self._interrupt_handlers, handler)
-        return handler
-
-    def on_reconnecting(
-        self, handler: Callable[[ReconnectAttempt], Any]
-    ) -> Callable[[ReconnectAttempt], Any]:
-        """Register a handler called before each reconnection attempt (decorator or call).
-
-        It receives a :class:`~realtime_sync.reconnect.ReconnectAttempt` on the
-        ``realtime-sync-reconnect`` thread: it may change ``attempt.headers`` (a fresh
-        token) or call ``attempt.abort()`` to give up. If it raises, that is reported
-        to ``on_error`` handlers and the attempt goes ahead.
-        """
-        if not callable(handler):
-            raise TypeError("handler must be callable")
-        with self._lock:
-            self._reconnecting_handlers = (*self._reconnecting_handlers, handler)
-        return handler
-
-    def on_reconnected(
-        self, handler: Callable[[Reconnected], Any]
-    ) -> Callable[[Reconnected], Any]:
-        """Register a handler called once a new session replaced a lost one.
-
-        It receives a :class:`~realtime_sync.reconnect.Reconnected` (attempts,
-        downtime, what was restored and re-sent) on the ``realtime-sync-reconnect``
-        thread, after the session (and conversation) were restored and the events
-        held during the outage were sent.
-        """
-        if not callable(handler):
-            raise TypeError("handler must be callable")
-        with self._lock:
-            self._reconnected_handlers = (*self._reconnected_handlers, handler)
-        return handler
+        return self._add_hook("interrupt", handler)
 
     def _interrupted(self, info: Any) -> None:
-        self._dispatch.call_each(self._interrupt_handlers, info, "interrupt")
+        self._dispatch.call_each(self._hooks("interrupt"), info, "interrupt")
 
     # -- state ---------------------------------------------------------------------
 

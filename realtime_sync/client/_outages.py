@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from realtime_sync._formats import bytes_per_second
@@ -24,7 +24,12 @@ from realtime_sync.exceptions import (
     ProtocolError,
     RealtimeError,
 )
-from realtime_sync.reconnect import OutageBuffer, ReconnectPolicy
+from realtime_sync.reconnect import (
+    OutageBuffer,
+    ReconnectAttempt,
+    Reconnected,
+    ReconnectPolicy,
+)
 from realtime_sync.transport import Channel
 
 __all__ = ["ReconnectingClient"]
@@ -34,6 +39,30 @@ logger = logging.getLogger("realtime_sync.client")
 
 class ReconnectingClient(ThreadedClient):
     """Lost connections, outages and the reconnect host (see the module docstring)."""
+
+    def on_reconnecting(
+        self, handler: Callable[[ReconnectAttempt], Any]
+    ) -> Callable[[ReconnectAttempt], Any]:
+        """Register a handler called before each reconnection attempt (decorator or call).
+
+        It receives a :class:`~realtime_sync.reconnect.ReconnectAttempt` on the
+        ``realtime-sync-reconnect`` thread: it may change ``attempt.headers`` (a fresh
+        token) or call ``attempt.abort()`` to give up. If it raises, that is reported
+        to ``on_error`` handlers and the attempt goes ahead.
+        """
+        return self._add_hook("reconnecting", handler)
+
+    def on_reconnected(
+        self, handler: Callable[[Reconnected], Any]
+    ) -> Callable[[Reconnected], Any]:
+        """Register a handler called once a new session replaced a lost one.
+
+        It receives a :class:`~realtime_sync.reconnect.Reconnected` (attempts,
+        downtime, what was restored and re-sent) on the ``realtime-sync-reconnect``
+        thread, after the session (and conversation) were restored and the events
+        held during the outage were sent.
+        """
+        return self._add_hook("reconnected", handler)
 
     def previous_items(self) -> tuple[Any, ...]:
         """The conversation before an outage (ReconnectHost); none by default."""
@@ -269,13 +298,13 @@ class ReconnectingClient(ThreadedClient):
 
     def reconnecting(self, attempt: Any) -> None:
         """Call the ``on_reconnecting`` handlers (on the reconnect thread)."""
-        self._dispatch.call_each(self._reconnecting_handlers, attempt, "reconnect")
+        self._dispatch.call_each(self._hooks("reconnecting"), attempt, "reconnect")
 
     def reconnected(self, info: Any) -> None:
         """Count a reconnection and call the ``on_reconnected`` handlers."""
         self._n_reconnects += 1
         self._dropped_audio_ms += info.dropped_audio_ms
-        self._dispatch.call_each(self._reconnected_handlers, info, "reconnect")
+        self._dispatch.call_each(self._hooks("reconnected"), info, "reconnect")
 
     def report(self, error: RealtimeError) -> None:
         """Pass ``error`` to the ``on_error`` handlers."""

@@ -34,7 +34,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 
@@ -60,6 +60,8 @@ from realtime_sync.session import Effects
 from realtime_sync.transport import Channel, Transport
 
 __all__ = ["ClientState", "HeldBatch", "ThreadedClient"]
+
+_H = TypeVar("_H", bound=Callable[..., Any])
 
 logger = logging.getLogger("realtime_sync.client")
 
@@ -145,8 +147,9 @@ class ThreadedClient:
         self._limbo: list[ClientEvent] = []  # refused by a dying connection
         self._reconnector: Any = None  # a Reconnector while reconnecting
         self._renew_at: float | None = None  # unix time of a proactive renewal
-        self._reconnecting_handlers: tuple[Callable[[Any], Any], ...] = ()
-        self._reconnected_handlers: tuple[Callable[[Any], Any], ...] = ()
+        # User hooks by kind ("interrupt", "reconnecting", ...): tuples swapped in
+        # under _lock, read without it.
+        self._hook_table: dict[str, tuple[Callable[[Any], Any], ...]] = {}
         # Counters for ``stats``: written on the reader (or reconnect) thread only.
         self._n_frames = 0
         self._n_protocol_errors = 0
@@ -154,6 +157,18 @@ class ThreadedClient:
         self._dropped_audio_ms = 0
 
     # -- hooks --------------------------------------------------------------------------
+
+    def _add_hook(self, kind: str, handler: _H) -> _H:
+        """Register a user hook of ``kind``; returned, so it works as a decorator."""
+        if not callable(handler):
+            raise TypeError("handler must be callable")
+        with self._lock:
+            self._hook_table[kind] = (*self._hook_table.get(kind, ()), handler)
+        return handler
+
+    def _hooks(self, kind: str) -> tuple[Callable[[Any], Any], ...]:
+        """The hooks of ``kind``, in registration order."""
+        return self._hook_table.get(kind, ())
 
     def _setup(self) -> None:
         """After ``session.created`` on the first connection (send the configuration)."""
