@@ -1,0 +1,329 @@
+"""Sessions: the default sessions, the checks of ``session.update`` and the merge.
+
+A GA ``session.update`` carries a partial session; the Responder checks its shape
+(unknown parameters, unknown kinds of object, closed enumerations) and merges it into
+the current, complete session.
+"""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+import attrs
+
+from realtime_sync.events import (
+    UNSET,
+    AudioConfig,
+    AudioInput,
+    AudioOutput,
+    AudioPCM,
+    Model,
+    RealtimeSession,
+    ServerEvent,
+    ServerVad,
+    SessionUpdate,
+    SessionUpdated,
+    TranscriptionAudio,
+    TranscriptionConfig,
+    TranscriptionSession,
+    UnknownModel,
+)
+from realtime_sync.testing._base import _quote_list, _Rejected, _ResponderBase
+
+#: The ``instructions`` of a new mock session.
+DEFAULT_INSTRUCTIONS = (
+    "You are a helpful, friendly voice assistant. Answer briefly and clearly, in the "
+    "language the user speaks."
+)
+
+_SESSION_LIFETIME_S = 3600
+
+# Values the mock accepts where the protocol has a closed set (for error messages).
+_SUPPORTED_VALUES: dict[str, tuple[str, ...]] = {
+    "format": ("audio/pcm", "audio/pcmu", "audio/pcma"),
+    "turn_detection": ("server_vad", "semantic_vad"),
+    "tools": ("function", "mcp"),
+    "item": (
+        "message",
+        "function_call",
+        "function_call_output",
+        "mcp_approval_response",
+    ),
+}
+
+
+def _merge(current: Any, patch: Any) -> Any:
+    """Merge a partial model into the current one: only the fields present change.
+
+    Objects of the same class merge field by field (``audio.output.voice`` alone keeps
+    ``audio.output.format``); anything else (lists, strings, an object of another kind,
+    ``None``) replaces the current value.
+    """
+    if patch is UNSET:
+        return current
+    if (
+        isinstance(patch, Model)
+        and not isinstance(patch, UnknownModel)
+        and type(patch) is type(current)
+    ):
+        changes = {}
+        for field in attrs.fields(type(patch)):
+            if field.name in ("extra", "wire_hints"):
+                continue
+            value = getattr(patch, field.name)
+            if value is not UNSET:
+                changes[field.name] = _merge(getattr(current, field.name), value)
+        return attrs.evolve(current, **changes)
+    return patch
+
+
+def _unknown_parameter(model: object, path: str) -> str | None:
+    """The path of the first field the GA protocol does not define, or ``None``."""
+    if isinstance(model, list):
+        for i, value in enumerate(model):
+            found = _unknown_parameter(value, f"{path}[{i}]")
+            if found:
+                return found
+        return None
+    if isinstance(model, dict):
+        return None  # free-form JSON (metadata, parameters)
+    if not isinstance(model, Model) or isinstance(model, UnknownModel):
+        return None
+    for key in model.extra:
+        return f"{path}.{key}"
+    for field in attrs.fields(type(model)):
+        if field.name in ("extra", "wire_hints"):
+            continue
+        found = _unknown_parameter(getattr(model, field.name), f"{path}.{field.name}")
+        if found:
+            return found
+    return None
+
+
+def _unknown_kind(model: object, path: str) -> tuple[str, str] | None:
+    """``(path, type)`` of the first object of an unknown kind (``UnknownModel``)."""
+    if isinstance(model, list):
+        for i, value in enumerate(model):
+            found = _unknown_kind(value, f"{path}[{i}]")
+            if found:
+                return found
+        return None
+    if isinstance(model, UnknownModel):
+        return path, model.type if isinstance(model.type, str) else ""
+    if not isinstance(model, Model):
+        return None
+    for field in attrs.fields(type(model)):
+        if field.name in ("extra", "wire_hints"):
+            continue
+        found = _unknown_kind(getattr(model, field.name), f"{path}.{field.name}")
+        if found:
+            return found
+    return None
+
+
+def _missing_required(model: object, path: str) -> str | None:
+    """The path of the first required field that was absent (decoded as UNSET)."""
+    if not isinstance(model, Model) or isinstance(model, UnknownModel):
+        return None
+    for field in attrs.fields(type(model)):
+        value = getattr(model, field.name)
+        if field.default is attrs.NOTHING and value is UNSET:
+            return f"{path}.{field.name}" if path else field.name
+    return None
+
+
+class _SessionMixin(_ResponderBase):
+    """``session.update``: checks, merging, and the default sessions."""
+
+    def _default_session(self, model: str) -> RealtimeSession:
+        pcm = AudioPCM(type="audio/pcm", rate=self.sample_rate)
+        return RealtimeSession(
+            type="realtime",
+            object="realtime.session",
+            id=self._next_id("sess"),
+            model=model,
+            output_modalities=["audio"],
+            instructions=DEFAULT_INSTRUCTIONS,
+            audio=AudioConfig(
+                input=AudioInput(
+                    format=pcm,
+                    transcription=None,
+                    noise_reduction=None,
+                    turn_detection=ServerVad(
+                        type="server_vad",
+                        threshold=0.5,
+                        prefix_padding_ms=300,
+                        silence_duration_ms=200,
+                        idle_timeout_ms=None,
+                        create_response=True,
+                        interrupt_response=True,
+                    ),
+                ),
+                output=AudioOutput(format=pcm, voice="marin", speed=1.0),
+            ),
+            include=None,
+            tools=[],
+            tool_choice="auto",
+            max_output_tokens="inf",
+            tracing=None,
+            truncation="auto",
+            prompt=None,
+            expires_at=self._expires_at,
+        )
+
+    def _default_transcription_session(self, session_id: str) -> TranscriptionSession:
+        return TranscriptionSession(
+            type="transcription",
+            object="realtime.transcription_session",
+            id=session_id,
+            audio=TranscriptionAudio(
+                input=AudioInput(
+                    format=AudioPCM(type="audio/pcm", rate=self.sample_rate),
+                    transcription=TranscriptionConfig(
+                        model="gpt-4o-mini-transcribe", language=None, prompt=""
+                    ),
+                    noise_reduction=None,
+                    turn_detection=ServerVad(
+                        type="server_vad",
+                        threshold=0.5,
+                        prefix_padding_ms=300,
+                        silence_duration_ms=200,
+                    ),
+                )
+            ),
+            include=None,
+            expires_at=self._expires_at,
+        )
+
+    def _transcription_update(self, patch: TranscriptionSession) -> list[ServerEvent]:
+        if self._transcription is None:
+            # A realtime session becomes a transcription session only while nothing
+            # has happened in it yet (the type is normally chosen at connect time).
+            if self._items or self._streams or self._audio_buffer:
+                raise _Rejected(
+                    "Cannot update session type from 'realtime' to 'transcription' "
+                    "once the conversation has started.",
+                    "invalid_value",
+                    "session.type",
+                )
+            self._transcription = self._default_transcription_session(
+                cast(str, self._session.id)
+            )
+        self._check_shape(patch, "session")
+        patch = attrs.evolve(
+            patch, type=UNSET, id=UNSET, object=UNSET, expires_at=UNSET
+        )
+        self._transcription = _merge(self._transcription, patch)
+        self._idle_anchor_ms = self.audio_position_ms
+        return [
+            SessionUpdated(event_id=self._next_id("event"), session=self._transcription)
+        ]
+
+    def _session_update(self, event: SessionUpdate) -> list[ServerEvent]:
+        patch = event.session
+        if isinstance(patch, TranscriptionSession):
+            return self._transcription_update(patch)
+        if self._transcription is not None and isinstance(patch, RealtimeSession):
+            raise _Rejected(
+                "Cannot update session type from 'transcription' to 'realtime'.",
+                "invalid_value",
+                "session.type",
+            )
+        if isinstance(patch, UnknownModel) or (
+            isinstance(patch, RealtimeSession)
+            and isinstance(patch.type, str)
+            and patch.type != "realtime"
+        ):
+            value = patch.type if isinstance(patch.type, str) else ""
+            raise _Rejected(
+                f"Invalid value: '{value}'. Supported values are: 'realtime' and "
+                "'transcription'.",
+                "invalid_value",
+                "session.type",
+            )
+        if patch.type is UNSET:
+            # GA requires session.type in every session.update (§3.1).
+            raise _Rejected(
+                "Missing required parameter: 'session.type'.",
+                "missing_required_parameter",
+                "session.type",
+            )
+        self._check_shape(patch, "session")
+        if patch.output_modalities is not UNSET:
+            self._check_modalities(patch.output_modalities, "session.output_modalities")
+        self._check_max_tokens(patch.max_output_tokens, "session.max_output_tokens")
+        # Fixed for the life of the session: the type, the model (taken from the URL,
+        # §3) and the server's own echo fields.
+        patch = attrs.evolve(
+            patch, type=UNSET, model=UNSET, id=UNSET, object=UNSET, expires_at=UNSET
+        )
+        merged = _merge(self._session, patch)
+        self._check_voice_change(merged)
+        self._session = merged
+        self._idle_anchor_ms = self.audio_position_ms
+        return [SessionUpdated(event_id=self._next_id("event"), session=self._session)]
+
+    def _check_shape(self, model: Model, path: str) -> None:
+        if self.dialect == "ga":
+            unknown = _unknown_parameter(model, path)
+            if unknown:
+                raise _Rejected(
+                    f"Unknown parameter: '{unknown}'.", "unknown_parameter", unknown
+                )
+        kind = _unknown_kind(model, path)
+        if kind:
+            where, value = kind
+            leaf = where.rsplit(".", 1)[-1].split("[", 1)[0]
+            supported = _SUPPORTED_VALUES.get(leaf)
+            message = f"Invalid value: '{value}'."
+            if supported:
+                message += f" Supported values are: {_quote_list(supported)}."
+            raise _Rejected(message, "invalid_value", f"{where}.type")
+
+    @staticmethod
+    def _check_modalities(value: Any, param: str) -> None:
+        # GA: exactly ["audio"] (audio with its transcript) or ["text"] (§3.1).
+        if value is not None and value not in (["audio"], ["text"]):
+            raise _Rejected(
+                f"Invalid modalities: {value!r}. Supported combinations are: ['text'] "
+                "and ['audio'].",
+                "invalid_value",
+                param,
+            )
+
+    @staticmethod
+    def _check_max_tokens(value: Any, param: str) -> None:
+        if isinstance(value, bool):
+            return
+        if isinstance(value, int) and not 1 <= value <= 4096:
+            which = "above maximum" if value > 4096 else "below minimum"
+            bound = "<= 4096" if value > 4096 else ">= 1"
+            raise _Rejected(
+                f"Invalid '{param}': integer {which} value. Expected a value {bound}, "
+                f"but got {value} instead.",
+                "integer_above_max_value"
+                if value > 4096
+                else "integer_below_min_value",
+                param,
+            )
+        if isinstance(value, str) and value != "inf":
+            raise _Rejected(
+                f"Invalid value: '{value}'. Supported values are: 'inf' and integers.",
+                "invalid_value",
+                param,
+            )
+
+    def _check_voice_change(self, merged: RealtimeSession) -> None:
+        def voice(session: RealtimeSession) -> Any:
+            audio = session.audio
+            if isinstance(audio, AudioConfig) and isinstance(audio.output, AudioOutput):
+                return audio.output.voice
+            return UNSET
+
+        # §3: "voice can only change before the model has produced audio".
+        if self._audio_produced and voice(merged) != voice(self._session):
+            raise _Rejected(
+                "Cannot update a conversation's voice if assistant audio is present.",
+                "cannot_update_voice",
+                "session.audio.output.voice",
+            )
