@@ -4,6 +4,13 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import queue
+import re
+import signal
+import subprocess
+import sys
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -109,3 +116,46 @@ def test_demo_with_a_given_wav(tmp_path: Path, capsys: pytest.CaptureFixture[str
     write_wav(wav, speech_like(1500, 16000), 16000)
     assert main(["demo", "--wav", str(wav), "--out", str(tmp_path / "o.wav")]) == 0
     assert "I heard 1" in capsys.readouterr().out
+
+
+def test_mock_server_command_serves_a_conversation() -> None:
+    """mock-server, run as a process, serves a whole turn and stops on Ctrl-C (SIGINT)."""
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "realtime_sync", "mock-server", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    lines: queue.Queue[str] = queue.Queue()
+
+    def read_stdout() -> None:
+        for line in proc.stdout or ():
+            lines.put(line)
+        lines.put("")  # end of output: the process exited
+
+    reader = threading.Thread(target=read_stdout, daemon=True)
+    reader.start()
+    try:
+        banner = lines.get(timeout=30)
+        match = re.search(r"ws://\S+", banner)
+        if match is None:
+            proc.wait(timeout=10)
+            stderr = proc.stderr.read() if proc.stderr else ""
+            pytest.fail(f"mock-server exited with {proc.returncode}: {stderr[-500:]}")
+        with rs.RealtimeClient(url=match.group(0), api_key="test") as client:
+            reply = client.ask("Hello from a process", timeout=10)
+        assert reply.transcript == "You said: Hello from a process"
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=10) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=10)
+        reader.join(timeout=5)
+        if proc.stdout is not None:
+            proc.stdout.close()
+        if proc.stderr is not None:
+            proc.stderr.close()
