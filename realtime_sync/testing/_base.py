@@ -138,7 +138,8 @@ class _ResponderBase:
     dialect: Dialect
     text_delta_chars: int
     audio_chunk_ms: int
-    audio_ms: int
+    audio_ms: int | None
+    speech_chars_per_second: float
     sample_rate: int
     _expires_at: int
     _counters: dict[str, Iterator[int]]
@@ -163,12 +164,6 @@ class _ResponderBase:
 
         def _check_shape(self, model: Model, path: str) -> None: ...
 
-        @staticmethod
-        def _check_modalities(value: Any, param: str) -> None: ...
-
-        @staticmethod
-        def _check_max_tokens(value: Any, param: str) -> None: ...
-
         def _error(
             self, event: ClientEvent, message: str, code: str, param: str | None = None
         ) -> Error: ...
@@ -183,6 +178,11 @@ class _ResponderBase:
         return self._origin_ms + len(self._audio_buffer) / _bytes_per_ms(
             self._input_format()
         )
+
+    def _pcm_rates(self) -> tuple[int, ...]:
+        # The service takes 24 kHz pcm16 only; a Responder made with another
+        # sample_rate takes that one too.
+        return tuple(sorted({24_000, self.sample_rate}))
 
     # -- ids and the item store --------------------------------------------------------
 
@@ -257,6 +257,32 @@ class _ResponderBase:
             ),
             None,
         )
+
+    def _stream_of(self, item_id: object) -> _ResponseStream | None:
+        """The active default-conversation stream whose output item is ``item_id``."""
+        for stream in self._streams:
+            if (
+                not stream.finished
+                and stream.conversation_id is not None
+                and stream.item_id == item_id
+            ):
+                return stream
+        return None
+
+    def _refresh_live_items(self) -> None:
+        """Bring the conversation's copies of streaming items up to what was sent.
+
+        The conversation holds an assistant item from ``response.output_item.added``
+        on; while it streams, its content is what the server has sent so far, so
+        ``conversation.item.retrieve`` and ``.truncate`` see the audio the client
+        has (the copy is made here, when asked for, not at every delta).
+        """
+        for stream in self._streams:
+            if stream.finished or stream.conversation_id is None or stream.truncated:
+                continue
+            item = stream.live_item()
+            if item is not None:
+                self._replace(item)
 
     def _response_finished(self, stream: _ResponseStream) -> None:
         """Called by a stream when it ends: the idle timeout counts from here."""

@@ -34,7 +34,7 @@ from realtime_sync.testing._base import (
     _Rejected,
     _ResponderBase,
 )
-from realtime_sync.testing._session import _SUPPORTED_VALUES, _missing_required
+from realtime_sync.testing._checks import _SUPPORTED_VALUES, _missing_required
 
 
 class _ConversationMixin(_ResponderBase):
@@ -128,6 +128,7 @@ class _ConversationMixin(_ResponderBase):
         ]
 
     def _item_retrieve(self, event: ConversationItemRetrieve) -> list[ServerEvent]:
+        self._refresh_live_items()
         index = self._index(event.item_id)
         if index is None:
             raise _Rejected(
@@ -143,6 +144,10 @@ class _ConversationMixin(_ResponderBase):
         ]
 
     def _item_truncate(self, event: ConversationItemTruncate) -> list[ServerEvent]:
+        # An item that still streams is truncated as far as it was sent: the audio
+        # "already sent to the client but not yet played" (openai-python's
+        # ConversationItemTruncateEvent); only an audio_end_ms beyond it is refused.
+        self._refresh_live_items()
         index = self._index(event.item_id)
         item = self._items[index] if index is not None else None
         if not isinstance(item, AssistantMessage):
@@ -183,6 +188,11 @@ class _ConversationMixin(_ResponderBase):
         content = list(item.content)
         content[ci] = new_part
         self._items[cast(int, index)] = attrs.evolve(item, content=content)
+        stream = self._stream_of(event.item_id)
+        if stream is not None:
+            # The reply goes on streaming (only response.cancel or speech stops it),
+            # but the conversation keeps what the user heard.
+            stream.truncated = True
         return [
             ConversationItemTruncated(
                 event_id=self._next_id("event"),

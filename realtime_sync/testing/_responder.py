@@ -85,14 +85,14 @@ from realtime_sync.events import (
 )
 from realtime_sync.protocol.codec import Dialect
 from realtime_sync.testing._base import _bytes_per_ms, _decode_b64, _Rejected
+from realtime_sync.testing._checks import _missing_required
 from realtime_sync.testing._conversation import _ConversationMixin
 from realtime_sync.testing._faults import RawFrame, _FaultsMixin, expiry_message
 from realtime_sync.testing._input import _InputAudioMixin
-from realtime_sync.testing._responses import _ResponsesMixin
+from realtime_sync.testing._responses import SPEECH_CHARS_PER_SECOND, _ResponsesMixin
 from realtime_sync.testing._session import (
     _SESSION_LIFETIME_S,
     DEFAULT_INSTRUCTIONS,
-    _missing_required,
     _SessionMixin,
 )
 from realtime_sync.testing._stream import _ResponseStream
@@ -122,7 +122,12 @@ class Responder(
             ``temperature``); GA rejects any unknown session field as the real
             server does (``Unknown parameter: 'session.voice'.``).
         text_delta_chars: Characters per text (or transcript, or arguments) delta.
-        audio_ms: Duration of the audio of each audio reply, in milliseconds.
+        audio_ms: Duration of the audio of each audio reply, in milliseconds; the
+            knob for short tests. ``None`` (the default) makes it follow the reply's
+            transcript at ``speech_chars_per_second`` (about speaking pace: "You
+            said: Hello!" is about a second), at least 200 ms.
+        speech_chars_per_second: Characters of transcript per second of reply audio
+            when ``audio_ms`` is ``None``.
         sample_rate: The rate of the session's ``audio/pcm`` formats, in Hz.
         model: The session's ``model`` (the server passes the URL's ``model``).
         audio_chunk_ms: Duration of the audio in one ``response.output_audio.delta``.
@@ -164,7 +169,8 @@ class Responder(
         dialect: Dialect = "ga",
         *,
         text_delta_chars: int = 8,
-        audio_ms: int = 200,
+        audio_ms: int | None = None,
+        speech_chars_per_second: float = SPEECH_CHARS_PER_SECOND,
         sample_rate: int = 24_000,
         model: str = "gpt-realtime",
         audio_chunk_ms: int = 100,
@@ -175,8 +181,10 @@ class Responder(
             raise ValueError(f"dialect must be 'ga' or 'beta', not {dialect!r}")
         if text_delta_chars < 1:
             raise ValueError("text_delta_chars must be at least 1")
-        if audio_ms < 1:
+        if audio_ms is not None and audio_ms < 1:
             raise ValueError("audio_ms must be at least 1")
+        if not speech_chars_per_second > 0:
+            raise ValueError("speech_chars_per_second must be positive")
         if sample_rate < 1:
             raise ValueError("sample_rate must be positive")
         if audio_chunk_ms < 1:
@@ -190,6 +198,7 @@ class Responder(
         self.audio_chunk_ms = audio_chunk_ms
         self.text_delta_chars = text_delta_chars
         self.audio_ms = audio_ms
+        self.speech_chars_per_second = speech_chars_per_second
         self.sample_rate = sample_rate
         self._expires_at = int(time.time() + session_lifetime_s)
         self._counters: dict[str, Iterator[int]] = {}
@@ -259,7 +268,11 @@ class Responder(
 
     @property
     def items(self) -> list[Item]:
-        """A copy of the conversation's items, in order, audio included."""
+        """A copy of the conversation's items, in order, audio included.
+
+        An assistant item that is still streaming shows what has been sent so far.
+        """
+        self._refresh_live_items()
         return list(self._items)
 
     @property

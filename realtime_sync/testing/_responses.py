@@ -44,8 +44,14 @@ from realtime_sync.testing._base import (
     _ResponderBase,
     _text_tokens,
 )
-from realtime_sync.testing._session import _merge
-from realtime_sync.testing._stream import _example_arguments, _Plan, _ResponseStream
+from realtime_sync.testing._checks import (
+    _check_max_tokens,
+    _check_modalities,
+    _check_values,
+)
+from realtime_sync.testing._session import _kind_defaults, _merge
+from realtime_sync.testing._stream import _Plan, _ResponseStream
+from realtime_sync.testing._tool_args import tool_arguments
 
 
 def _user_text(item: UserMessage) -> str | None:
@@ -55,6 +61,12 @@ def _user_text(item: UserMessage) -> str | None:
         if isinstance(p, InputText) and isinstance(p.text, str)
     ]
     return " ".join(texts) if texts else None
+
+
+#: Characters of transcript per second of reply audio: about 150 words a minute, the
+#: pace of conversational English speech (about 6 characters a word with its space).
+SPEECH_CHARS_PER_SECOND = 15.0
+_MIN_REPLY_MS = 200
 
 
 class _ResponsesMixin(_ResponderBase):
@@ -71,6 +83,7 @@ class _ResponsesMixin(_ResponderBase):
         if not isinstance(params, ResponseCreateParams):
             params = ResponseCreateParams()
         self._check_shape(params, "response")
+        _check_values(params, self._pcm_rates(), "response")
         conversation = params.conversation if _is_set(params.conversation) else "auto"
         if conversation not in ("auto", "none"):
             raise _Rejected(
@@ -95,10 +108,10 @@ class _ResponsesMixin(_ResponderBase):
         if modalities is UNSET or modalities is None:
             modalities = session.output_modalities
         else:
-            self._check_modalities(modalities, "response.output_modalities")
+            _check_modalities(modalities, "response.output_modalities")
         if not isinstance(modalities, list) or not modalities:
             modalities = ["audio"]
-        self._check_max_tokens(params.max_output_tokens, "response.max_output_tokens")
+        _check_max_tokens(params.max_output_tokens, "response.max_output_tokens")
         max_tokens = params.max_output_tokens
         if max_tokens is UNSET:
             max_tokens = session.max_output_tokens
@@ -111,7 +124,9 @@ class _ResponsesMixin(_ResponderBase):
         if isinstance(params.audio, ResponseAudio) and isinstance(
             params.audio.output, AudioOutput
         ):
-            audio_output = _merge(audio_output, params.audio.output)
+            audio_output = _merge(
+                audio_output, params.audio.output, _kind_defaults(self.sample_rate)
+            )
         tools = params.tools if isinstance(params.tools, list) else session.tools
         tool_choice = (
             params.tool_choice if _is_set(params.tool_choice) else session.tool_choice
@@ -123,7 +138,7 @@ class _ResponsesMixin(_ResponderBase):
         if modalities != ["text"] and plan.call is None:
             fmt = audio_output.format
             samples = _synth.speech_like(
-                self.audio_ms,
+                self._reply_audio_ms(plan.text),
                 8000 if isinstance(fmt, (AudioPCMU, AudioPCMA)) else self._rate(fmt),
             )
             if isinstance(fmt, AudioPCMU):
@@ -148,6 +163,13 @@ class _ResponsesMixin(_ResponderBase):
         )
         self._streams.append(stream)
         return [stream.created()]
+
+    def _reply_audio_ms(self, text: str) -> int:
+        """The duration of a spoken reply: ``audio_ms``, else its transcript's."""
+        if self.audio_ms is not None:
+            return self.audio_ms
+        spoken = round(len(text) * 1000 / self.speech_chars_per_second)
+        return max(_MIN_REPLY_MS, spoken)
 
     def _response_cancel(self, event: ResponseCancel) -> list[ServerEvent]:
         return self._cancel(event, "client_cancelled")
@@ -174,10 +196,12 @@ class _ResponsesMixin(_ResponderBase):
     def _context(self, response_input: object) -> list[Item]:
         """The items a response sees: the conversation, or ``response.input`` (§3.5)."""
         if not isinstance(response_input, list):
+            self._refresh_live_items()
             return list(self._items)
         context: list[Item] = []
         for i, item in enumerate(response_input):
             if isinstance(item, ItemReference):
+                self._refresh_live_items()
                 index = self._index(item.id)
                 if index is None:
                     raise _Rejected(
@@ -225,7 +249,7 @@ class _ResponsesMixin(_ResponderBase):
                 chosen = functions[0]
             if chosen is not None:
                 return _Plan(
-                    call=chosen, arguments=_example_arguments(chosen, user_text or "")
+                    call=chosen, arguments=tool_arguments(chosen, user_text or "")
                 )
         if user is None:
             return _Plan(text="Hello!")

@@ -117,6 +117,9 @@ _BAD_KEY_BODY = {
         "param": None,
     }
 }
+# The WebSocket paths of the service: OpenAI's GA (and beta) endpoint, Azure's
+# classic deployments path and Azure's GA /openai/v1 path (§1.1, §1.3, §1.4).
+_REALTIME_PATHS = frozenset({"/v1/realtime", "/openai/realtime", "/openai/v1/realtime"})
 _KEY_SUBPROTOCOL = "openai-insecure-api-key."
 _BETA_SUBPROTOCOL = "openai-beta.realtime-v1"
 
@@ -138,6 +141,10 @@ class MockRealtimeServer:
     ``OpenAI-Beta: realtime=v1`` (or the ``openai-beta.realtime-v1`` subprotocol, or
     Azure's classic ``/openai/realtime?api-version=...`` path) gets the beta dialect.
     In beta, ``conversation.item.done`` is not sent (beta has no such event).
+
+    The handshake must ask for ``/v1/realtime`` (or Azure's ``/openai/realtime`` or
+    ``/openai/v1/realtime``); any other path gets HTTP 404 with the service's JSON
+    error body (code ``unknown_url``), as the real service answers.
 
     Args:
         dialect: ``"ga"`` or ``"beta"``.
@@ -162,6 +169,9 @@ class MockRealtimeServer:
             duration, as a server producing speech in real time would.
         audio_chunk_ms: Audio per ``response.output_audio.delta`` of the default
             Responders.
+        audio_ms: The duration of every spoken reply of the default Responders, in
+            milliseconds (the knob for short tests); ``None``: it follows the reply's
+            transcript at speaking pace (see :class:`Responder`).
         max_session_seconds: When set, each session ends that many seconds after
             it started: an ``error`` with code ``session_expired`` ("Your session
             hit the maximum duration of N minutes.", or seconds), then a close
@@ -174,7 +184,8 @@ class MockRealtimeServer:
 
     Raises:
         ValueError: For an unknown dialect or pace, a negative ``delta_interval``,
-            or a non-positive ``audio_chunk_ms`` or ``max_session_seconds``.
+            or a non-positive ``audio_chunk_ms``, ``audio_ms`` or
+            ``max_session_seconds``.
     """
 
     def __init__(
@@ -189,6 +200,7 @@ class MockRealtimeServer:
         close_timeout: float = 0.5,
         pace: Literal["instant", "realtime"] = "instant",
         audio_chunk_ms: int = 100,
+        audio_ms: int | None = None,
         max_session_seconds: float | None = None,
     ) -> None:
         if dialect not in ("ga", "beta"):
@@ -199,10 +211,13 @@ class MockRealtimeServer:
             raise ValueError(f"pace must be 'instant' or 'realtime', not {pace!r}")
         if audio_chunk_ms < 1:
             raise ValueError("audio_chunk_ms must be at least 1")
+        if audio_ms is not None and audio_ms < 1:
+            raise ValueError("audio_ms must be at least 1")
         if max_session_seconds is not None and not max_session_seconds > 0:
             raise ValueError("max_session_seconds must be positive")
         self.pace = pace
         self.audio_chunk_ms = audio_chunk_ms
+        self.audio_ms = audio_ms
         self.max_session_seconds = max_session_seconds
         self._faults = _Faults()
         self._sent: list[str] = []
@@ -572,6 +587,11 @@ class MockRealtimeServer:
     def _process_request(
         self, connection: ServerConnection, request: Request
     ) -> Response | None:
+        path = urlsplit(request.path).path
+        if path.rstrip("/") not in _REALTIME_PATHS:
+            # The service routes before it upgrades: an unknown path is an HTTP 404
+            # with its JSON error body (§1.7), never a session.
+            return _json_response(HTTPStatus.NOT_FOUND, _unknown_url_body(path))
         if self.require_api_key is None:
             return None
         key = self.require_api_key
@@ -585,16 +605,7 @@ class MockRealtimeServer:
             or query.get("api-key") == [key]
         ):
             return None
-        body = json.dumps(_BAD_KEY_BODY).encode()
-        status = HTTPStatus.UNAUTHORIZED
-        response_headers = Headers(
-            [
-                ("Content-Type", "application/json"),
-                ("Content-Length", str(len(body))),
-                ("Connection", "close"),
-            ]
-        )
-        return Response(status.value, status.phrase, response_headers, body)
+        return _json_response(HTTPStatus.UNAUTHORIZED, _BAD_KEY_BODY)
 
     @staticmethod
     def _select_subprotocol(
@@ -639,6 +650,7 @@ class MockRealtimeServer:
                 dialect,
                 model=model,
                 audio_chunk_ms=self.audio_chunk_ms,
+                audio_ms=self.audio_ms,
                 session_type="transcription"
                 if intent == "transcription"
                 else "realtime",
@@ -734,3 +746,30 @@ def _event_id(message: str | bytes) -> str | None:
         return None
     value = data.get("event_id") if isinstance(data, dict) else None
     return value if isinstance(value, str) else None
+
+
+def _unknown_url_body(path: str) -> dict[str, Any]:
+    # The body OpenAI's API sends for an unknown route (as reported in 2024, e.g.
+    # InternLM/MindSearch issue 150: code unknown_url, "Unknown request URL: ...").
+    return {
+        "error": {
+            "message": f"Unknown request URL: GET {path}. Please check the URL for "
+            "typos, or see the docs at https://platform.openai.com/docs/api-reference/.",
+            "type": "invalid_request_error",
+            "param": None,
+            "code": "unknown_url",
+        }
+    }
+
+
+def _json_response(status: HTTPStatus, body: dict[str, Any]) -> Response:
+    """An HTTP error answer to the handshake, with a JSON body (§1.7)."""
+    data = json.dumps(body).encode()
+    headers = Headers(
+        [
+            ("Content-Type", "application/json"),
+            ("Content-Length", str(len(data))),
+            ("Connection", "close"),
+        ]
+    )
+    return Response(status.value, status.phrase, headers, data)

@@ -7,6 +7,7 @@ the current, complete session.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, cast
 
 import attrs
@@ -18,7 +19,9 @@ from realtime_sync.events import (
     AudioOutput,
     AudioPCM,
     Model,
+    NoiseReduction,
     RealtimeSession,
+    SemanticVad,
     ServerEvent,
     ServerVad,
     SessionUpdate,
@@ -29,6 +32,14 @@ from realtime_sync.events import (
     UnknownModel,
 )
 from realtime_sync.testing._base import _quote_list, _Rejected, _ResponderBase
+from realtime_sync.testing._checks import (
+    _SUPPORTED_VALUES,
+    _check_max_tokens,
+    _check_modalities,
+    _check_values,
+    _unknown_kind,
+    _unknown_parameter,
+)
 
 #: The ``instructions`` of a new mock session.
 DEFAULT_INSTRUCTIONS = (
@@ -38,98 +49,82 @@ DEFAULT_INSTRUCTIONS = (
 
 _SESSION_LIFETIME_S = 3600
 
-# Values the mock accepts where the protocol has a closed set (for error messages).
-_SUPPORTED_VALUES: dict[str, tuple[str, ...]] = {
-    "format": ("audio/pcm", "audio/pcmu", "audio/pcma"),
-    "turn_detection": ("server_vad", "semantic_vad"),
-    "tools": ("function", "mcp"),
-    "item": (
-        "message",
-        "function_call",
-        "function_call_output",
-        "mcp_approval_response",
-    ),
-}
+
+def _kind_defaults(sample_rate: int) -> dict[type[Model], Model]:
+    """A complete object of each kind a session nests, with the service's defaults.
+
+    A ``session.update`` that switches ``turn_detection`` to another kind (or turns
+    transcription on) carries only the fields it sets; the service answers with the
+    complete object (§3: ``session.updated`` has "the complete effective config").
+    The values are the defaults of REALTIME_PROTOCOL.md §3.1.2 and those the mock's
+    ``session.created`` shows (``silence_duration_ms`` 200, as the service ships).
+    """
+    return {
+        ServerVad: ServerVad(
+            type="server_vad",
+            threshold=0.5,
+            prefix_padding_ms=300,
+            silence_duration_ms=200,
+            idle_timeout_ms=None,
+            create_response=True,
+            interrupt_response=True,
+        ),
+        SemanticVad: SemanticVad(
+            type="semantic_vad",
+            eagerness="auto",
+            create_response=True,
+            interrupt_response=True,
+        ),
+        TranscriptionConfig: TranscriptionConfig(
+            model="gpt-4o-mini-transcribe", language=None, prompt=""
+        ),
+        # §3.1: "strength defaults to 1 when first enabled".
+        NoiseReduction: NoiseReduction(strength=1.0),
+        AudioPCM: AudioPCM(type="audio/pcm", rate=sample_rate),
+    }
 
 
-def _merge(current: Any, patch: Any) -> Any:
+def _merge(
+    current: Any, patch: Any, defaults: Mapping[type[Model], Model] | None = None
+) -> Any:
     """Merge a partial model into the current one: only the fields present change.
 
     Objects of the same class merge field by field (``audio.output.voice`` alone keeps
-    ``audio.output.format``); anything else (lists, strings, an object of another kind,
-    ``None``) replaces the current value.
+    ``audio.output.format``). An object of another kind (``semantic_vad`` replacing
+    ``server_vad``) or one where there was none (``transcription`` replacing
+    ``None``) is merged into the complete default object of its kind from
+    ``defaults``, so the result has every field filled in. Anything else (lists,
+    strings, ``None``) replaces the current value.
     """
     if patch is UNSET:
         return current
-    if (
-        isinstance(patch, Model)
-        and not isinstance(patch, UnknownModel)
-        and type(patch) is type(current)
-    ):
-        changes = {}
-        for field in attrs.fields(type(patch)):
-            if field.name in ("extra", "wire_hints"):
-                continue
-            value = getattr(patch, field.name)
-            if value is not UNSET:
-                changes[field.name] = _merge(getattr(current, field.name), value)
-        return attrs.evolve(current, **changes)
-    return patch
+    if not isinstance(patch, Model) or isinstance(patch, UnknownModel):
+        return patch
+    if type(patch) is not type(current):
+        base = (defaults or {}).get(type(patch))
+        if base is None:
+            return _complete(patch, defaults)
+        current = base
+    changes = {}
+    for field in attrs.fields(type(patch)):
+        if field.name in ("extra", "wire_hints"):
+            continue
+        value = getattr(patch, field.name)
+        if value is not UNSET:
+            changes[field.name] = _merge(getattr(current, field.name), value, defaults)
+    return attrs.evolve(current, **changes)
 
 
-def _unknown_parameter(model: object, path: str) -> str | None:
-    """The path of the first field the GA protocol does not define, or ``None``."""
-    if isinstance(model, list):
-        for i, value in enumerate(model):
-            found = _unknown_parameter(value, f"{path}[{i}]")
-            if found:
-                return found
-        return None
-    if isinstance(model, dict):
-        return None  # free-form JSON (metadata, parameters)
-    if not isinstance(model, Model) or isinstance(model, UnknownModel):
-        return None
-    for key in model.extra:
-        return f"{path}.{key}"
+def _complete(model: Model, defaults: Mapping[type[Model], Model] | None) -> Model:
+    """``model`` with each nested object completed from ``defaults``."""
+    changes = {}
     for field in attrs.fields(type(model)):
         if field.name in ("extra", "wire_hints"):
             continue
-        found = _unknown_parameter(getattr(model, field.name), f"{path}.{field.name}")
-        if found:
-            return found
-    return None
-
-
-def _unknown_kind(model: object, path: str) -> tuple[str, str] | None:
-    """``(path, type)`` of the first object of an unknown kind (``UnknownModel``)."""
-    if isinstance(model, list):
-        for i, value in enumerate(model):
-            found = _unknown_kind(value, f"{path}[{i}]")
-            if found:
-                return found
-        return None
-    if isinstance(model, UnknownModel):
-        return path, model.type if isinstance(model.type, str) else ""
-    if not isinstance(model, Model):
-        return None
-    for field in attrs.fields(type(model)):
-        if field.name in ("extra", "wire_hints"):
-            continue
-        found = _unknown_kind(getattr(model, field.name), f"{path}.{field.name}")
-        if found:
-            return found
-    return None
-
-
-def _missing_required(model: object, path: str) -> str | None:
-    """The path of the first required field that was absent (decoded as UNSET)."""
-    if not isinstance(model, Model) or isinstance(model, UnknownModel):
-        return None
-    for field in attrs.fields(type(model)):
         value = getattr(model, field.name)
-        if field.default is attrs.NOTHING and value is UNSET:
-            return f"{path}.{field.name}" if path else field.name
-    return None
+        if isinstance(value, Model) and not isinstance(value, UnknownModel):
+            changes[field.name] = _merge(UNSET, value, defaults)
+    return attrs.evolve(model, **changes) if changes else model
 
 
 class _SessionMixin(_ResponderBase):
@@ -210,10 +205,13 @@ class _SessionMixin(_ResponderBase):
                 cast(str, self._session.id)
             )
         self._check_shape(patch, "session")
+        _check_values(patch, self._pcm_rates(), "session")
         patch = attrs.evolve(
             patch, type=UNSET, id=UNSET, object=UNSET, expires_at=UNSET
         )
-        self._transcription = _merge(self._transcription, patch)
+        self._transcription = _merge(
+            self._transcription, patch, _kind_defaults(self.sample_rate)
+        )
         self._idle_anchor_ms = self.audio_position_ms
         return [
             SessionUpdated(event_id=self._next_id("event"), session=self._transcription)
@@ -249,15 +247,16 @@ class _SessionMixin(_ResponderBase):
                 "session.type",
             )
         self._check_shape(patch, "session")
+        _check_values(patch, self._pcm_rates(), "session")
         if patch.output_modalities is not UNSET:
-            self._check_modalities(patch.output_modalities, "session.output_modalities")
-        self._check_max_tokens(patch.max_output_tokens, "session.max_output_tokens")
+            _check_modalities(patch.output_modalities, "session.output_modalities")
+        _check_max_tokens(patch.max_output_tokens, "session.max_output_tokens")
         # Fixed for the life of the session: the type, the model (taken from the URL,
         # §3) and the server's own echo fields.
         patch = attrs.evolve(
             patch, type=UNSET, model=UNSET, id=UNSET, object=UNSET, expires_at=UNSET
         )
-        merged = _merge(self._session, patch)
+        merged = _merge(self._session, patch, _kind_defaults(self.sample_rate))
         self._check_voice_change(merged)
         self._session = merged
         self._idle_anchor_ms = self.audio_position_ms
@@ -279,39 +278,6 @@ class _SessionMixin(_ResponderBase):
             if supported:
                 message += f" Supported values are: {_quote_list(supported)}."
             raise _Rejected(message, "invalid_value", f"{where}.type")
-
-    @staticmethod
-    def _check_modalities(value: Any, param: str) -> None:
-        # GA: exactly ["audio"] (audio with its transcript) or ["text"] (§3.1).
-        if value is not None and value not in (["audio"], ["text"]):
-            raise _Rejected(
-                f"Invalid modalities: {value!r}. Supported combinations are: ['text'] "
-                "and ['audio'].",
-                "invalid_value",
-                param,
-            )
-
-    @staticmethod
-    def _check_max_tokens(value: Any, param: str) -> None:
-        if isinstance(value, bool):
-            return
-        if isinstance(value, int) and not 1 <= value <= 4096:
-            which = "above maximum" if value > 4096 else "below minimum"
-            bound = "<= 4096" if value > 4096 else ">= 1"
-            raise _Rejected(
-                f"Invalid '{param}': integer {which} value. Expected a value {bound}, "
-                f"but got {value} instead.",
-                "integer_above_max_value"
-                if value > 4096
-                else "integer_below_min_value",
-                param,
-            )
-        if isinstance(value, str) and value != "inf":
-            raise _Rejected(
-                f"Invalid value: '{value}'. Supported values are: 'inf' and integers.",
-                "invalid_value",
-                param,
-            )
 
     def _check_voice_change(self, merged: RealtimeSession) -> None:
         def voice(session: RealtimeSession) -> Any:

@@ -6,7 +6,6 @@ what it has sent, so a cancel can close it where it stands.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Generator, Iterator
 from typing import Any, cast
@@ -52,42 +51,11 @@ from realtime_sync.events import (
 from realtime_sync.testing._base import (
     _bytes_per_ms,
     _chunks,
+    _evolve_existing,
     _ResponderBase,
     _strip_audio,
     _text_tokens,
 )
-
-
-def _example_arguments(tool: FunctionTool, user_text: str) -> str:
-    """Plausible JSON arguments for a tool: each required parameter gets a value."""
-    params: dict[str, Any] = (
-        tool.parameters if isinstance(tool.parameters, dict) else {}
-    )
-    props = params.get("properties")
-    props = props if isinstance(props, dict) else {}
-    required = params.get("required")
-    required = required if isinstance(required, list) else []
-    samples: dict[str, Any] = {
-        "string": user_text,
-        "integer": 1,
-        "number": 1.0,
-        "boolean": True,
-        "array": [],
-        "object": {},
-    }
-    args: dict[str, Any] = {}
-    for name in required:
-        spec = props.get(name) if isinstance(name, str) else None
-        kind = spec.get("type") if isinstance(spec, dict) else "string"
-        if (
-            isinstance(spec, dict)
-            and isinstance(spec.get("enum"), list)
-            and spec["enum"]
-        ):
-            args[name] = spec["enum"][0]
-        else:
-            args[name] = samples.get(kind if isinstance(kind, str) else "string")
-    return json.dumps(args, separators=(", ", ": "))
 
 
 @attrs.define
@@ -121,6 +89,9 @@ class _ResponseStream:
         self.id = response_id
         self.conversation_id = conversation_id
         self.finished = False
+        # Set by a conversation.item.truncate of this response's item while it
+        # streams: the conversation keeps the truncated copy from then on.
+        self.truncated = False
         self._owner = owner
         self._metadata = metadata
         self._modalities = modalities
@@ -133,6 +104,7 @@ class _ResponseStream:
         self._item_id = ""
         self._previous_item_id: str | None = None
         self._item_open = False
+        self._part_added = False
         self._part_open = False
         self._args_open = False
         self._sent_text = ""
@@ -209,7 +181,7 @@ class _ResponseStream:
                     **self._address_no_part(),
                 )
         elif self._text_mode:
-            self._part_open = True
+            self._part_open = self._part_added = True
             yield ResponseContentPartAdded(
                 event_id=owner._next_id("event"),
                 part=ResponsePart(type="text", text=""),
@@ -221,7 +193,7 @@ class _ResponseStream:
                     event_id=owner._next_id("event"), delta=chunk, **self._address()
                 )
         else:
-            self._part_open = True
+            self._part_open = self._part_added = True
             yield ResponseContentPartAdded(
                 event_id=owner._next_id("event"),
                 part=ResponsePart(type="audio", transcript=""),
@@ -321,8 +293,9 @@ class _ResponseStream:
                 "completed" if status == "completed" else "incomplete"
             )
             shown = _strip_audio(full)
+            in_conversation = shown
             if self.conversation_id is not None:
-                owner._replace(full)
+                in_conversation = _strip_audio(self._store(full))
             yield ResponseOutputItemDone(
                 event_id=owner._next_id("event"),
                 response_id=self.id,
@@ -332,7 +305,7 @@ class _ResponseStream:
             if self.conversation_id is not None:
                 yield ConversationItemDone(
                     event_id=owner._next_id("event"),
-                    item=shown,
+                    item=in_conversation,
                     previous_item_id=self._previous_item_id,
                 )
             self._output.append(shown)
@@ -343,6 +316,46 @@ class _ResponseStream:
             event_id=owner._next_id("event"),
             response=self._response(status, details, list(self._output), self._usage()),
         )
+
+    # -- the conversation's copy of the output item ---------------------------------------
+
+    @property
+    def item_id(self) -> str:
+        """The id of the output item (``""`` before it is added)."""
+        return self._item_id
+
+    def live_item(self) -> Item | None:
+        """The output item as far as it has streamed, or ``None`` when none is open.
+
+        The conversation's copy of an item that streams is this: the audio, transcript,
+        text or arguments sent so far, ``status`` ``in_progress``, and no content part
+        before ``response.content_part.added`` announced one.
+        """
+        if not self._item_open:
+            return None
+        item = self._final_item("in_progress")
+        if isinstance(item, AssistantMessage) and not self._part_added:
+            item = attrs.evolve(item, content=[])
+        return item
+
+    def _store(self, full: Item) -> Item:
+        """Put the finished item into the conversation; return the stored copy.
+
+        A truncated item keeps its truncated content (the client said the user heard
+        no more) and takes only the final status.
+        """
+        owner = self._owner
+        index = owner._index(self._item_id)
+        if index is None:  # the client deleted it meanwhile
+            return full
+        if self.truncated:
+            stored = _evolve_existing(
+                owner._items[index], status=getattr(full, "status", UNSET)
+            )
+        else:
+            stored = full
+        owner._items[index] = stored
+        return stored
 
     # -- helpers -----------------------------------------------------------------------
 
