@@ -27,7 +27,9 @@ then finished, so no further delta of that response can follow.
 
 A response is decided when it is created (its text, its audio, whether it calls a
 tool); its output item enters the conversation when the stream reaches it, as on a
-real server.
+real server, and while it streams the conversation's copy holds what has been sent so
+far (``conversation.item.retrieve`` shows it; ``conversation.item.truncate`` cuts it,
+and the conversation keeps the cut copy while the reply streams on).
 
 Replies are deterministic:
 
@@ -36,9 +38,12 @@ Replies are deterministic:
 * after a ``function_call_output`` item: ``The tool returned: <output>``;
 * when the session (or response) has function tools and ``tool_choice`` is not
   ``"none"``: a function call when ``tool_choice`` names a function or is
-  ``"required"``, or when the last user text mentions a tool's name;
+  ``"required"``, or when the last user text mentions a tool's name; its arguments
+  are read from the user's words by the tool's JSON schema (``_tool_args``);
 * else ``You said: <text>`` for the last user text, ``I heard N ms of audio.`` when
   the last user item is audio, and ``Hello!`` without a user item.
+
+A spoken reply lasts as long as its transcript takes to say (``audio_ms`` fixes it).
 
 User audio that carries a :func:`~realtime_sync.testing.synth_speech` marker counts
 as the marker's text ("the user said it"), for tool choice and ``You said:``.
