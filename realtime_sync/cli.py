@@ -266,10 +266,13 @@ def _mock_server(args: argparse.Namespace) -> int:
         raise CliError(
             f"cannot listen on {args.host}:{args.port}: {exc.strerror}"
         ) from None
-    with server:
+    # start() above already runs the server; `with server:` would start it again.
+    try:
         _out(f"serving the mock Realtime API at {server.url} (Ctrl-C to stop)")
         with contextlib.suppress(KeyboardInterrupt):
             threading.Event().wait()
+    finally:
+        server.stop()
     return 0
 
 

@@ -5,10 +5,14 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import os
+import queue
 import re
+import signal
 import socket
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -368,3 +372,46 @@ def test_replay_into_a_closed_pipe_exits_quietly(recording: Path) -> None:
 
     assert proc.returncode == 141
     assert b"Traceback" not in err and b"Broken pipe" not in err
+
+
+def test_mock_server_command_serves_a_conversation() -> None:
+    """mock-server, run as a process, serves a whole turn and stops on Ctrl-C (SIGINT)."""
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "realtime_sync", "mock-server", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    lines: queue.Queue[str] = queue.Queue()
+
+    def read_stdout() -> None:
+        for line in proc.stdout or ():
+            lines.put(line)
+        lines.put("")  # end of output: the process exited
+
+    reader = threading.Thread(target=read_stdout, daemon=True)
+    reader.start()
+    try:
+        banner = lines.get(timeout=30)
+        match = re.search(r"ws://\S+", banner)
+        if match is None:
+            proc.wait(timeout=10)
+            stderr = proc.stderr.read() if proc.stderr else ""
+            pytest.fail(f"mock-server exited with {proc.returncode}: {stderr[-500:]}")
+        with rs.RealtimeClient(url=match.group(0), api_key="test") as client:
+            reply = client.ask("Hello from a process", timeout=10)
+        assert reply.transcript == "You said: Hello from a process"
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=10) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=10)
+        reader.join(timeout=5)
+        if proc.stdout is not None:
+            proc.stdout.close()
+        if proc.stderr is not None:
+            proc.stderr.close()

@@ -119,7 +119,7 @@ def test_replay_refuses_bad_files(tmp_path: Path) -> None:
 def test_recent_responses_keep_audio_within_the_retention_bound() -> None:
     """client.responses holds at most audio_retention_seconds of audio; handles all."""
     with (
-        MockRealtimeServer() as server,  # 200 ms of audio per reply
+        MockRealtimeServer(audio_ms=200) as server,  # 200 ms of audio per reply
         rs.RealtimeClient(url=server.url, audio_retention_seconds=0.5) as client,
     ):
         replies = [client.ask(f"turn {n}", timeout=10) for n in range(4)]

@@ -195,7 +195,7 @@ def test_openai_function_call_round_trip(
     first = recv_until(connection, "response.done")
     call = of_type(first, "response.function_call_arguments.done")[0]
     assert call.name == "get_weather"
-    assert json.loads(call.arguments) == {"city": "get weather for Paris"}
+    assert json.loads(call.arguments) == {"city": "Paris"}
     assert first[-1].response.output[0].type == "function_call"
 
     connection.conversation.item.create(

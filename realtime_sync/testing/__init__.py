@@ -32,10 +32,12 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
         'pip install "realtime-sync[mock]"'
     ) from exc
 
+from realtime_sync.testing._faults import RawFrame
 from realtime_sync.testing._memory import InMemoryChannel, InMemoryTransport
-from realtime_sync.testing._responder import DEFAULT_INSTRUCTIONS, RawFrame, Responder
+from realtime_sync.testing._responder import Responder
 from realtime_sync.testing._scripted import ReplayResponder, ScriptedResponder
 from realtime_sync.testing._server import MockRealtimeServer
+from realtime_sync.testing._session import DEFAULT_INSTRUCTIONS
 from realtime_sync.testing._synth import find_marker, speech_like, synth_speech
 from realtime_sync.testing._vad import threshold_dbfs
 

@@ -42,7 +42,8 @@ from realtime_sync.events import (
     UnknownClientEvent,
 )
 from realtime_sync.protocol.codec import Codec, Dialect
-from realtime_sync.testing._responder import RawFrame, Responder
+from realtime_sync.testing._faults import RawFrame
+from realtime_sync.testing._responder import Responder
 
 __all__ = ["RawFrame", "ReplayResponder", "ScriptedResponder"]
 

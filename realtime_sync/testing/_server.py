@@ -40,7 +40,6 @@ A client that never answers the close frame is dropped after ``close_timeout``.
 
 from __future__ import annotations
 
-import collections
 import contextlib
 import itertools
 import json
@@ -49,10 +48,10 @@ import re
 import socket
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from http import HTTPStatus
 from types import TracebackType
-from typing import Any, Literal, cast
+from typing import Any, Literal
 from urllib.parse import parse_qs, urlsplit
 
 from websockets.datastructures import Headers
@@ -63,13 +62,12 @@ from websockets.typing import Subprotocol
 
 from realtime_sync.events import (
     ClientEvent,
-    ConversationItemDone,
-    ResponseOutputAudioDelta,
-    ServerEvent,
 )
 from realtime_sync.exceptions import ProtocolError
 from realtime_sync.protocol.codec import Codec, Dialect
-from realtime_sync.testing._responder import RawFrame, Responder, expiry_message
+from realtime_sync.testing._connection import _Connection, _Faults
+from realtime_sync.testing._faults import RawFrame
+from realtime_sync.testing._responder import Responder
 
 __all__ = ["MockRealtimeServer"]
 
@@ -119,216 +117,11 @@ _BAD_KEY_BODY = {
         "param": None,
     }
 }
+# The WebSocket paths of the service: OpenAI's GA (and beta) endpoint, Azure's
+# classic deployments path and Azure's GA /openai/v1 path (§1.1, §1.3, §1.4).
+_REALTIME_PATHS = frozenset({"/v1/realtime", "/openai/realtime", "/openai/v1/realtime"})
 _KEY_SUBPROTOCOL = "openai-insecure-api-key."
 _BETA_SUBPROTOCOL = "openai-beta.realtime-v1"
-
-
-class _Faults:
-    """Per-server fault settings shared by every connection (guarded by ``lock``)."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.stall_until = 0.0  # time.monotonic() until which nothing moves
-        self.close_after: tuple[int, int, str] | None = None  # (events, code, reason)
-
-
-class _Connection:
-    """One client connection: its codec, its Responder, its outbox and sender."""
-
-    def __init__(
-        self,
-        number: int,
-        ws: ServerConnection,
-        codec: Codec,
-        responder: Responder,
-        server: MockRealtimeServer,
-    ) -> None:
-        self.number = number
-        self.ws = ws
-        self.codec = codec
-        self.responder = responder
-        self.server = server
-        self.cond = threading.Condition()
-        self.outbox: collections.deque[ServerEvent | RawFrame] = collections.deque()
-        self.closing = False
-        limit = server.max_session_seconds
-        self.expires_at = None if limit is None else time.monotonic() + limit
-        # Close after this many more frames: (count, code, reason); set by fault().
-        self.close_after: tuple[int, int, str] | None = None
-        self.sender = threading.Thread(
-            target=self._send_loop, name=f"mock-realtime-send-{number}", daemon=True
-        )
-
-    def post(self, events: Sequence[ServerEvent | RawFrame]) -> None:
-        """Queue events for the sender (call with ``cond`` held)."""
-        if events:
-            self.outbox.extend(events)
-            self.cond.notify_all()
-
-    def shut(self) -> None:
-        """Stop the sender at its next step, even mid-pause."""
-        with self.cond:
-            self.closing = True
-            self.cond.notify_all()
-
-    def wait_stall(self) -> None:
-        """Wait out a stall (``MockRealtimeServer.stall``), unless closing.
-
-        Only the reader calls this; it goes on reading while closing, so that the
-        socket, not this flag, ends it (``drop_all`` must not send a close frame).
-        """
-        with self.cond:
-            while not self.closing:
-                delay = self.server._faults.stall_until - time.monotonic()
-                if delay <= 0:
-                    return
-                self.cond.wait(delay)
-
-    def _next(self, not_before: float) -> _Step | _Expired | None:
-        """The next frame to send (``None`` once closing)."""
-        with self.cond:
-            while not self.closing:
-                now = time.monotonic()
-                waits: list[float] = []
-                stall = self.server._faults.stall_until - now
-                if stall > 0:
-                    self.cond.wait(stall)
-                    continue
-                if self.expires_at is not None:
-                    if now >= self.expires_at:
-                        return _EXPIRED
-                    waits.append(self.expires_at - now)
-                if self.outbox:
-                    step = self._step(self.outbox.popleft(), streamed=False)
-                    if step is not None:
-                        return step
-                    continue
-                if self.responder.active_responses:
-                    delay = not_before - now
-                    if delay <= 0:
-                        frame = self.responder.next_frame()
-                        if frame is not None:
-                            step = self._step(frame, streamed=True)
-                            if step is not None:
-                                return step
-                        continue
-                    waits.append(delay)
-                self.cond.wait(min(waits) if waits else None)
-            return None
-
-    def _step(self, frame: ServerEvent | RawFrame, *, streamed: bool) -> _Step | None:
-        """Wrap a frame taken from the queue or a stream (``cond`` held).
-
-        The ``fault(close_after_events=)`` count is taken here, as the frame leaves
-        the queue, so a frame already on its way when ``fault()`` was called does
-        not count.
-        """
-        if self.codec.dialect == "beta" and isinstance(frame, ConversationItemDone):
-            return None  # beta has no conversation.item.done (§7.2)
-        last: tuple[int, str] | None = None
-        if self.close_after is not None:
-            left, code, reason = self.close_after
-            if left <= 1:
-                self.close_after = None
-                last = (code, reason)
-            else:
-                self.close_after = (left - 1, code, reason)
-        return _Step(frame, streamed, last)
-
-    def _pause(self, seconds: float) -> bool:
-        """Wait ``seconds`` unless closing; ``False`` if closing."""
-        with self.cond:
-            return not self.cond.wait_for(lambda: self.closing, seconds)
-
-    def _send_loop(self) -> None:
-        not_before = 0.0
-        while (step := self._next(not_before)) is not None:
-            if isinstance(step, _Expired):
-                self._expire()
-                return
-            frame = step.frame
-            if isinstance(frame, RawFrame):
-                if frame.delay > 0 and not self._pause(frame.delay):
-                    return
-                text = frame.text
-            else:
-                text = self.codec.encode_server(frame)
-            if not self._send(text):
-                return
-            if step.close is not None:
-                code, reason = step.close
-                logger.info(
-                    "mock connection %d: fault() closes (%d)", self.number, code
-                )
-                self._close(code, reason)
-                return
-            if step.streamed and isinstance(frame, ServerEvent):
-                not_before = self._not_before(frame)
-
-    def _not_before(self, event: ServerEvent) -> float:
-        """When the next streamed event may go, after ``event`` (pacing)."""
-        if not event.type.endswith(".delta"):
-            return 0.0
-        pause = self.server.delta_interval
-        if self.server.pace == "realtime" and isinstance(
-            event, ResponseOutputAudioDelta
-        ):
-            pause = max(pause, self.responder.output_ms(event.delta) / 1000.0)
-        return time.monotonic() + pause if pause > 0 else 0.0
-
-    def _send(self, text: str) -> bool:
-        try:
-            self.ws.send(text)
-        except ConnectionClosed:
-            return False
-        except Exception:
-            logger.exception("mock server could not send a frame")
-            return False
-        self.server._record_sent(text)
-        return True
-
-    def _expire(self) -> None:
-        limit = cast(float, self.server.max_session_seconds)
-        with self.cond:
-            events = self.responder.session_expired(limit)
-        for event in events:
-            if not self._send(self.codec.encode_server(event)):
-                return
-        self._close(1001, expiry_message(limit))
-
-    def _close(self, code: int, reason: str) -> None:
-        with self.cond:
-            self.closing = True
-            self.cond.notify_all()
-        with contextlib.suppress(Exception):
-            self.ws.close(code, reason)
-
-
-class _Step:
-    """Internal: a frame to send, and what the sender does after it.
-
-    ``streamed``: it came from a response stream (paced); ``close``: ``fault()``
-    closes the connection after it, with this (code, reason).
-    """
-
-    __slots__ = ("close", "frame", "streamed")
-
-    def __init__(
-        self,
-        frame: ServerEvent | RawFrame,
-        streamed: bool,
-        close: tuple[int, str] | None,
-    ) -> None:
-        self.frame = frame
-        self.streamed = streamed
-        self.close = close
-
-
-class _Expired:
-    """Internal: the session reached ``max_session_seconds``."""
-
-
-_EXPIRED = _Expired()
 
 
 class MockRealtimeServer:
@@ -348,6 +141,10 @@ class MockRealtimeServer:
     ``OpenAI-Beta: realtime=v1`` (or the ``openai-beta.realtime-v1`` subprotocol, or
     Azure's classic ``/openai/realtime?api-version=...`` path) gets the beta dialect.
     In beta, ``conversation.item.done`` is not sent (beta has no such event).
+
+    The handshake must ask for ``/v1/realtime`` (or Azure's ``/openai/realtime`` or
+    ``/openai/v1/realtime``); any other path gets HTTP 404 with the service's JSON
+    error body (code ``unknown_url``), as the real service answers.
 
     Args:
         dialect: ``"ga"`` or ``"beta"``.
@@ -372,6 +169,9 @@ class MockRealtimeServer:
             duration, as a server producing speech in real time would.
         audio_chunk_ms: Audio per ``response.output_audio.delta`` of the default
             Responders.
+        audio_ms: The duration of every spoken reply of the default Responders, in
+            milliseconds (the knob for short tests); ``None``: it follows the reply's
+            transcript at speaking pace (see :class:`Responder`).
         max_session_seconds: When set, each session ends that many seconds after
             it started: an ``error`` with code ``session_expired`` ("Your session
             hit the maximum duration of N minutes.", or seconds), then a close
@@ -384,7 +184,8 @@ class MockRealtimeServer:
 
     Raises:
         ValueError: For an unknown dialect or pace, a negative ``delta_interval``,
-            or a non-positive ``audio_chunk_ms`` or ``max_session_seconds``.
+            or a non-positive ``audio_chunk_ms``, ``audio_ms`` or
+            ``max_session_seconds``.
     """
 
     def __init__(
@@ -399,6 +200,7 @@ class MockRealtimeServer:
         close_timeout: float = 0.5,
         pace: Literal["instant", "realtime"] = "instant",
         audio_chunk_ms: int = 100,
+        audio_ms: int | None = None,
         max_session_seconds: float | None = None,
     ) -> None:
         if dialect not in ("ga", "beta"):
@@ -409,10 +211,13 @@ class MockRealtimeServer:
             raise ValueError(f"pace must be 'instant' or 'realtime', not {pace!r}")
         if audio_chunk_ms < 1:
             raise ValueError("audio_chunk_ms must be at least 1")
+        if audio_ms is not None and audio_ms < 1:
+            raise ValueError("audio_ms must be at least 1")
         if max_session_seconds is not None and not max_session_seconds > 0:
             raise ValueError("max_session_seconds must be positive")
         self.pace = pace
         self.audio_chunk_ms = audio_chunk_ms
+        self.audio_ms = audio_ms
         self.max_session_seconds = max_session_seconds
         self._faults = _Faults()
         self._sent: list[str] = []
@@ -782,6 +587,11 @@ class MockRealtimeServer:
     def _process_request(
         self, connection: ServerConnection, request: Request
     ) -> Response | None:
+        path = urlsplit(request.path).path
+        if path.rstrip("/") not in _REALTIME_PATHS:
+            # The service routes before it upgrades: an unknown path is an HTTP 404
+            # with its JSON error body (§1.7), never a session.
+            return _json_response(HTTPStatus.NOT_FOUND, _unknown_url_body(path))
         if self.require_api_key is None:
             return None
         key = self.require_api_key
@@ -795,16 +605,7 @@ class MockRealtimeServer:
             or query.get("api-key") == [key]
         ):
             return None
-        body = json.dumps(_BAD_KEY_BODY).encode()
-        status = HTTPStatus.UNAUTHORIZED
-        response_headers = Headers(
-            [
-                ("Content-Type", "application/json"),
-                ("Content-Length", str(len(body))),
-                ("Connection", "close"),
-            ]
-        )
-        return Response(status.value, status.phrase, response_headers, body)
+        return _json_response(HTTPStatus.UNAUTHORIZED, _BAD_KEY_BODY)
 
     @staticmethod
     def _select_subprotocol(
@@ -849,6 +650,7 @@ class MockRealtimeServer:
                 dialect,
                 model=model,
                 audio_chunk_ms=self.audio_chunk_ms,
+                audio_ms=self.audio_ms,
                 session_type="transcription"
                 if intent == "transcription"
                 else "realtime",
@@ -944,3 +746,30 @@ def _event_id(message: str | bytes) -> str | None:
         return None
     value = data.get("event_id") if isinstance(data, dict) else None
     return value if isinstance(value, str) else None
+
+
+def _unknown_url_body(path: str) -> dict[str, Any]:
+    # The body OpenAI's API sends for an unknown route (as reported in 2024, e.g.
+    # InternLM/MindSearch issue 150: code unknown_url, "Unknown request URL: ...").
+    return {
+        "error": {
+            "message": f"Unknown request URL: GET {path}. Please check the URL for "
+            "typos, or see the docs at https://platform.openai.com/docs/api-reference/.",
+            "type": "invalid_request_error",
+            "param": None,
+            "code": "unknown_url",
+        }
+    }
+
+
+def _json_response(status: HTTPStatus, body: dict[str, Any]) -> Response:
+    """An HTTP error answer to the handshake, with a JSON body (§1.7)."""
+    data = json.dumps(body).encode()
+    headers = Headers(
+        [
+            ("Content-Type", "application/json"),
+            ("Content-Length", str(len(data))),
+            ("Connection", "close"),
+        ]
+    )
+    return Response(status.value, status.phrase, headers, data)

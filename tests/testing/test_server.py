@@ -318,7 +318,7 @@ def test_cancel_during_a_paced_stream() -> None:
 
 def test_audio_turn_over_the_socket() -> None:
     """Committed audio gets an audio reply of audio_ms in base64 deltas."""
-    with MockRealtimeServer() as server, connect(server) as ws:
+    with MockRealtimeServer(audio_ms=200) as server, connect(server) as ws:
         recv(ws)
         chunk = base64.b64encode(b"\x01\x00" * 2400).decode()  # 100 ms
         for _ in range(3):

@@ -103,7 +103,7 @@ def test_sent_records_every_frame_in_order() -> None:
 def test_realtime_pace_spaces_audio_deltas_by_their_duration() -> None:
     """pace='realtime': 50 ms deltas arrive at least ~50 ms apart."""
     with (
-        MockRealtimeServer(pace="realtime", audio_chunk_ms=50) as server,
+        MockRealtimeServer(pace="realtime", audio_chunk_ms=50, audio_ms=200) as server,
         connect(server.url) as ws,
     ):
         recv(ws)
@@ -116,7 +116,7 @@ def test_realtime_pace_spaces_audio_deltas_by_their_duration() -> None:
             if event["type"] == "response.done":
                 break
 
-    assert len(arrivals) == 4  # the default 200 ms reply
+    assert len(arrivals) == 4  # a 200 ms reply
     assert arrivals[-1] - arrivals[0] >= 3 * 0.05 * 0.8
 
 
