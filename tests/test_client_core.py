@@ -133,3 +133,16 @@ def test_no_session_created_in_time_is_a_connect_timeout() -> None:
     assert isinstance(raised.value, rs.ConnectError)
     assert isinstance(raised.value, rs.Timeout)
     assert client.state is rs.ClientState.CLOSED
+
+
+def test_importing_the_package_builds_no_converter() -> None:
+    """import realtime_sync stays cheap: the cattrs hooks are built at first use."""
+    import subprocess
+    import sys
+
+    code = (
+        "import realtime_sync, realtime_sync.client, realtime_sync.session\n"
+        "from realtime_sync.protocol import codec\n"
+        "assert codec._built is None, 'the converter was built at import'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)

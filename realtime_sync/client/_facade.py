@@ -486,9 +486,6 @@ class _Restored:
     skipped_items: int
 
 
-_GA = Codec("ga")
-
-
 def _item_is(item_id: str) -> Callable[[Any], bool]:
     """A ``wait_for`` predicate: an item event about ``item_id``."""
     return lambda event: getattr(event.item, "id", None) == item_id

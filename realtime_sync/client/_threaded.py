@@ -106,10 +106,12 @@ _BENIGN = frozenset(
 
 
 class ThreadedClient:
-    """Lifecycle, channel, sending, reader pipeline and outages of one client.
+    """Lifecycle, channel, sending and the reader pipeline of one client.
 
-    Subclasses set ``_core`` and may override the hooks :meth:`_setup`,
-    :meth:`_restore`, :meth:`_closing` and :meth:`_observe`.
+    Subclasses set ``_core`` (a session core) and may override :meth:`_setup`,
+    :meth:`_restore`, :meth:`_closing`, :meth:`_detected` and :meth:`_interrupted`;
+    :class:`~realtime_sync.client._outages.ReconnectingClient` adds what happens
+    when a connection ends.
     """
 
     _core: Any
@@ -338,14 +340,14 @@ class ThreadedClient:
 
     def _write(self, channel: Channel, event: ClientEvent) -> None:
         """Encode ``event`` and queue it on ``channel`` (no state checks)."""
-        text = (self._codec or _GA).encode_client(event)
+        text = (self._codec or Codec("ga")).encode_client(event)
         channel.send(text, event)
         if self._recorder is not None:
             self._recorder.write("send", text)
 
     def _hold(self, event: ClientEvent) -> bool:
         """Hold ``event`` for the new session while reconnecting; False if not."""
-        (self._codec or _GA).encode_client(event)  # bad events fail here
+        (self._codec or Codec("ga")).encode_client(event)  # bad events fail here
         with self._lock:
             if self._state is not ClientState.RECONNECTING or self._outage is None:
                 return False
@@ -552,6 +554,3 @@ class ThreadedClient:
     def report(self, error: RealtimeError) -> None:
         """Pass ``error`` to the ``on_error`` handlers."""
         self._dispatch.report(error)
-
-
-_GA = Codec("ga")

@@ -20,8 +20,6 @@ __all__ = ["ToolsAPI"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-_GA = Codec("ga")
-
 
 class ToolsAPI(SendersAPI):
     """Tool registration and execution (see the module docstring)."""
@@ -116,7 +114,8 @@ class ToolsAPI(SendersAPI):
             for t in (current if isinstance(current, list) else [])
             if not (isinstance(t, ev.FunctionTool) and t.name in names)
         ]
-        return [_GA.to_dict(t) for t in (*others, *ours)]
+        codec = Codec("ga")
+        return [codec.to_dict(t) for t in (*others, *ours)]
 
     def _start_tools(self) -> None:
         if self._tool_registry is None or self._tool_runner is not None:

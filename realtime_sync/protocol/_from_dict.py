@@ -12,8 +12,6 @@ from realtime_sync.protocol.codec import Codec
 
 __all__ = ["client_event_from_dict"]
 
-_GA = Codec("ga")
-
 
 def client_event_from_dict(data: Mapping[str, Any]) -> ClientEvent:
     """Build a typed client event from a GA-shaped dict, with the codec's checks.
@@ -26,6 +24,6 @@ def client_event_from_dict(data: Mapping[str, Any]) -> ClientEvent:
     except (TypeError, ValueError) as exc:
         raise TypeError(f"event is not JSON-serialisable: {exc}") from exc
     try:
-        return _GA.decode_client(text)
+        return Codec("ga").decode_client(text)
     except ProtocolError as exc:
         raise TypeError(f"invalid client event: {exc}") from None
