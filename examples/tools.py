@@ -18,7 +18,6 @@ import datetime as dt
 import json
 import os
 import sys
-import threading
 from collections.abc import Sequence
 from typing import Literal
 
@@ -68,15 +67,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             calls.append(f"current_time({utc_offset_hours}, {style!r}) -> {result}")
             return result
 
-        answers: list[str] = []
-        answered = threading.Event()
-
-        @client.on(ev.ResponseOutputTextDone)
-        def answer(e: ev.ResponseOutputTextDone) -> None:
-            # The first response is the call (no text); the follow-up answers.
-            answers.append(e.text)
-            answered.set()
-
         with client:
             # What the server now has: the schema built from the type hints.
             for tool in getattr(client.session_info, "tools", None) or []:
@@ -84,18 +74,18 @@ def main(argv: Sequence[str] | None = None) -> int:
                     params = json.dumps(tool.parameters)
                     print(f"tool in the session: {tool.name} {params}")
             print(f"you> {args.question}")
-            first = client.ask(args.question, timeout=args.timeout)
-            for call in first.function_calls:
-                print(f"[model] calls {call.name}({call.arguments})")
-            if not first.function_calls:
-                print(f"assistant> {first.text}\n(answered without the tool)")
+            # ask() runs the tools the model calls and returns the answer after them;
+            # the responses that made the calls are in reply.steps.
+            reply = client.ask(args.question, timeout=args.timeout)
+            if not reply.steps:
+                print(f"assistant> {reply.text}\n(answered without the tool)")
                 return 0
-            if not answered.wait(args.timeout):
-                print("no answer after the tool call")
-                return 1
+            for step in reply.steps:
+                for call in step.function_calls:
+                    print(f"[model] calls {call.name}({call.arguments})")
             for line in calls:
                 print(f"[tool] {line}")
-            print(f"assistant> {answers[0]}")
+            print(f"assistant> {reply.text}")
             print(f"[{client.usage.total_tokens} tokens in all]")
     return 0
 

@@ -12,8 +12,10 @@ the reader thread, where waiting would deadlock.
 
 from __future__ import annotations
 
+import collections
 import os
 import ssl
+import threading
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
@@ -28,6 +30,7 @@ from realtime_sync.client._endpoints import (
     url_endpoint,
 )
 from realtime_sync.client._events_api import EventsAPI
+from realtime_sync.client._handle import ResponseHandle
 from realtime_sync.client._outages import ReconnectingClient
 from realtime_sync.client._resources import (
     ConversationNamespace,
@@ -38,7 +41,7 @@ from realtime_sync.client._resources import (
 )
 from realtime_sync.client._threaded import ThreadedClient
 from realtime_sync.client._tools_api import ToolsAPI
-from realtime_sync.exceptions import ServerError
+from realtime_sync.exceptions import AuthenticationError, ServerError
 from realtime_sync.protocol import Codec
 from realtime_sync.protocol._from_dict import client_event_from_dict
 from realtime_sync.reconnect import (
@@ -75,7 +78,11 @@ class RealtimeClient(ToolsAPI, EventsAPI, ReconnectingClient):
             ``OPENAI_API_KEY`` is used for OpenAI; with ``url=``, no key is sent.
         url: A full ``ws://``/``wss://`` URL for compatible and local servers.
         dialect: ``"ga"``, ``"beta"`` or ``"auto"`` (detected from ``session.created``;
-            ``client.dialect`` then tells which).
+            ``client.dialect`` then tells which). By default ``"auto"`` with
+            ``url=`` (a compatible server may speak either) and ``"ga"`` for
+            OpenAI. A dialect given explicitly that the server's first event
+            contradicts makes ``connect()`` raise a :class:`ConnectError` naming
+            the ``dialect=`` to pass.
         session: Settings sent with ``session.update`` right after connecting (a
             :class:`SessionConfig`, a :class:`~realtime_sync.events.RealtimeSession`,
             or a dict of the GA session shape).
@@ -139,7 +146,7 @@ class RealtimeClient(ToolsAPI, EventsAPI, ReconnectingClient):
         *,
         api_key: str | None = None,
         url: str | None = None,
-        dialect: str = "ga",
+        dialect: str | None = None,
         session: SessionConfig
         | ev.RealtimeSession
         | ev.TranscriptionSession
@@ -169,6 +176,8 @@ class RealtimeClient(ToolsAPI, EventsAPI, ReconnectingClient):
         transport: Transport | None = None,
         _endpoint_factory: Callable[[], Endpoint] | None = None,
     ) -> None:
+        if dialect is None:
+            dialect = "auto" if url is not None else "ga"
         if dialect not in ("ga", "beta", "auto"):
             raise ValueError(f"dialect must be 'ga', 'beta' or 'auto', not {dialect!r}")
         if api_key is not None and not isinstance(api_key, str):
@@ -204,8 +213,15 @@ class RealtimeClient(ToolsAPI, EventsAPI, ReconnectingClient):
                     url=url, api_key=key(), dialect=dialect, headers=headers
                 )
         else:
+            network = transport is None or isinstance(transport, WebSocketTransport)
 
             def endpoint_factory() -> Endpoint:
+                if network and token_provider is None and not _openai_key(api_key):
+                    raise AuthenticationError(
+                        "No API key: set OPENAI_API_KEY or pass api_key= "
+                        "(or url= for a local server, such as "
+                        "realtime_sync.testing.MockRealtimeServer)."
+                    )
                 return openai_endpoint(
                     model=model,
                     api_key=key(),
@@ -259,6 +275,11 @@ class RealtimeClient(ToolsAPI, EventsAPI, ReconnectingClient):
             audio_retention_seconds=audio_retention_seconds,
         )
         self._previous_items: tuple[Any, ...] = ()  # the conversation of an outage
+        # Follow-up responses asked for after tool calls, by the calling response.
+        self._follow_ups: collections.OrderedDict[str, ResponseHandle] = (
+            collections.OrderedDict()
+        )
+        self._follow_ups_changed = threading.Condition()
         self._auto_respond = auto_respond
         self._tool_timeout = tool_timeout
         self._tool_workers = tool_workers
@@ -484,6 +505,11 @@ class _Restored:
     session_restored: bool
     restored_items: int
     skipped_items: int
+
+
+def _openai_key(api_key: str | None) -> bool:
+    """Whether a key for OpenAI is at hand (given, or in ``OPENAI_API_KEY``)."""
+    return bool(api_key) or bool(os.environ.get("OPENAI_API_KEY"))
 
 
 def _item_is(item_id: str) -> Callable[[Any], bool]:

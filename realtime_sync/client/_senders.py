@@ -8,6 +8,7 @@ queue (``_request``), which holds a request while another response is active.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -296,22 +297,44 @@ class SendersAPI(ThreadedClient):
         """Delete an item from the conversation (``conversation.item.delete``)."""
         return self.send(ev.ConversationItemDelete(item_id=item_id))
 
-    def ask(self, text: str, timeout: float | None = 60.0, **params: Any) -> Response:
-        """Send a user message, ask for a response and wait for it.
+    def ask(
+        self,
+        text: str,
+        timeout: float | None = 60.0,
+        *,
+        follow_tools: bool = True,
+        **params: Any,
+    ) -> Response:
+        """Send a user message, ask for a response and wait for the answer.
+
+        When the response calls registered tools, the client runs them and asks
+        for the follow-up response (see :meth:`add_tool`); ``ask()`` then returns
+        that final answer, with the responses that called the tools, in order, in
+        its ``steps``.
 
         Args:
             text: The user's message.
-            timeout: Seconds to wait for the response.
-            **params: Per-response settings (see :meth:`create_response`).
+            timeout: Seconds to wait for the answer, tool rounds included.
+            follow_tools: Wait for the answer after the tools ran (the default);
+                False returns the first response, the one holding the calls.
+            **params: Per-response settings of the first response (see
+                :meth:`create_response`); the follow-up has the session's, with
+                the same ``output_modalities``.
 
         Returns:
             The finished :class:`Response`.
 
         Raises:
             ServerError: The server refused the message or the response.
-            Timeout: No finished response in time.
+            Timeout: No finished answer in time.
             ConnectionClosed: The connection closed first.
         """
         self._check_thread("ask()")
+        deadline = None if timeout is None else time.monotonic() + timeout
         self.send_text(text)
-        return self.create_response(**params).wait(timeout)
+        reply = self.create_response(**params).wait(timeout)
+        return self._follow_tools(reply, deadline) if follow_tools else reply
+
+    def _follow_tools(self, reply: Response, deadline: float | None) -> Response:
+        """The answer after ``reply``'s tool calls (no tools here: ``reply``)."""
+        return reply

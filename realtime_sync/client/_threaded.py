@@ -44,6 +44,7 @@ from realtime_sync.client._endpoints import Endpoint
 from realtime_sync.client._handle import ResponseHandle
 from realtime_sync.events import ClientEvent, ServerEvent
 from realtime_sync.exceptions import (
+    ConnectError,
     ConnectionClosed,
     ConnectTimeout,
     HandlerError,
@@ -53,7 +54,7 @@ from realtime_sync.exceptions import (
     Timeout,
 )
 from realtime_sync.protocol import Codec
-from realtime_sync.protocol.dialects import detect_dialect
+from realtime_sync.protocol.dialects import certain_dialect, detect_dialect
 from realtime_sync.reconnect import OutageBuffer, ReconnectPolicy
 from realtime_sync.recording import Recorder
 from realtime_sync.session import Effects
@@ -143,6 +144,9 @@ class ThreadedClient:
         self._record_path = record
         self._recorder: Recorder | None = None
         self._observer: Callable[[ServerEvent], None] | None = None
+        # Set per channel when the dialect was given: the first frame is checked.
+        self._check_dialect = False
+        self._dialect_error: ConnectError | None = None
         self._reconnect_policy = reconnect
         self._established = False  # connect() completed once: reconnects allowed
         self._outage: OutageBuffer | None = None  # events held while RECONNECTING
@@ -243,6 +247,7 @@ class ThreadedClient:
         def on_close(closed: ConnectionClosed) -> None:
             self._on_close(channel, closed)
 
+        self._check_dialect = self._codec is not None
         channel = self._transport.open(
             endpoint.url,
             headers={**endpoint.headers, **(headers or {})},
@@ -254,7 +259,10 @@ class ThreadedClient:
         return channel
 
     def _wait_session_created(self, channel: Channel) -> None:
-        if not self._session_created.wait(self._connect_timeout):
+        waited = self._session_created.wait(self._connect_timeout)
+        if self._dialect_error is not None:
+            raise self._dialect_error
+        if not waited:
             channel.raise_if_failed()
             self._raise_if_closed()
             raise ConnectTimeout(f"no session.created within {self._connect_timeout} s")
@@ -455,6 +463,10 @@ class ThreadedClient:
         if codec is None:
             codec = self._codec = Codec(detect_dialect(text))  # type: ignore[arg-type]
             self._detected(codec.dialect)
+        elif self._check_dialect:
+            self._check_dialect = False  # the first frame of a channel only
+            if self._wrong_dialect(codec.dialect, text):
+                return
         try:
             event = codec.decode_server(text)
         except ProtocolError as exc:
@@ -479,6 +491,27 @@ class ThreadedClient:
 
     def _detected(self, dialect: str) -> None:
         """The dialect was detected from the first frame (``dialect="auto"``)."""
+
+    def _wrong_dialect(self, dialect: str, text: str) -> bool:
+        """Whether the first frame proves the server speaks another dialect.
+
+        A GA client on a beta server would otherwise decode every beta delta as an
+        unknown event and answer empty responses, silently. The error names the
+        argument to change; ``connect()`` raises it and ``on_error`` hears of it.
+        """
+        spoken = certain_dialect(text)
+        if spoken is None or spoken == dialect:
+            return False
+        error = ConnectError(
+            f"The server speaks the {spoken} dialect of the Realtime protocol, but "
+            f"this client was made with dialect={dialect!r}: pass "
+            f"dialect={spoken!r} (or dialect='auto' to follow the server)."
+        )
+        logger.error("%s", error)
+        self._dialect_error = error
+        self._dispatch.report(error)
+        self._session_created.set()  # wake connect(), which raises it
+        return True
 
     def _carry_out(self, out: Effects, event: ServerEvent | None = None) -> None:
         """Do what the core asked for, with no lock held (see :class:`Effects`)."""

@@ -8,15 +8,26 @@ thread; the reader hands it the events it needs through ``_observer``.
 
 from __future__ import annotations
 
+import collections
+import threading
+import time
 from collections.abc import Callable
 from typing import Any, TypeVar, overload
 
+import attrs
+
 from realtime_sync import events as ev
+from realtime_sync.client._handle import ResponseHandle
 from realtime_sync.client._senders import SendersAPI
 from realtime_sync.events import ServerEvent
+from realtime_sync.exceptions import Timeout
 from realtime_sync.protocol import Codec
+from realtime_sync.session import Response
 
 __all__ = ["ToolsAPI"]
+
+# Follow-up handles kept for an ask() that may come for them (oldest dropped).
+_FOLLOW_UPS_KEPT = 32
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -27,6 +38,8 @@ class ToolsAPI(SendersAPI):
     _tool_registry: Any = None  # a realtime_sync.tools.ToolRegistry, on demand
     _tool_runner: Any = None
     _executor: Any = None
+    _follow_ups: collections.OrderedDict[str, ResponseHandle]
+    _follow_ups_changed: threading.Condition
     _tool_timeout: float | None
     _tool_workers: int
     _auto_respond: bool
@@ -131,7 +144,7 @@ class ToolsAPI(SendersAPI):
         runner = self._tool_runner = ToolRunner(
             self._executor,
             self.send,
-            lambda modalities: self.create_response(output_modalities=modalities),
+            self._respond_after_tools,
             auto_respond=self._auto_respond,
         )
         steps: dict[type, Callable[[Any], None]] = {
@@ -148,8 +161,58 @@ class ToolsAPI(SendersAPI):
 
         self._observer = observe
 
+    def _respond_after_tools(self, modalities: Any, after: str) -> None:
+        """Ask for the response that follows the tool calls of response ``after``.
+
+        Runs on a tool thread (or the reader thread). The handle is kept for an
+        ``ask()`` that waits for the answer after the tools ran.
+        """
+        handle = self.create_response(output_modalities=modalities)
+        with self._follow_ups_changed:
+            self._follow_ups[after] = handle
+            while len(self._follow_ups) > _FOLLOW_UPS_KEPT:  # nobody waited for these
+                self._follow_ups.popitem(last=False)
+            self._follow_ups_changed.notify_all()
+
+    def _follow_tools(self, reply: Response, deadline: float | None) -> Response:
+        """The final answer after ``reply``'s tool calls, with the steps before it."""
+        runner = self._tool_runner
+        steps: list[Response] = []
+        while reply.function_calls and runner is not None and runner.auto_respond:
+            handle = self._await_follow_up(reply.id, _remaining(deadline))
+            steps.append(reply)
+            reply = handle.wait(_remaining(deadline))
+        return attrs.evolve(reply, steps=tuple(steps)) if steps else reply
+
+    def _await_follow_up(
+        self, response_id: str, timeout: float | None
+    ) -> ResponseHandle:
+        def ready() -> bool:
+            return response_id in self._follow_ups or self._closed_exc is not None
+
+        with self._follow_ups_changed:
+            if not self._follow_ups_changed.wait_for(ready, timeout):
+                raise Timeout(
+                    f"no response followed the tool calls of {response_id} "
+                    f"within {timeout} s"
+                )
+            handle = self._follow_ups.pop(response_id, None)
+        if handle is None:
+            assert self._closed_exc is not None
+            raise self._closed_exc
+        return handle
+
+    def _fail_all(self, exc: BaseException, held: frozenset[str] | None = None) -> None:
+        super()._fail_all(exc, held)
+        with self._follow_ups_changed:  # an ask() waiting for a follow-up learns why
+            self._follow_ups_changed.notify_all()
+
     def _closing(self, timeout: float) -> None:
         if self._executor is not None:
             # Joins the tool threads; a tool still running past its timeout is
             # waited for up to ``timeout`` (its answer can no longer be sent).
             self._executor.shutdown(wait=True, timeout=timeout)
+
+
+def _remaining(deadline: float | None) -> float | None:
+    return None if deadline is None else max(0.0, deadline - time.monotonic())

@@ -41,6 +41,7 @@ __all__ = [
     "beta_client_out",
     "beta_server_in",
     "beta_server_out",
+    "certain_dialect",
     "detect_dialect",
 ]
 
@@ -469,17 +470,29 @@ def detect_dialect(frame: str | bytes) -> str:
     Returns:
         ``"ga"`` or ``"beta"``.
     """
+    return certain_dialect(frame) or "ga"
+
+
+def certain_dialect(frame: str | bytes) -> str | None:
+    """The dialect a server's first frame proves (§1.8), or ``None`` when it does not.
+
+    Args:
+        frame: The text of the first server event (normally ``session.created``).
+
+    Returns:
+        ``"ga"``, ``"beta"``, or ``None`` when the frame could be either.
+    """
     from realtime_sync.protocol import _json
 
     try:
         d = _json.loads(frame)
     except ValueError:
-        return "ga"
+        return None
     if d.__class__ is not dict:
-        return "ga"
+        return None
     wire_type = d.get("type")
     if wire_type.__class__ is not str:
-        return "ga"
+        return None
     if wire_type.startswith("transcription_session.") or wire_type in BETA_SERVER_TYPES:
         return "beta"
     if wire_type.startswith("response.output_"):
@@ -493,4 +506,4 @@ def detect_dialect(frame: str | bytes) -> str:
         flat = ("modalities", "voice", "input_audio_format", "turn_detection")
         if any(key in session for key in flat):
             return "beta"
-    return "ga"
+    return None

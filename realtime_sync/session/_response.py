@@ -70,6 +70,8 @@ class Response:
         audio_format: The session's output format type when the response ended
             (``audio/pcm``, ``audio/pcmu`` or ``audio/pcma``); ``audio`` decodes by it.
         event: The ``response.done`` event itself.
+        steps: For the answer ``ask()`` returns after tool calls: the responses
+            that called the tools, in order (empty otherwise).
     """
 
     id: str
@@ -85,6 +87,9 @@ class Response:
     audio_format: str = "audio/pcm"
     timings: ResponseTimings = ResponseTimings()
     event: ResponseDone | None = attrs.field(default=None, repr=False)
+    steps: tuple[Response, ...] = attrs.field(
+        default=(), repr=lambda s: f"<{len(s)} steps>"
+    )
 
     @property
     def audio(self) -> NDArray[np.int16]:

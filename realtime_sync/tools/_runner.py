@@ -45,7 +45,7 @@ class ToolRunner:
         send: Sends a client event (raises when the connection is closed).
         respond: Asks for the follow-up response (through the client's sequencing),
             given the ``output_modalities`` of the response that made the calls, so
-            that a text turn gets a text answer.
+            that a text turn gets a text answer, and that response's id.
         auto_respond: Whether to call ``respond`` after each answered batch.
     """
 
@@ -53,7 +53,7 @@ class ToolRunner:
         self,
         executor: Any,
         send: Callable[[ev.ClientEvent], Any],
-        respond: Callable[[Any], Any],
+        respond: Callable[[Any, str], Any],
         auto_respond: bool = True,
     ) -> None:
         self._executor = executor
@@ -114,7 +114,7 @@ class ToolRunner:
             if ready:
                 del self._batches[rid]
         if ready:
-            self._follow_up(batch.modalities)
+            self._follow_up(batch.modalities, rid)
 
     def _on_result(self, call_id: str, output: str) -> None:
         # worker thread
@@ -137,14 +137,14 @@ class ToolRunner:
             if ready:
                 del self._batches[rid]  # type: ignore[arg-type]
         if ready:
-            self._follow_up(batch.modalities)
+            self._follow_up(batch.modalities, rid)  # type: ignore[arg-type]
 
-    def _follow_up(self, modalities: Any) -> None:
+    def _follow_up(self, modalities: Any, after: str) -> None:
         if not self.auto_respond:
             return
         if not isinstance(modalities, list):
             modalities = ev.UNSET  # the session's default
         try:
-            self._respond(modalities)
+            self._respond(modalities, after)
         except Exception:
             logger.exception("could not ask for the response after tool calls")
