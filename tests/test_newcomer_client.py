@@ -83,3 +83,14 @@ def test_ask_without_auto_respond_returns_the_call() -> None:
     with _weather_client(auto_respond=False) as client:
         reply = client.ask("Use get_weather for Paris.", timeout=10)
     assert [c.name for c in reply.function_calls] == ["get_weather"]
+
+
+def test_a_wait_for_timeout_names_the_wire_type() -> None:
+    """Timeout says 'no response.done event', not a class repr."""
+    with (
+        rs.RealtimeClient(transport=InMemoryTransport()) as client,
+        pytest.raises(rs.Timeout) as raised,
+    ):
+        client.wait_for(ev.ResponseDone, timeout=0.01)
+    assert "no response.done event" in str(raised.value)
+    assert "<class" not in str(raised.value)
