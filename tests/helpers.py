@@ -27,3 +27,16 @@ class EventRecorder:
             ok = self._cond.wait_for(lambda: predicate(self.items), timeout)
             assert ok, f"condition not met within {timeout} s; recorded: {self.items!r}"
             return list(self.items)
+
+
+def openai_ws_options() -> dict[str, Any]:
+    """openai-python's ``websocket_connection_options`` for the installed websockets.
+
+    websockets >= 17.1 warns when ``connect()`` is not used as a context manager, as
+    openai uses it, and ``legacy=True`` is its own opt-out (the suite turns warnings
+    into errors); older versions have no such argument.
+    """
+    import websockets
+
+    parts = tuple(int(p) for p in websockets.__version__.split(".")[:2] if p.isdigit())
+    return {"legacy": True} if parts >= (17, 1) else {}

@@ -26,15 +26,17 @@ from openai.types.beta.realtime import (  # noqa: E402
 from openai.types.realtime import RealtimeServerEvent  # noqa: E402
 
 from realtime_sync.testing import MockRealtimeServer, synth_speech  # noqa: E402
+from tests.helpers import openai_ws_options  # noqa: E402
 
 pytestmark = pytest.mark.timeout(20)
 
 GA_EVENTS: Any = pydantic.TypeAdapter(RealtimeServerEvent)
 BETA_EVENTS: Any = pydantic.TypeAdapter(BetaServerEvent)
+
 WAIT = 5.0
 # websockets >= 17.1 warns when connect() is not a context manager, as openai uses it;
 # legacy=True is websockets' own opt-out (filterwarnings = error would fail on it).
-WS_OPTIONS: Any = {"legacy": True}
+WS_OPTIONS: Any = openai_ws_options()
 CHUNK = 4800  # bytes: 100 ms of 24 kHz pcm16
 
 WEATHER_TOOL = {

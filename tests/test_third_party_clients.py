@@ -31,6 +31,7 @@ from typing import Any
 import pytest
 
 from realtime_sync.testing import MockRealtimeServer, synth_speech
+from tests.helpers import openai_ws_options
 
 openai = pytest.importorskip("openai")
 pydantic = pytest.importorskip("pydantic")
@@ -50,11 +51,12 @@ pytestmark = [
     ),
 ]
 
+
 WAIT = 10.0  # seconds for any one awaited event
 OPENAI_EVENTS: Any = pydantic.TypeAdapter(RealtimeServerEvent)
 # websockets >= 17.1 warns when openai's connect() is not a context manager;
 # legacy=True is websockets' own opt-out (as in test_openai_client_vs_mock.py).
-WS_OPTIONS: Any = {"legacy": True}
+WS_OPTIONS: Any = openai_ws_options()
 WEATHER_TOOL = {
     "type": "function",
     "name": "get_weather",

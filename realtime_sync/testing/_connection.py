@@ -207,6 +207,10 @@ class _Connection:
                 return
         self._close(1001, expiry_message(limit))
 
+    def going_away(self) -> None:
+        """Close the connection with 1001, as a server shutting down does."""
+        self._close(1001, "")
+
     def _close(self, code: int, reason: str) -> None:
         with self.cond:
             self.closing = True

@@ -306,6 +306,10 @@ class MockRealtimeServer:
             conns = list(self._conns.values())
         for conn in conns:
             conn.shut()
+        # Close the connections ourselves (1001, going away): websockets 17's
+        # shutdown() would, but 16 and older only stop accepting new ones.
+        for conn in conns:
+            conn.going_away()
         assert self._server is not None and self._thread is not None
         self._server.shutdown()
         self._thread.join(timeout)
