@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import ssl
+import threading
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
@@ -260,6 +261,7 @@ class RealtimeClient(ToolsAPI, EventsAPI, ReconnectingClient):
         )
         self._previous_items: tuple[Any, ...] = ()  # the conversation of an outage
         self._auto_respond = auto_respond
+        self._input_lock = threading.Lock()  # the input audio stream (SendersAPI)
         self._tool_timeout = tool_timeout
         self._tool_workers = tool_workers
 

@@ -8,6 +8,7 @@ queue (``_request``), which holds a request while another response is active.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -28,9 +29,20 @@ __all__ = ["SendersAPI"]
 
 
 class SendersAPI(ThreadedClient):
-    """The methods that send (see the module docstring)."""
+    """The methods that send (see the module docstring).
+
+    The input audio stream (``_input_stream``: the resampler and the chunker that
+    :meth:`append_audio` feeds) is guarded by ``_input_lock``, which the facade's
+    constructor creates. The stream's payloads are sent *under* the lock: sending
+    never waits for the network (the channel queues the frame and writes it only if
+    the socket can take it at once), and sending in the lock is what keeps the
+    frames in the order their samples were pushed, with a commit after all of them.
+    Array audio is checked and mixed down before the lock is taken; bytes in the
+    session's format take no lock unless array audio is held back.
+    """
 
     _input_stream: InputAudioStream | None = None
+    _input_lock: threading.Lock
 
     def send(self, event: ClientEvent | Mapping[str, Any]) -> str:
         """Queue a client event (our class or a dict of the GA wire shape).
@@ -186,22 +198,32 @@ class SendersAPI(ThreadedClient):
             ValueError: A shape that does not match ``channels``, or a bad rate.
         """
         if isinstance(audio, (bytes, bytearray, memoryview)):
-            self._append(_json.b64encode(bytes(audio)))
+            if self._input_stream is None:
+                # The hot path (50 calls a second): no lock. The channel's queue
+                # keeps the order of sends, so a commit sent after this call
+                # returned follows this audio.
+                self._append(_json.b64encode(bytes(audio)))
+                return
+            with self._input_lock:
+                # Array audio is held back: it goes first, so the audio keeps its
+                # order on the wire.
+                self._flush_stream_locked()
+                self._append(_json.b64encode(bytes(audio)))
             return
         if isinstance(audio, str):
             raise TypeError("audio must be bytes or a numpy array, not str")
         fmt = self._core.input_format()
         rate = sample_rate if sample_rate is not None else RATES[fmt]
         key = (rate, channels, fmt, frame_ms)
-        stream = self._input_stream
-        if stream is None or stream.key != key:
-            for payload in stream.flush() if stream is not None else ():
+        with self._input_lock:
+            stream = self._input_stream
+            if stream is None or stream.key != key:
+                self._flush_stream_locked()
+                stream = self._input_stream = InputAudioStream(
+                    rate, channels, fmt, frame_ms
+                )
+            for payload in stream.push(audio):
                 self._append(payload)
-            stream = self._input_stream = InputAudioStream(
-                rate, channels, fmt, frame_ms
-            )
-        for payload in stream.push(audio):
-            self._append(payload)
 
     def _append(self, payload: str) -> None:
         # The hot path of a voice app (50 calls a second): the event is built with
@@ -210,23 +232,35 @@ class SendersAPI(ThreadedClient):
             ev.InputAudioBufferAppend(event_id=self._new_id(), audio=payload)
         )
 
-    def flush_audio(self) -> None:
-        """Send the audio :meth:`append_audio` holds back (a partial frame, the tail)."""
+    def _flush_stream_locked(self) -> None:
+        """Send what the input stream holds back and drop it; holds _input_lock."""
         stream = self._input_stream
         self._input_stream = None
         if stream is not None:
             for payload in stream.flush():
                 self._append(payload)
 
+    def flush_audio(self) -> None:
+        """Send the audio :meth:`append_audio` holds back (a partial frame, the tail)."""
+        with self._input_lock:
+            self._flush_stream_locked()
+
     def commit_audio(self) -> str:
-        """Send held-back audio, then commit the buffer (``input_audio_buffer.commit``)."""
-        self.flush_audio()
-        return self.send(ev.InputAudioBufferCommit())
+        """Send held-back audio, then commit the buffer (``input_audio_buffer.commit``).
+
+        The commit follows every append that returned before this call, from any
+        thread, and the whole of any array an ``append_audio()`` running in another
+        thread pushed before it (never a part of it).
+        """
+        with self._input_lock:
+            self._flush_stream_locked()
+            return self.send(ev.InputAudioBufferCommit())
 
     def clear_audio(self) -> str:
         """Drop held-back and buffered input audio (``input_audio_buffer.clear``)."""
-        self._input_stream = None
-        return self.send(ev.InputAudioBufferClear())
+        with self._input_lock:
+            self._input_stream = None
+            return self.send(ev.InputAudioBufferClear())
 
     def create_response(
         self,
