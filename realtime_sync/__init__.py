@@ -13,6 +13,7 @@ from realtime_sync import events, protocol
 from realtime_sync.client import (
     ClientState,
     ClientStats,
+    Expectation,
     Interruption,
     RealtimeClient,
     ResponseHandle,
@@ -56,6 +57,7 @@ __all__ = [
     "ConnectionClosed",
     "Conversation",
     "ConversationItem",
+    "Expectation",
     "HandlerError",
     "Interruption",
     "ItemChange",

@@ -8,6 +8,7 @@ queue (``_request``), which holds a request while another response is active.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Mapping
 from typing import Any
@@ -17,6 +18,8 @@ import attrs
 from realtime_sync import events as ev
 from realtime_sync._formats import RATES
 from realtime_sync._input_audio import InputAudioStream
+from realtime_sync.client._dispatch import Waiter
+from realtime_sync.client._events_api import Expectation
 from realtime_sync.client._handle import ResponseHandle
 from realtime_sync.client._threaded import ClientState, ThreadedClient
 from realtime_sync.events import UNSET, ClientEvent
@@ -26,6 +29,8 @@ from realtime_sync.session import REQUEST_KEY, Response
 from realtime_sync.session_config import SessionConfig
 
 __all__ = ["SendersAPI"]
+
+logger = logging.getLogger("realtime_sync.client")
 
 
 class SendersAPI(ThreadedClient):
@@ -311,6 +316,62 @@ class SendersAPI(ThreadedClient):
             self._send_event(event)  # raises the right error (closed / not connected)
         self._request(handle, event)
         return handle
+
+    def expect_response(self) -> Expectation[Response]:
+        """Listen for the next response, from before whatever starts it.
+
+        ``wait()`` returns the :class:`Response` of the first response created
+        after entering the ``with`` block, once it is done, whoever started it:
+        :meth:`create_response` (also from another thread), a tool's follow-up,
+        or the server after voice activity (a commit by server VAD)::
+
+            with client.expect_response() as reply:
+                for block in blocks:                  # the question, then silence
+                    client.append_audio(block, sample_rate=rate)
+                response = reply.wait(timeout=30)
+
+        The result is the one :attr:`responses` keeps (the same object), so its
+        audio is kept within ``audio_retention_seconds`` as there.
+
+        Returns:
+            An :class:`~realtime_sync.Expectation`: enter it, then call its
+            ``wait(timeout)`` inside the block.
+        """
+        # Two waiters, both in from the start: the first response.created, and the
+        # response.done of that response. The reader delivers events in order, so
+        # the created waiter has its result before any done is matched; a done of
+        # another response (one in progress before the block) is skipped.
+        created = Waiter.for_event(ev.ResponseCreated)
+        found: list[Response] = []
+
+        def is_ours(event: ev.ResponseDone) -> bool:
+            first = created.result
+            if not isinstance(first, ev.ResponseCreated):
+                return False
+            rid = getattr(first.response, "id", None)
+            if getattr(event.response, "id", None) != rid:
+                return False
+            # On the reader thread, right after the session core finished this
+            # response: it is among the recent responses (the newest, unless its
+            # id repeats), as the very event object.
+            with self._lock:
+                recent = self._core.responses.recent
+            for response in reversed(recent):
+                if response.event is event:
+                    found.append(response)
+                    return True
+            logger.warning("response %s was not tracked", rid)
+            return False
+
+        done = Waiter.for_event(ev.ResponseDone, is_ours)
+        return Expectation(
+            self._dispatch,
+            (created, done),
+            lambda: found[0],
+            "response (created after entering expect_response(), then done)",
+            self._check_thread,
+            self._raise_if_closed,
+        )
 
     def cancel_response(self, response_id: str | None = None) -> str:
         """Cancel the in-progress response (``response.cancel``)."""
