@@ -17,6 +17,7 @@ from realtime_sync.client import (
     Interruption,
     RealtimeClient,
     ResponseHandle,
+    UnknownEventTypeWarning,
 )
 from realtime_sync.conversation import Conversation, ConversationItem, ItemChange
 from realtime_sync.events import UNSET, Unset
@@ -75,6 +76,7 @@ __all__ = [
     "ServerError",
     "SessionConfig",
     "Timeout",
+    "UnknownEventTypeWarning",
     "Unset",
     "UsageTotals",
     "__version__",

@@ -86,3 +86,80 @@ def test_appends_racing_commits_deliver_every_sample_once_in_order(
     # Nothing appended after the last commit: it followed every append.
     types = [e.type for e in received if e.type.startswith("input_audio_buffer.")]
     assert types[-1] == "input_audio_buffer.commit"
+
+
+def test_odd_length_pcm16_bytes_are_refused(
+    client: rs.RealtimeClient, transport: InMemoryTransport
+) -> None:
+    """Odd-length bytes in a pcm16 session raise; nothing is sent."""
+    with pytest.raises(ValueError, match="odd length"):
+        client.append_audio(bytes(961))
+    with pytest.raises(ValueError, match="odd length"):
+        client.append_audio(bytearray(3), sample_rate=24000)
+    client.append_audio(memoryview(bytes(960)))
+    assert len(_appended(_received(client, transport))) == 960
+
+
+def test_g711_sessions_take_bytes_of_any_length() -> None:
+    """G.711 is a byte a sample: an odd length is fine."""
+    transport = InMemoryTransport()
+    session = rs.SessionConfig(
+        input_format="g711_ulaw", output_format="g711_ulaw", turn_detection=None
+    )
+    with rs.RealtimeClient(transport=transport, session=session) as client:
+        client.append_audio(b"\xff" * 161)
+        client.append_audio(b"\xff" * 161, sample_rate=8000)
+        assert _appended(_received(client, transport)) == b"\xff" * 322
+
+
+def test_bytes_at_another_rate_and_channel_count_are_converted(
+    client: rs.RealtimeClient, transport: InMemoryTransport
+) -> None:
+    """44.1 kHz stereo pcm16 bytes become 24 kHz mono: the duration is kept."""
+    seconds = 2
+    t = np.arange(44100 * seconds) / 44100
+    tone = (0.3 * np.sin(2 * np.pi * 300 * t) * 32767).astype("<i2")
+    stereo = np.stack([tone, tone], axis=1).tobytes()  # what wave.readframes() gives
+    for i in range(0, len(stereo), 4 * 441):  # 10 ms blocks
+        client.append_audio(stereo[i : i + 4 * 441], sample_rate=44100, channels=2)
+    client.commit_audio()
+    received = _received(client, transport)
+    pcm = np.frombuffer(_appended(received), "<i2")
+    assert len(pcm) == 24000 * seconds  # not 4x longer, as sending them raw would be
+    middle = pcm[2400:-2400] / 32767.0
+    assert abs(np.sqrt(np.mean(middle**2)) - 0.3 / np.sqrt(2)) < 0.01
+
+
+def test_bytes_that_are_not_whole_frames_are_refused(
+    client: rs.RealtimeClient,
+) -> None:
+    """Stereo pcm16 bytes must be whole 4-byte frames; channels must be positive."""
+    with pytest.raises(ValueError, match="whole number of frames"):
+        client.append_audio(bytes(6), sample_rate=44100, channels=2)
+    with pytest.raises(ValueError, match="channels"):
+        client.append_audio(bytes(4), sample_rate=44100, channels=0)
+
+
+@pytest.mark.parametrize(
+    ("samples", "message"),
+    [
+        (np.array([0.1, np.nan, 0.2], np.float32), "NaN"),
+        (np.array([0.1, np.inf], np.float64), "infinite"),
+        (np.array([0.0, -np.inf], np.float32), "infinite"),
+        (np.array([1000.0, -12000.0], np.float32), "12000.*int16"),
+    ],
+    ids=["nan", "inf", "-inf", "int16-scale"],
+)
+def test_bad_float_samples_are_refused(
+    client: rs.RealtimeClient,
+    transport: InMemoryTransport,
+    samples: np.ndarray,
+    message: str,
+) -> None:
+    """NaN, infinities and int16-scale floats raise, naming the problem."""
+    with pytest.raises(ValueError, match=message):
+        client.append_audio(samples, sample_rate=24000)
+    client.append_audio(np.full(480, 1.5, np.float32))  # a little hot: clipped
+    client.flush_audio()
+    pcm = np.frombuffer(_appended(_received(client, transport)), "<i2")
+    assert len(pcm) == 480 and (pcm == 32767).all()

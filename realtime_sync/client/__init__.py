@@ -18,6 +18,7 @@ from __future__ import annotations
 from realtime_sync.client._events_api import ClientStats, Expectation
 from realtime_sync.client._facade import RealtimeClient
 from realtime_sync.client._handle import ResponseHandle
+from realtime_sync.client._registry import UnknownEventTypeWarning
 from realtime_sync.client._threaded import ClientState
 from realtime_sync.session import Interruption
 
@@ -28,4 +29,5 @@ __all__ = [
     "Interruption",
     "RealtimeClient",
     "ResponseHandle",
+    "UnknownEventTypeWarning",
 ]

@@ -15,7 +15,7 @@ from typing import Any, Generic, TypeVar, overload
 import attrs
 
 from realtime_sync.client._dispatch import Dispatcher, Waiter
-from realtime_sync.client._registry import resolve_key
+from realtime_sync.client._registry import resolve_key, warn_if_unknown
 from realtime_sync.client._threaded import ThreadedClient
 from realtime_sync.events import ServerEvent
 from realtime_sync.exceptions import RealtimeError, Timeout
@@ -192,6 +192,11 @@ class EventsAPI(ThreadedClient):
         handlers. A handler that raises is logged and reported to ``on_error``
         handlers as a :class:`HandlerError`; the others still run.
 
+        A type string (or prefix) that names no event this version knows is
+        accepted (servers add events), with a warning
+        (:class:`~realtime_sync.UnknownEventTypeWarning`) naming the closest known
+        type: a typo would otherwise leave the handler silent for ever.
+
         Args:
             event: An event class (type-checked), a GA or beta type string,
                 ``"*"`` or a prefix like ``"response.*"``.
@@ -221,6 +226,7 @@ class EventsAPI(ThreadedClient):
 
     def _add(self, event: Any, handler: Any, once: bool) -> Any:
         resolve_key(event)  # validate now, also for the decorator form
+        warn_if_unknown(event, stacklevel=4)  # the caller of on() or once()
         registry = self._dispatch.registry
         if handler is None:
 
@@ -311,9 +317,12 @@ class EventsAPI(ThreadedClient):
         Raises:
             Timeout: Nothing matched in time.
             ConnectionClosed: The connection closed first.
+            ValueError: A negative ``timeout``.
             RuntimeError: Called from a handler (the reader thread).
         """
+        _check_timeout(timeout)
         self._check_thread("wait_for()")
+        warn_if_unknown(event, stacklevel=3)
         waiter = Waiter.for_event(event, predicate)
         self._raise_if_closed()
         self._dispatch.add_waiter(waiter)
@@ -362,6 +371,7 @@ class EventsAPI(ThreadedClient):
             An :class:`~realtime_sync.Expectation`: enter it, send, then call its
             ``wait(timeout)`` inside the block, which returns the event.
         """
+        warn_if_unknown(event, stacklevel=3)
         waiter = Waiter.for_event(event, predicate)
 
         def result() -> Any:

@@ -17,7 +17,11 @@ import attrs
 
 from realtime_sync import events as ev
 from realtime_sync._formats import RATES
-from realtime_sync._input_audio import InputAudioStream
+from realtime_sync._input_audio import (
+    InputAudioStream,
+    pcm16_bytes_to_array,
+    to_input_mono,
+)
 from realtime_sync.client._dispatch import Waiter
 from realtime_sync.client._events_api import Expectation
 from realtime_sync.client._handle import ResponseHandle
@@ -63,8 +67,10 @@ class SendersAPI(ThreadedClient):
 
         Raises:
             TypeError: Not a client event, or a field of the wrong type.
-            ValueError: The event cannot be expressed in the connection's dialect.
-            QueueFull: The send queue is full.
+            ValueError: The event cannot be expressed in the connection's dialect,
+                or it is larger than ``max_queue_bytes`` by itself (it could never
+                be queued).
+            QueueFull: The send queue is full (until it drains).
             ConnectionClosed: The client is closed.
         """
         if isinstance(event, Mapping):
@@ -183,14 +189,18 @@ class SendersAPI(ThreadedClient):
     ) -> None:
         """Append input audio (``input_audio_buffer.append``), converting as needed.
 
-        Bytes are sent as they are: they must already be in the session's input format
-        (pcm16 little-endian at 24 kHz, or G.711 bytes at 8 kHz). An array (int16,
-        float32 or float64; shape ``(n,)`` or ``(n, channels)``) at any sample rate is
-        downmixed, resampled to the session's input rate with state kept across calls
-        (no clicks at chunk seams), encoded in the session's input format (pcm16,
-        mu-law or A-law) and sent in frames of ``frame_ms``. The last partial frame
-        and the resampler's tail are sent by :meth:`commit_audio` (or
-        :meth:`flush_audio`).
+        Bytes with no ``sample_rate`` and ``channels`` (or with the session's) are
+        sent as they are: they must already be in the session's input format (pcm16
+        little-endian at 24 kHz, whole 2-byte samples; or G.711 bytes at 8 kHz).
+        Bytes with another rate or channel count are read as pcm16 little-endian
+        samples at that rate and converted as an array is (a WAV file's frames, for
+        example). An array (int16, float32 or float64; shape ``(n,)`` or
+        ``(n, channels)``) at any sample rate is downmixed, resampled to the
+        session's input rate with state kept across calls (no clicks at chunk
+        seams), encoded in the session's input format (pcm16, mu-law or A-law) and
+        sent in frames of ``frame_ms``. The last partial frame and the resampler's
+        tail are sent by :meth:`commit_audio` (or :meth:`flush_audio`). Float
+        samples a little beyond [-1, 1] are clipped.
 
         Args:
             audio: The samples.
@@ -200,35 +210,63 @@ class SendersAPI(ThreadedClient):
 
         Raises:
             TypeError: Not bytes and not a numeric array.
-            ValueError: A shape that does not match ``channels``, or a bad rate.
+            ValueError: Pcm16 bytes of an odd length (or not whole frames of
+                ``channels``); a shape that does not match ``channels``; float
+                samples that are NaN, infinite or far beyond [-1, 1] (int16-scale
+                values in a float array); a bad rate.
         """
         if isinstance(audio, (bytes, bytearray, memoryview)):
-            if self._input_stream is None:
-                # The hot path (50 calls a second): no lock. The channel's queue
-                # keeps the order of sends, so a commit sent after this call
-                # returned follows this audio.
-                self._append(_json.b64encode(bytes(audio)))
+            data = bytes(audio)
+            if sample_rate is None and channels == 1:
+                self._append_bytes(data)
                 return
-            with self._input_lock:
-                # Array audio is held back: it goes first, so the audio keeps its
-                # order on the wire.
-                self._flush_stream_locked()
-                self._append(_json.b64encode(bytes(audio)))
-            return
-        if isinstance(audio, str):
+            fmt = self._core.input_format()
+            if sample_rate in (None, RATES[fmt]) and channels == 1:
+                self._append_bytes(data)
+                return
+            # Another rate or channel count: pcm16 at that rate, converted (what
+            # ``wave.readframes()`` gives). Sending it as it is would play it at
+            # the session's rate, in the wrong speed and with its channels mixed
+            # up; refusing it would leave the user to do what we do here.
+            _check_channels(channels)
+            samples = pcm16_bytes_to_array(data, channels)
+        elif isinstance(audio, str):
             raise TypeError("audio must be bytes or a numpy array, not str")
-        fmt = self._core.input_format()
+        else:
+            samples = audio
+            fmt = self._core.input_format()
+        _check_channels(channels)
+        mono = to_input_mono(samples, channels)  # checked before the lock is taken
         rate = sample_rate if sample_rate is not None else RATES[fmt]
-        key = (rate, channels, fmt, frame_ms)
+        key = (rate, fmt, frame_ms)
         with self._input_lock:
             stream = self._input_stream
             if stream is None or stream.key != key:
                 self._flush_stream_locked()
-                stream = self._input_stream = InputAudioStream(
-                    rate, channels, fmt, frame_ms
-                )
-            for payload in stream.push(audio):
+                stream = self._input_stream = InputAudioStream(rate, fmt, frame_ms)
+            for payload in stream.push(mono):
                 self._append(payload)
+
+    def _append_bytes(self, data: bytes) -> None:
+        """Send bytes in the session's input format as they are."""
+        if len(data) & 1 and self._core.input_format() == "audio/pcm":
+            # G.711 is a byte a sample; pcm16 is two, and an odd byte would shift
+            # every later sample of the buffer by one byte (noise, at full scale).
+            raise ValueError(
+                f"pcm16 audio comes in 2-byte samples, but {len(data)} bytes is an "
+                "odd length; append whole samples"
+            )
+        if self._input_stream is None:
+            # The hot path (50 calls a second): no lock. The channel's queue
+            # keeps the order of sends, so a commit sent after this call
+            # returned follows this audio.
+            self._append(_json.b64encode(data))
+            return
+        with self._input_lock:
+            # Array audio is held back: it goes first, so the audio keeps its
+            # order on the wire.
+            self._flush_stream_locked()
+            self._append(_json.b64encode(data))
 
     def _append(self, payload: str) -> None:
         # The hot path of a voice app (50 calls a second): the event is built with
@@ -410,3 +448,8 @@ class SendersAPI(ThreadedClient):
         self._check_thread("ask()")
         self.send_text(text)
         return self.create_response(**params).wait(timeout)
+
+
+def _check_channels(channels: object) -> None:
+    if isinstance(channels, bool) or not isinstance(channels, int) or channels < 1:
+        raise ValueError(f"channels must be a positive int, not {channels!r}")
