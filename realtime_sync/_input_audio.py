@@ -26,14 +26,18 @@ __all__ = ["InputAudioStream", "pcm16_bytes_to_array", "to_input_mono"]
 # resampler's overshoot). Beyond this, the samples are almost surely int16-scale
 # values in a float array: clipping would turn speech into a square wave.
 _FLOAT_LIMIT = 2.0
+# More channels than this in a 2-D array is almost surely planar (channels, frames).
+_MAX_CHANNELS = 32
 
 
-def to_input_mono(samples: Any, channels: int) -> Any:
+def to_input_mono(samples: Any, channels: int | None) -> Any:
     """Check ``samples`` and mix them down to a 1-D array (int16, float32 or float64).
 
     Args:
-        samples: A 1-D (mono) or 2-D ``(frames, channels)`` array.
-        channels: The channel count.
+        samples: A 1-D array (mono, or interleaved frames when ``channels`` > 1) or
+            a 2-D ``(frames, channels)`` array.
+        channels: The channel count; None takes it from the shape (1 for a 1-D
+            array, ``shape[1]`` for a 2-D one).
 
     Returns:
         The mono samples, in the input's dtype.
@@ -53,12 +57,33 @@ def to_input_mono(samples: Any, channels: int) -> Any:
             f"samples must be int16, float32 or float64, not {arr.dtype}; G.711 codes "
             "(uint8) are sent as bytes: append_audio(codes.tobytes())"
         )
-    if arr.ndim == 2 and arr.shape[1] != channels:
-        raise ValueError(f"expected {channels} channel(s), got {arr.shape[1]}")
-    if arr.ndim == 1 and channels != 1:
-        raise ValueError(f"expected {channels} interleaved channels as (n, ch)")
-    if arr.ndim not in (1, 2):
-        raise ValueError("samples must be 1-D (mono) or 2-D (frames, channels)")
+    if arr.ndim == 2:
+        found = arr.shape[1]
+        if channels is not None and found != channels:
+            raise ValueError(
+                f"samples of shape {arr.shape} have {found} channel(s) (frames, "
+                f"channels), but channels={channels}"
+            )
+        if found > _MAX_CHANNELS or found == 0:
+            raise ValueError(
+                f"samples of shape {arr.shape} would have {found} channels: pass "
+                "(frames, channels) (for planar (channels, frames) audio, samples.T)"
+            )
+    elif arr.ndim == 1:
+        if channels is not None and channels > 1:
+            # A flat array with channels > 1: interleaved frames (L R L R ...).
+            if len(arr) % channels:
+                raise ValueError(
+                    f"a 1-D array with channels={channels} is read as interleaved "
+                    f"frames, but its length {len(arr)} is not a multiple of "
+                    f"{channels}"
+                )
+            arr = arr.reshape(-1, channels)
+    else:
+        raise ValueError(
+            "samples must be 1-D (mono or interleaved) or 2-D (frames, channels), "
+            f"not of shape {arr.shape}"
+        )
     if arr.dtype != np.int16 and arr.size:
         _check_float_range(arr)
     return to_mono(arr) if arr.ndim == 2 else arr

@@ -163,3 +163,52 @@ def test_bad_float_samples_are_refused(
     client.flush_audio()
     pcm = np.frombuffer(_appended(_received(client, transport)), "<i2")
     assert len(pcm) == 480 and (pcm == 32767).all()
+
+
+def test_the_shape_of_a_2d_array_gives_the_channels(
+    client: rs.RealtimeClient, transport: InMemoryTransport
+) -> None:
+    """Stereo (n, 2) needs no channels=; a flat interleaved array with channels=2 too."""
+    left = (np.arange(4800) % 200 - 100).astype(np.int16)
+    stereo = np.stack([left, left], axis=1)
+    client.append_audio(stereo)  # shape (4800, 2): two channels
+    client.append_audio(stereo.reshape(-1), channels=2)  # L R L R ...
+    client.append_audio(stereo, channels=2)
+    client.flush_audio()
+    pcm = np.frombuffer(_appended(_received(client, transport)), "<i2")
+    assert (pcm == np.tile(left, 3)).all()
+
+
+def test_shapes_that_do_not_fit_raise_clear_errors(client: rs.RealtimeClient) -> None:
+    """A channel mismatch, a ragged interleaved array and planar audio are refused."""
+    stereo = np.zeros((100, 2), np.float32)
+    with pytest.raises(ValueError, match=r"\(100, 2\) have 2 channel\(s\).*channels=1"):
+        client.append_audio(stereo, channels=1)
+    with pytest.raises(ValueError, match=r"interleaved.*201 is not a multiple of 2"):
+        client.append_audio(np.zeros(201, np.float32), channels=2)
+    with pytest.raises(ValueError, match=r"samples\.T"):
+        client.append_audio(np.zeros((2, 4800), np.float32))  # planar
+    with pytest.raises(ValueError, match=r"1-D .* or 2-D"):
+        client.append_audio(np.zeros((2, 2, 2), np.float32))
+    with pytest.raises(ValueError, match="channels must be a positive int"):
+        client.append_audio(np.zeros(10, np.float32), channels=0)
+
+
+@pytest.mark.parametrize("method", ["create_response", "ask"])
+def test_a_beta_response_keyword_names_the_ga_field(
+    client: rs.RealtimeClient, method: str
+) -> None:
+    """modalities= is refused with a pointer to output_modalities."""
+    call = getattr(client, method)
+    args = ("Hello",) if method == "ask" else ()
+    with pytest.raises(
+        TypeError,
+        match=r"create_response\(\).*'modalities'.*"
+        r"did you mean 'output_modalities'\?",
+    ):
+        call(*args, modalities=["text"])
+    with pytest.raises(TypeError, match="did you mean 'instructions'"):
+        client.create_response(instruction="be brief")
+    with pytest.raises(TypeError, match=r"audio=ev\.ResponseAudio"):
+        client.create_response(voice="marin")
+    assert client.create_response(output_modalities=["text"]).wait(10).text

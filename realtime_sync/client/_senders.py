@@ -8,6 +8,7 @@ queue (``_request``), which holds a request while another response is active.
 
 from __future__ import annotations
 
+import difflib
 import logging
 import threading
 from collections.abc import Mapping
@@ -184,7 +185,7 @@ class SendersAPI(ThreadedClient):
         audio: bytes | Any,
         *,
         sample_rate: int | None = None,
-        channels: int = 1,
+        channels: int | None = None,
         frame_ms: int = 40,
     ) -> None:
         """Append input audio (``input_audio_buffer.append``), converting as needed.
@@ -194,40 +195,46 @@ class SendersAPI(ThreadedClient):
         little-endian at 24 kHz, whole 2-byte samples; or G.711 bytes at 8 kHz).
         Bytes with another rate or channel count are read as pcm16 little-endian
         samples at that rate and converted as an array is (a WAV file's frames, for
-        example). An array (int16, float32 or float64; shape ``(n,)`` or
-        ``(n, channels)``) at any sample rate is downmixed, resampled to the
-        session's input rate with state kept across calls (no clicks at chunk
-        seams), encoded in the session's input format (pcm16, mu-law or A-law) and
-        sent in frames of ``frame_ms``. The last partial frame and the resampler's
+        example). An array (int16, float32 or float64) at any sample rate is
+        downmixed, resampled to the session's input rate with state kept across
+        calls (no clicks at chunk seams), encoded in the session's input format
+        (pcm16, mu-law or A-law) and sent in frames of ``frame_ms``. Its shape
+        gives the channels: ``(n,)`` is mono, ``(n, channels)`` has
+        ``shape[1]`` channels; a 1-D array with ``channels`` > 1 is read as
+        interleaved frames (L, R, L, R, ...). The last partial frame and the resampler's
         tail are sent by :meth:`commit_audio` (or :meth:`flush_audio`). Float
         samples a little beyond [-1, 1] are clipped.
 
         Args:
             audio: The samples.
             sample_rate: Their rate; defaults to the session's input rate.
-            channels: Their channel count.
+            channels: Their channel count; by default an array's shape says (and
+                bytes are mono). Given with a 2-D array, it must match
+                ``shape[1]``.
             frame_ms: The length of each frame sent.
 
         Raises:
             TypeError: Not bytes and not a numeric array.
             ValueError: Pcm16 bytes of an odd length (or not whole frames of
-                ``channels``); a shape that does not match ``channels``; float
+                ``channels``); a shape that does not match ``channels`` (or a
+                1-D array not a whole number of interleaved frames); float
                 samples that are NaN, infinite or far beyond [-1, 1] (int16-scale
                 values in a float array); a bad rate.
         """
         if isinstance(audio, (bytes, bytearray, memoryview)):
             data = bytes(audio)
-            if sample_rate is None and channels == 1:
+            if sample_rate is None and channels is None:
                 self._append_bytes(data)
                 return
             fmt = self._core.input_format()
-            if sample_rate in (None, RATES[fmt]) and channels == 1:
+            if sample_rate in (None, RATES[fmt]) and channels in (None, 1):
                 self._append_bytes(data)
                 return
             # Another rate or channel count: pcm16 at that rate, converted (what
             # ``wave.readframes()`` gives). Sending it as it is would play it at
             # the session's rate, in the wrong speed and with its channels mixed
             # up; refusing it would leave the user to do what we do here.
+            channels = 1 if channels is None else channels  # bytes have no shape
             _check_channels(channels)
             samples = pcm16_bytes_to_array(data, channels)
         elif isinstance(audio, str):
@@ -235,7 +242,8 @@ class SendersAPI(ThreadedClient):
         else:
             samples = audio
             fmt = self._core.input_format()
-        _check_channels(channels)
+        if channels is not None:
+            _check_channels(channels)
         mono = to_input_mono(samples, channels)  # checked before the lock is taken
         rate = sample_rate if sample_rate is not None else RATES[fmt]
         key = (rate, fmt, frame_ms)
@@ -323,9 +331,14 @@ class SendersAPI(ThreadedClient):
 
         Returns:
             A :class:`ResponseHandle`; ``handle.wait(timeout)`` gives the result.
+
+        Raises:
+            TypeError: A keyword that is no field of ``ResponseCreateParams`` (the
+                message suggests the right one: ``output_modalities`` for the beta
+                ``modalities``), or both ``response`` and keywords.
         """
         if response is None:
-            response = ev.ResponseCreateParams(**params)
+            response = _response_params(params)
         elif params:
             raise TypeError("give either response= or keyword fields, not both")
         elif isinstance(response, Mapping):
@@ -453,3 +466,34 @@ class SendersAPI(ThreadedClient):
 def _check_channels(channels: object) -> None:
     if isinstance(channels, bool) or not isinstance(channels, int) or channels < 1:
         raise ValueError(f"channels must be a positive int, not {channels!r}")
+
+
+# Beta names of response settings -> what GA calls them (the GA shape is ours).
+_BETA_RESPONSE_FIELDS = {
+    "modalities": "output_modalities",
+    "max_response_output_tokens": "max_output_tokens",
+    "voice": "audio=ev.ResponseAudio(output=ev.AudioOutput(voice=...))",
+    "output_audio_format": "audio=ev.ResponseAudio(output=ev.AudioOutput(format=...))",
+}
+
+
+def _response_params(params: dict[str, Any]) -> ev.ResponseCreateParams:
+    """``ResponseCreateParams(**params)``, with a helpful error for a wrong keyword."""
+    names = [f.name for f in attrs.fields(ev.ResponseCreateParams)]
+    for key in params:
+        if key in names:
+            continue
+        public = [n for n in names if n not in ("extra", "wire_hints")]
+        hint = _BETA_RESPONSE_FIELDS.get(key)
+        if hint is None:
+            close = difflib.get_close_matches(key, public, n=1)
+            hint = repr(close[0]) if close else None
+        else:
+            hint = repr(hint) if "=" not in hint else hint
+        raise TypeError(
+            f"create_response() got an unexpected keyword argument {key!r}"
+            + (f"; did you mean {hint}?" if hint else "")
+            + " (response settings, of ask() too, are the fields of "
+            f"ResponseCreateParams: {', '.join(public)})"
+        )
+    return ev.ResponseCreateParams(**params)
