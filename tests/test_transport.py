@@ -468,7 +468,7 @@ def test_frame_larger_than_the_bound_is_refused() -> None:
         "ws://127.0.0.1:9/", on_message=lambda text: None, max_queue_bytes=8
     )
 
-    with pytest.raises(ValueError, match="9 bytes.*can never be queued") as info:
+    with pytest.raises(ValueError, match=r"9 bytes.*can never be queued") as info:
         conn.send("123456789")
     assert not isinstance(info.value, QueueFull)  # a retry could never succeed
     assert conn.queued_bytes == 0
