@@ -13,9 +13,11 @@ from realtime_sync import events, protocol
 from realtime_sync.client import (
     ClientState,
     ClientStats,
+    Expectation,
     Interruption,
     RealtimeClient,
     ResponseHandle,
+    UnknownEventTypeWarning,
 )
 from realtime_sync.conversation import Conversation, ConversationItem, ItemChange
 from realtime_sync.events import UNSET, Unset
@@ -56,6 +58,7 @@ __all__ = [
     "ConnectionClosed",
     "Conversation",
     "ConversationItem",
+    "Expectation",
     "HandlerError",
     "Interruption",
     "ItemChange",
@@ -73,6 +76,7 @@ __all__ = [
     "ServerError",
     "SessionConfig",
     "Timeout",
+    "UnknownEventTypeWarning",
     "Unset",
     "UsageTotals",
     "__version__",

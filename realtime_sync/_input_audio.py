@@ -1,11 +1,16 @@
 """The input audio stream of a client: any rate, dtype and channels -> session frames.
 
-``client.append_audio(samples, sample_rate=48000, channels=2)`` lands here: samples are
-downmixed, resampled (state kept across calls, so there is no click at chunk seams) to
-the session's input rate (24 kHz for ``audio/pcm``, 8 kHz for G.711), cut into
-fixed-size frames, encoded (pcm16 little-endian, or mu-law/A-law) and returned as
-base64 payloads for ``input_audio_buffer.append``. ``flush()`` returns what is held
-back (the resampler's tail and a partial frame) before a commit.
+``client.append_audio(samples, sample_rate=48000, channels=2)`` lands here.
+:func:`to_input_mono` checks the samples and mixes them down to mono (on the
+caller's thread, with no lock); an :class:`InputAudioStream` then resamples them
+(state kept across calls, so there is no click at chunk seams) to the session's input
+rate (24 kHz for ``audio/pcm``, 8 kHz for G.711), cuts them into fixed-size frames,
+encodes them (pcm16 little-endian, or mu-law/A-law) and returns base64 payloads for
+``input_audio_buffer.append``. ``flush()`` returns what is held back (the
+resampler's tail and a partial frame) before a commit.
+
+The stream is not thread-safe: the client serialises its calls (see
+``SendersAPI.append_audio``).
 """
 
 from __future__ import annotations
@@ -15,59 +20,135 @@ from typing import Any
 from realtime_sync import _b64
 from realtime_sync._formats import RATES
 
-__all__ = ["InputAudioStream"]
+__all__ = ["InputAudioStream", "pcm16_bytes_to_array", "to_input_mono"]
+
+# Float audio is nominally in [-1, 1]; a little beyond is clipped (a hot mix, a
+# resampler's overshoot). Beyond this, the samples are almost surely int16-scale
+# values in a float array: clipping would turn speech into a square wave.
+_FLOAT_LIMIT = 2.0
+# More channels than this in a 2-D array is almost surely planar (channels, frames).
+_MAX_CHANNELS = 32
 
 
-# format type -> (sample rate, encoder name)
+def to_input_mono(samples: Any, channels: int | None) -> Any:
+    """Check ``samples`` and mix them down to a 1-D array (int16, float32 or float64).
+
+    Args:
+        samples: A 1-D array (mono, or interleaved frames when ``channels`` > 1) or
+            a 2-D ``(frames, channels)`` array.
+        channels: The channel count; None takes it from the shape (1 for a 1-D
+            array, ``shape[1]`` for a 2-D one).
+
+    Returns:
+        The mono samples, in the input's dtype.
+
+    Raises:
+        TypeError: Not a numeric array of a supported dtype.
+        ValueError: A shape that does not match ``channels``, or float samples that
+            are NaN, infinite or far outside [-1, 1].
+    """
+    import numpy as np
+
+    from realtime_sync.audio import to_mono
+
+    arr = np.asarray(samples)
+    if arr.dtype not in (np.int16, np.float32, np.float64):
+        raise TypeError(
+            f"samples must be int16, float32 or float64, not {arr.dtype}; G.711 codes "
+            "(uint8) are sent as bytes: append_audio(codes.tobytes())"
+        )
+    if arr.ndim == 2:
+        found = arr.shape[1]
+        if channels is not None and found != channels:
+            raise ValueError(
+                f"samples of shape {arr.shape} have {found} channel(s) (frames, "
+                f"channels), but channels={channels}"
+            )
+        if found > _MAX_CHANNELS or found == 0:
+            raise ValueError(
+                f"samples of shape {arr.shape} would have {found} channels: pass "
+                "(frames, channels) (for planar (channels, frames) audio, samples.T)"
+            )
+    elif arr.ndim == 1:
+        if channels is not None and channels > 1:
+            # A flat array with channels > 1: interleaved frames (L R L R ...).
+            if len(arr) % channels:
+                raise ValueError(
+                    f"a 1-D array with channels={channels} is read as interleaved "
+                    f"frames, but its length {len(arr)} is not a multiple of "
+                    f"{channels}"
+                )
+            arr = arr.reshape(-1, channels)
+    else:
+        raise ValueError(
+            "samples must be 1-D (mono or interleaved) or 2-D (frames, channels), "
+            f"not of shape {arr.shape}"
+        )
+    if arr.dtype != np.int16 and arr.size:
+        _check_float_range(arr)
+    return to_mono(arr) if arr.ndim == 2 else arr
+
+
+def _check_float_range(arr: Any) -> None:
+    """Refuse NaN, infinities and int16-scale values in a float array."""
+    import numpy as np
+
+    # Two reductions and no temporary array (the hot path of float input).
+    high, low = float(arr.max()), float(arr.min())
+    if low >= -_FLOAT_LIMIT and high <= _FLOAT_LIMIT:
+        return  # NaN fails both comparisons, so it does not return here
+    if np.isnan(arr).any():
+        raise ValueError("float samples contain NaN (not a number)")
+    if np.isinf(arr).any():
+        raise ValueError("float samples contain infinite values")
+    peak = max(high, -low)
+    raise ValueError(
+        f"float samples must be in [-1, 1], but they reach {peak:g}: int16-scale "
+        "values in a float array? Pass them as int16, or divide by 32768"
+    )
+
+
+def pcm16_bytes_to_array(data: bytes, channels: int) -> Any:
+    """PCM16 little-endian bytes of ``channels`` interleaved channels as int16 samples.
+
+    Raises:
+        ValueError: The length is not a whole number of frames.
+    """
+    import numpy as np
+
+    frame = 2 * channels
+    if len(data) % frame:
+        raise ValueError(
+            f"PCM16 bytes of {channels} channel(s) come in frames of {frame} bytes; "
+            f"{len(data)} bytes is not a whole number of frames"
+        )
+    arr = np.frombuffer(data, "<i2").astype(np.int16, copy=False)
+    return arr.reshape(-1, channels) if channels > 1 else arr
+
+
 class InputAudioStream:
-    """Resampler + chunker + encoder for one input stream (one rate and channel count).
+    """Resampler + chunker + encoder for one mono input stream at one rate.
 
     Args:
         sample_rate: The rate of the samples the application gives.
-        channels: Their channel count (downmixed to mono).
         format_type: The session's input format (``audio/pcm``, ``audio/pcmu``,
             ``audio/pcma``).
         frame_ms: Length of each ``input_audio_buffer.append`` frame.
     """
 
-    def __init__(
-        self, sample_rate: int, channels: int, format_type: str, frame_ms: int
-    ) -> None:
+    def __init__(self, sample_rate: int, format_type: str, frame_ms: int) -> None:
         from realtime_sync.audio import Chunker, Resampler
 
-        self.key = (sample_rate, channels, format_type, frame_ms)
+        self.key = (sample_rate, format_type, frame_ms)
         self.format_type = format_type
         target = RATES[format_type]
         self._resampler = Resampler(sample_rate, target, channels=1)
-        self._channels = channels
         self._chunker = Chunker(frame_ms=frame_ms, sample_rate=target)
 
-    def push(self, samples: Any) -> list[str]:
-        """Add samples; return the base64 payloads of the whole frames now ready."""
-        import numpy as np
-
-        from realtime_sync.audio import to_mono
-
-        arr = np.asarray(samples)
-        if arr.dtype not in (np.int16, np.float32, np.float64):
-            raise TypeError(
-                f"samples must be int16, float32 or float64, not {arr.dtype}; G.711 codes "
-                "(uint8) are sent as bytes: append_audio(codes.tobytes())"
-            )
-        if arr.ndim == 2 and arr.shape[1] != self._channels:
-            raise ValueError(
-                f"expected {self._channels} channel(s), got {arr.shape[1]}"
-            )
-        if arr.ndim == 1 and self._channels != 1:
-            raise ValueError(
-                f"expected {self._channels} interleaved channels as (n, ch)"
-            )
-        if arr.ndim > 2:
-            raise ValueError("samples must be 1-D (mono) or 2-D (frames, channels)")
-        if arr.ndim == 2:
-            arr = to_mono(arr)
+    def push(self, mono: Any) -> list[str]:
+        """Add mono samples (from :func:`to_input_mono`); return the frames ready."""
         return self._encode(
-            self._chunker.push(self._pcm16(self._resampler.process(arr)))
+            self._chunker.push(self._pcm16(self._resampler.process(mono)))
         )
 
     def flush(self) -> list[str]:

@@ -463,16 +463,17 @@ def test_queue_full_when_the_bound_is_exceeded(
 
 
 def test_frame_larger_than_the_bound_is_refused() -> None:
-    """A single frame larger than max_queue_bytes raises QueueFull at once."""
+    """A frame larger than max_queue_bytes raises ValueError (not QueueFull) at once."""
     conn = Connection(
         "ws://127.0.0.1:9/", on_message=lambda text: None, max_queue_bytes=8
     )
 
-    with pytest.raises(QueueFull):
+    with pytest.raises(ValueError, match=r"9 bytes.*can never be queued") as info:
         conn.send("123456789")
-
+    assert not isinstance(info.value, QueueFull)  # a retry could never succeed
     assert conn.queued_bytes == 0
-    assert conn.close() == ()
+    conn.send("12345678")  # exactly the bound fits
+    assert conn.close() == ("12345678",)
 
 
 def test_send_rejects_non_text() -> None:

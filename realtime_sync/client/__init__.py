@@ -10,21 +10,24 @@ Layout (see ``docs/internals.rst``):
 * ``_reconnector`` — the reconnect thread, talking to the client through a protocol;
 * ``_resources`` — openai-python's namespaces, over a send callable;
 * ``_endpoints`` — where to connect (OpenAI, Azure, a URL);
-* ``_handle`` — :class:`ResponseHandle`.
+* ``_handle`` — :class:`ResponseHandle`; :class:`Expectation` is in ``_events_api``.
 """
 
 from __future__ import annotations
 
-from realtime_sync.client._events_api import ClientStats
+from realtime_sync.client._events_api import ClientStats, Expectation
 from realtime_sync.client._facade import RealtimeClient
 from realtime_sync.client._handle import ResponseHandle
+from realtime_sync.client._registry import UnknownEventTypeWarning
 from realtime_sync.client._threaded import ClientState
 from realtime_sync.session import Interruption
 
 __all__ = [
     "ClientState",
     "ClientStats",
+    "Expectation",
     "Interruption",
     "RealtimeClient",
     "ResponseHandle",
+    "UnknownEventTypeWarning",
 ]

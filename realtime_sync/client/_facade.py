@@ -281,6 +281,7 @@ class RealtimeClient(ToolsAPI, EventsAPI, ReconnectingClient):
         )
         self._follow_ups_changed = threading.Condition()
         self._auto_respond = auto_respond
+        self._input_lock = threading.Lock()  # the input audio stream (SendersAPI)
         self._tool_timeout = tool_timeout
         self._tool_workers = tool_workers
 

@@ -20,7 +20,9 @@ handler may register or remove handlers (the change applies from the next event)
 
 from __future__ import annotations
 
+import difflib
 import threading
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -29,7 +31,14 @@ import attrs
 from realtime_sync.events import SERVER_EVENTS, ServerEvent, UnknownServerEvent
 from realtime_sync.protocol.dialects import BETA_SERVER_TYPES, GA_TO_BETA_SERVER_TYPES
 
-__all__ = ["Entry", "HandlerRegistry", "matches", "resolve_key"]
+__all__ = [
+    "Entry",
+    "HandlerRegistry",
+    "UnknownEventTypeWarning",
+    "matches",
+    "resolve_key",
+    "warn_if_unknown",
+]
 
 Key = type | str  # an event class, an unknown type string, "*" or a "prefix."
 
@@ -78,6 +87,64 @@ def resolve_key(event: type | str) -> tuple[bool, Key]:
     ga = BETA_SERVER_TYPES.get(event, event)
     cls = SERVER_EVENTS.get(ga)
     return (False, cls) if cls is not None else (False, event)
+
+
+class UnknownEventTypeWarning(UserWarning):
+    """``on()``, ``once()``, ``wait_for()`` or ``expect()`` got an unknown event type.
+
+    The type string (or ``"prefix.*"``) names no server event this version knows,
+    GA or beta. It is accepted, since servers add events (a handler for
+    ``"vendor.thing"`` gets :class:`~realtime_sync.events.UnknownServerEvent` of that
+    type), but a typo would leave a handler silent for ever, so the warning names the
+    closest known type. To register unknown types on purpose::
+
+        warnings.filterwarnings("ignore", category=rs.UnknownEventTypeWarning)
+    """
+
+
+def warn_if_unknown(event: object, stacklevel: int) -> None:
+    """Warn when ``event`` is a type string or prefix that no known event has.
+
+    Args:
+        event: What ``on()`` was given (classes and known types pass silently).
+        stacklevel: For :func:`warnings.warn`: the frame of the user's call.
+    """
+    if not isinstance(event, str) or event == "*":
+        return
+    known = (*SERVER_EVENTS, *BETA_SERVER_TYPES)
+    if event.endswith("*"):
+        prefix = event[:-1]
+        if any(name.startswith(prefix) for name in known):
+            return
+        # Candidates: every dotted prefix of a known type ("response.", ...).
+        prefixes = {
+            name[: i + 1] for name in known for i, c in enumerate(name) if c == "."
+        }
+        close = [
+            p + "*" for p in difflib.get_close_matches(prefix, sorted(prefixes), n=1)
+        ]
+        what = (
+            f"no server event type this version knows starts with {prefix!r}: only "
+            "unknown events (UnknownServerEvent) of such types would match"
+        )
+    else:
+        if event in SERVER_EVENTS or event in BETA_SERVER_TYPES:
+            return
+        close = difflib.get_close_matches(event, sorted(set(known)), n=1, cutoff=0.5)
+        what = (
+            f"{event!r} is not a server event type this version knows: only an "
+            "UnknownServerEvent of exactly that type would match"
+        )
+    hint = (
+        f"; did you mean {close[0]!r}?"
+        if close
+        else " (if it is an event newer than this version, ignore this warning)"
+    )
+    warnings.warn(
+        what + hint,
+        UnknownEventTypeWarning,
+        stacklevel=stacklevel,
+    )
 
 
 def _type_names(event: ServerEvent) -> tuple[str, str]:

@@ -8,6 +8,9 @@ queue (``_request``), which holds a request while another response is active.
 
 from __future__ import annotations
 
+import difflib
+import logging
+import threading
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -16,7 +19,13 @@ import attrs
 
 from realtime_sync import events as ev
 from realtime_sync._formats import RATES
-from realtime_sync._input_audio import InputAudioStream
+from realtime_sync._input_audio import (
+    InputAudioStream,
+    pcm16_bytes_to_array,
+    to_input_mono,
+)
+from realtime_sync.client._dispatch import Waiter
+from realtime_sync.client._events_api import Expectation
 from realtime_sync.client._handle import ResponseHandle
 from realtime_sync.client._threaded import ClientState, ThreadedClient
 from realtime_sync.events import UNSET, ClientEvent
@@ -27,11 +36,24 @@ from realtime_sync.session_config import SessionConfig
 
 __all__ = ["SendersAPI"]
 
+logger = logging.getLogger("realtime_sync.client")
+
 
 class SendersAPI(ThreadedClient):
-    """The methods that send (see the module docstring)."""
+    """The methods that send (see the module docstring).
+
+    The input audio stream (``_input_stream``: the resampler and the chunker that
+    :meth:`append_audio` feeds) is guarded by ``_input_lock``, which the facade's
+    constructor creates. The stream's payloads are sent *under* the lock: sending
+    never waits for the network (the channel queues the frame and writes it only if
+    the socket can take it at once), and sending in the lock is what keeps the
+    frames in the order their samples were pushed, with a commit after all of them.
+    Array audio is checked and mixed down before the lock is taken; bytes in the
+    session's format take no lock unless array audio is held back.
+    """
 
     _input_stream: InputAudioStream | None = None
+    _input_lock: threading.Lock
 
     def send(self, event: ClientEvent | Mapping[str, Any]) -> str:
         """Queue a client event (our class or a dict of the GA wire shape).
@@ -47,8 +69,10 @@ class SendersAPI(ThreadedClient):
 
         Raises:
             TypeError: Not a client event, or a field of the wrong type.
-            ValueError: The event cannot be expressed in the connection's dialect.
-            QueueFull: The send queue is full.
+            ValueError: The event cannot be expressed in the connection's dialect,
+                or it is larger than ``max_queue_bytes`` by itself (it could never
+                be queued).
+            QueueFull: The send queue is full (until it drains).
             ConnectionClosed: The client is closed.
         """
         if isinstance(event, Mapping):
@@ -162,47 +186,96 @@ class SendersAPI(ThreadedClient):
         audio: bytes | Any,
         *,
         sample_rate: int | None = None,
-        channels: int = 1,
+        channels: int | None = None,
         frame_ms: int = 40,
     ) -> None:
         """Append input audio (``input_audio_buffer.append``), converting as needed.
 
-        Bytes are sent as they are: they must already be in the session's input format
-        (pcm16 little-endian at 24 kHz, or G.711 bytes at 8 kHz). An array (int16,
-        float32 or float64; shape ``(n,)`` or ``(n, channels)``) at any sample rate is
-        downmixed, resampled to the session's input rate with state kept across calls
-        (no clicks at chunk seams), encoded in the session's input format (pcm16,
-        mu-law or A-law) and sent in frames of ``frame_ms``. The last partial frame
-        and the resampler's tail are sent by :meth:`commit_audio` (or
-        :meth:`flush_audio`).
+        Bytes with no ``sample_rate`` and ``channels`` (or with the session's) are
+        sent as they are: they must already be in the session's input format (pcm16
+        little-endian at 24 kHz, whole 2-byte samples; or G.711 bytes at 8 kHz).
+        Bytes with another rate or channel count are read as pcm16 little-endian
+        samples at that rate and converted as an array is (a WAV file's frames, for
+        example). An array (int16, float32 or float64) at any sample rate is
+        downmixed, resampled to the session's input rate with state kept across
+        calls (no clicks at chunk seams), encoded in the session's input format
+        (pcm16, mu-law or A-law) and sent in frames of ``frame_ms``. Its shape
+        gives the channels: ``(n,)`` is mono, ``(n, channels)`` has
+        ``shape[1]`` channels; a 1-D array with ``channels`` > 1 is read as
+        interleaved frames (L, R, L, R, ...). The last partial frame and the resampler's
+        tail are sent by :meth:`commit_audio` (or :meth:`flush_audio`). Float
+        samples a little beyond [-1, 1] are clipped.
 
         Args:
             audio: The samples.
             sample_rate: Their rate; defaults to the session's input rate.
-            channels: Their channel count.
+            channels: Their channel count; by default an array's shape says (and
+                bytes are mono). Given with a 2-D array, it must match
+                ``shape[1]``.
             frame_ms: The length of each frame sent.
 
         Raises:
             TypeError: Not bytes and not a numeric array.
-            ValueError: A shape that does not match ``channels``, or a bad rate.
+            ValueError: Pcm16 bytes of an odd length (or not whole frames of
+                ``channels``); a shape that does not match ``channels`` (or a
+                1-D array not a whole number of interleaved frames); float
+                samples that are NaN, infinite or far beyond [-1, 1] (int16-scale
+                values in a float array); a bad rate.
         """
         if isinstance(audio, (bytes, bytearray, memoryview)):
-            self._append(_json.b64encode(bytes(audio)))
-            return
-        if isinstance(audio, str):
+            data = bytes(audio)
+            if sample_rate is None and channels is None:
+                self._append_bytes(data)
+                return
+            fmt = self._core.input_format()
+            if sample_rate in (None, RATES[fmt]) and channels in (None, 1):
+                self._append_bytes(data)
+                return
+            # Another rate or channel count: pcm16 at that rate, converted (what
+            # ``wave.readframes()`` gives). Sending it as it is would play it at
+            # the session's rate, in the wrong speed and with its channels mixed
+            # up; refusing it would leave the user to do what we do here.
+            channels = 1 if channels is None else channels  # bytes have no shape
+            _check_channels(channels)
+            samples = pcm16_bytes_to_array(data, channels)
+        elif isinstance(audio, str):
             raise TypeError("audio must be bytes or a numpy array, not str")
-        fmt = self._core.input_format()
+        else:
+            samples = audio
+            fmt = self._core.input_format()
+        if channels is not None:
+            _check_channels(channels)
+        mono = to_input_mono(samples, channels)  # checked before the lock is taken
         rate = sample_rate if sample_rate is not None else RATES[fmt]
-        key = (rate, channels, fmt, frame_ms)
-        stream = self._input_stream
-        if stream is None or stream.key != key:
-            for payload in stream.flush() if stream is not None else ():
+        key = (rate, fmt, frame_ms)
+        with self._input_lock:
+            stream = self._input_stream
+            if stream is None or stream.key != key:
+                self._flush_stream_locked()
+                stream = self._input_stream = InputAudioStream(rate, fmt, frame_ms)
+            for payload in stream.push(mono):
                 self._append(payload)
-            stream = self._input_stream = InputAudioStream(
-                rate, channels, fmt, frame_ms
+
+    def _append_bytes(self, data: bytes) -> None:
+        """Send bytes in the session's input format as they are."""
+        if len(data) & 1 and self._core.input_format() == "audio/pcm":
+            # G.711 is a byte a sample; pcm16 is two, and an odd byte would shift
+            # every later sample of the buffer by one byte (noise, at full scale).
+            raise ValueError(
+                f"pcm16 audio comes in 2-byte samples, but {len(data)} bytes is an "
+                "odd length; append whole samples"
             )
-        for payload in stream.push(audio):
-            self._append(payload)
+        if self._input_stream is None:
+            # The hot path (50 calls a second): no lock. The channel's queue
+            # keeps the order of sends, so a commit sent after this call
+            # returned follows this audio.
+            self._append(_json.b64encode(data))
+            return
+        with self._input_lock:
+            # Array audio is held back: it goes first, so the audio keeps its
+            # order on the wire.
+            self._flush_stream_locked()
+            self._append(_json.b64encode(data))
 
     def _append(self, payload: str) -> None:
         # The hot path of a voice app (50 calls a second): the event is built with
@@ -211,23 +284,35 @@ class SendersAPI(ThreadedClient):
             ev.InputAudioBufferAppend(event_id=self._new_id(), audio=payload)
         )
 
-    def flush_audio(self) -> None:
-        """Send the audio :meth:`append_audio` holds back (a partial frame, the tail)."""
+    def _flush_stream_locked(self) -> None:
+        """Send what the input stream holds back and drop it; holds _input_lock."""
         stream = self._input_stream
         self._input_stream = None
         if stream is not None:
             for payload in stream.flush():
                 self._append(payload)
 
+    def flush_audio(self) -> None:
+        """Send the audio :meth:`append_audio` holds back (a partial frame, the tail)."""
+        with self._input_lock:
+            self._flush_stream_locked()
+
     def commit_audio(self) -> str:
-        """Send held-back audio, then commit the buffer (``input_audio_buffer.commit``)."""
-        self.flush_audio()
-        return self.send(ev.InputAudioBufferCommit())
+        """Send held-back audio, then commit the buffer (``input_audio_buffer.commit``).
+
+        The commit follows every append that returned before this call, from any
+        thread, and the whole of any array an ``append_audio()`` running in another
+        thread pushed before it (never a part of it).
+        """
+        with self._input_lock:
+            self._flush_stream_locked()
+            return self.send(ev.InputAudioBufferCommit())
 
     def clear_audio(self) -> str:
         """Drop held-back and buffered input audio (``input_audio_buffer.clear``)."""
-        self._input_stream = None
-        return self.send(ev.InputAudioBufferClear())
+        with self._input_lock:
+            self._input_stream = None
+            return self.send(ev.InputAudioBufferClear())
 
     def create_response(
         self,
@@ -247,9 +332,14 @@ class SendersAPI(ThreadedClient):
 
         Returns:
             A :class:`ResponseHandle`; ``handle.wait(timeout)`` gives the result.
+
+        Raises:
+            TypeError: A keyword that is no field of ``ResponseCreateParams`` (the
+                message suggests the right one: ``output_modalities`` for the beta
+                ``modalities``), or both ``response`` and keywords.
         """
         if response is None:
-            response = ev.ResponseCreateParams(**params)
+            response = _response_params(params)
         elif params:
             raise TypeError("give either response= or keyword fields, not both")
         elif isinstance(response, Mapping):
@@ -278,6 +368,62 @@ class SendersAPI(ThreadedClient):
             self._send_event(event)  # raises the right error (closed / not connected)
         self._request(handle, event)
         return handle
+
+    def expect_response(self) -> Expectation[Response]:
+        """Listen for the next response, from before whatever starts it.
+
+        ``wait()`` returns the :class:`Response` of the first response created
+        after entering the ``with`` block, once it is done, whoever started it:
+        :meth:`create_response` (also from another thread), a tool's follow-up,
+        or the server after voice activity (a commit by server VAD)::
+
+            with client.expect_response() as reply:
+                for block in blocks:                  # the question, then silence
+                    client.append_audio(block, sample_rate=rate)
+                response = reply.wait(timeout=30)
+
+        The result is the one :attr:`responses` keeps (the same object), so its
+        audio is kept within ``audio_retention_seconds`` as there.
+
+        Returns:
+            An :class:`~realtime_sync.Expectation`: enter it, then call its
+            ``wait(timeout)`` inside the block.
+        """
+        # Two waiters, both in from the start: the first response.created, and the
+        # response.done of that response. The reader delivers events in order, so
+        # the created waiter has its result before any done is matched; a done of
+        # another response (one in progress before the block) is skipped.
+        created = Waiter.for_event(ev.ResponseCreated)
+        found: list[Response] = []
+
+        def is_ours(event: ev.ResponseDone) -> bool:
+            first = created.result
+            if not isinstance(first, ev.ResponseCreated):
+                return False
+            rid = getattr(first.response, "id", None)
+            if getattr(event.response, "id", None) != rid:
+                return False
+            # On the reader thread, right after the session core finished this
+            # response: it is among the recent responses (the newest, unless its
+            # id repeats), as the very event object.
+            with self._lock:
+                recent = self._core.responses.recent
+            for response in reversed(recent):
+                if response.event is event:
+                    found.append(response)
+                    return True
+            logger.warning("response %s was not tracked", rid)
+            return False
+
+        done = Waiter.for_event(ev.ResponseDone, is_ours)
+        return Expectation(
+            self._dispatch,
+            (created, done),
+            lambda: found[0],
+            "response (created after entering expect_response(), then done)",
+            self._check_thread,
+            self._raise_if_closed,
+        )
 
     def cancel_response(self, response_id: str | None = None) -> str:
         """Cancel the in-progress response (``response.cancel``)."""
@@ -331,6 +477,8 @@ class SendersAPI(ThreadedClient):
         """
         self._check_thread("ask()")
         deadline = None if timeout is None else time.monotonic() + timeout
+        if "response" not in params:  # a wrong keyword fails before the message goes
+            _response_params(dict(params))
         self.send_text(text)
         reply = self.create_response(**params).wait(timeout)
         return self._follow_tools(reply, deadline) if follow_tools else reply
@@ -338,3 +486,39 @@ class SendersAPI(ThreadedClient):
     def _follow_tools(self, reply: Response, deadline: float | None) -> Response:
         """The answer after ``reply``'s tool calls (no tools here: ``reply``)."""
         return reply
+
+
+def _check_channels(channels: object) -> None:
+    if isinstance(channels, bool) or not isinstance(channels, int) or channels < 1:
+        raise ValueError(f"channels must be a positive int, not {channels!r}")
+
+
+# Beta names of response settings -> what GA calls them (the GA shape is ours).
+_BETA_RESPONSE_FIELDS = {
+    "modalities": "output_modalities",
+    "max_response_output_tokens": "max_output_tokens",
+    "voice": "audio=ev.ResponseAudio(output=ev.AudioOutput(voice=...))",
+    "output_audio_format": "audio=ev.ResponseAudio(output=ev.AudioOutput(format=...))",
+}
+
+
+def _response_params(params: dict[str, Any]) -> ev.ResponseCreateParams:
+    """``ResponseCreateParams(**params)``, with a helpful error for a wrong keyword."""
+    names = [f.name for f in attrs.fields(ev.ResponseCreateParams)]
+    for key in params:
+        if key in names:
+            continue
+        public = [n for n in names if n not in ("extra", "wire_hints")]
+        hint = _BETA_RESPONSE_FIELDS.get(key)
+        if hint is None:
+            close = difflib.get_close_matches(key, public, n=1)
+            hint = repr(close[0]) if close else None
+        else:
+            hint = repr(hint) if "=" not in hint else hint
+        raise TypeError(
+            f"create_response() got an unexpected keyword argument {key!r}"
+            + (f"; did you mean {hint}?" if hint else "")
+            + " (response settings, of ask() too, are the fields of "
+            f"ResponseCreateParams: {', '.join(public)})"
+        )
+    return ev.ResponseCreateParams(**params)

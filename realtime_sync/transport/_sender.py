@@ -57,9 +57,11 @@ class _Sender(_Liveness):
 
         Raises:
             TypeError: ``text`` is not a ``str``.
-            ValueError: ``text`` cannot be encoded as UTF-8 (a lone surrogate).
-            QueueFull: Queuing ``text`` would exceed ``max_queue_bytes``; nothing was
-                queued.
+            ValueError: ``text`` cannot be encoded as UTF-8 (a lone surrogate), or
+                it is larger than ``max_queue_bytes`` by itself (it could never be
+                queued; retrying would not help).
+            QueueFull: Queuing ``text`` would exceed ``max_queue_bytes`` now (the
+                queue must drain first); nothing was queued.
             ConnectionClosed: The connection is closing or closed, or a reader/writer
                 crash was stored (the crash is ``__cause__``); nothing was queued.
         """
@@ -70,6 +72,14 @@ class _Sender(_Liveness):
         except UnicodeEncodeError as exc:
             raise ValueError("text cannot be encoded as UTF-8") from exc
         nbytes = len(data)
+        if nbytes > self._max_queue_bytes:
+            # Not QueueFull: that one invites a retry once the queue drained, and
+            # this frame would not fit an empty queue either.
+            raise ValueError(
+                f"The frame is {nbytes} bytes, more than max_queue_bytes="
+                f"{self._max_queue_bytes}: it can never be queued. Send it in smaller "
+                "parts (audio in shorter appends), or raise max_queue_bytes."
+            )
         with self._lock:
             if self._refusing_locked():
                 raise self._closed_error_locked()
