@@ -256,7 +256,12 @@ def test_agents_tool_turn_with_follow_up() -> None:
     async def scenario(run: AgentsRun) -> None:
         await run.session.send_message("Use get_weather for Paris.")
         await run.until(of_type("tool_end"), "tool_end")
-        await run.until(server_event("response.done"), "the follow-up response")
+        # Not "response.done": the calling response's own done may come after
+        # tool_end, and would end the wait before the follow-up answered.
+        await run.until(
+            server_event("response.output_audio_transcript.done"),
+            "the follow-up answer",
+        )
 
     with MockRealtimeServer(audio_ms=200) as server:
         run = run_agents(server, scenario, settings={}, tools=[get_weather])
