@@ -265,8 +265,8 @@ class Reconnector:
         policy = self._host.reconnect_policy
         if dropped_ms:
             logger.warning(
-                "dropped %d ms of input audio appended while reconnecting (only the "
-                "newest %g s are kept)",
+                "dropped %d ms of input audio (not committed when the connection was "
+                "lost, or appended while reconnecting; only the newest %g s are kept)",
                 dropped_ms,
                 policy.audio_buffer_seconds,
             )
