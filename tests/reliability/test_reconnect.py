@@ -742,3 +742,36 @@ def test_a_response_requested_during_the_outage_runs_with_the_conversation() -> 
         assert info.restored_items == 2
         assert _said(handle.wait(10)) == "You said: my name is Ada"
     assert outage.errors.items == []
+
+
+def test_uncommitted_audio_survives_a_dropped_websocket(
+    server: MockRealtimeServer,
+) -> None:
+    """The same over a socket: what the old server received goes again, once."""
+    policy = rs.ReconnectPolicy(initial_delay=0.0, jitter=0.0)
+    client = _client(server, reconnect=policy, session=MANUAL_TURNS)
+    started = _outage_started(client)
+    reconnected = EventRecorder()
+    client.on_reconnected(reconnected)
+    errors = EventRecorder()
+    client.on_error(errors)
+    chunks = [_tone(140, level) for level in range(1000, 1007)]  # 980 ms
+    with client:
+        for chunk in chunks:
+            client.append_audio(chunk)
+        server.wait_for_received(
+            lambda events: (
+                sum(e.type == "input_audio_buffer.append" for e in events) == 7
+            ),
+            timeout=10,
+        )
+        server.drop_all()
+        assert started.wait(10)
+        client.commit_audio()
+        handle = client.create_response()
+        (info,) = reconnected.wait_until(lambda items: len(items) == 1)
+        assert _said(handle.wait(10)) == "I heard 980 ms of audio."
+        assert info.dropped_audio_ms == 0
+    appends = _received_on(server, "input_audio_buffer.append")
+    assert _appended(appends) == b"".join(chunks) * 2  # once per session
+    assert errors.items == []
