@@ -7,9 +7,10 @@ their requests, the accounting of received assistant audio, the barge-in decisio
 the events synthesized for the beta dialect, and what a reconnection needs: the
 session settings it restores and the input audio the server has not committed
 (:mod:`realtime_sync.session._input_log`); and it answers what should happen as an
-:class:`Effects`, instead of doing it. It never sends, waits, sleeps or calls user code, and imports nothing that does
-I/O (in the spirit of h11's ``Connection``): the threaded client drives it under one
-lock and carries the effects out after releasing it.
+:class:`Effects`, instead of doing it. It never sends, waits, sleeps or calls user
+code, and imports nothing that does I/O (in the spirit of h11's ``Connection``): the
+threaded client drives it under one lock and carries the effects out after
+releasing it.
 
 Each event goes through one table lookup (type -> step): the audio delta, the hot
 path of a voice session, is measured once (its decoded size) and kept once by the
