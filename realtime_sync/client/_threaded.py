@@ -339,6 +339,9 @@ class ThreadedClient:
         except ConnectionClosed:
             if self._reconnect_policy is None or not self._hold_refused(channel, event):
                 raise
+            if tracked:  # held: logged again when the new connection gets it
+                with self._lock:
+                    self._core.withdraw(event)
         except BaseException:
             if tracked:  # not sent (QueueFull, ...): not part of the session
                 with self._lock:
