@@ -22,6 +22,7 @@ from realtime_sync.client import (
 from realtime_sync.conversation import Conversation, ConversationItem, ItemChange
 from realtime_sync.events import UNSET, Unset
 from realtime_sync.exceptions import (
+    AudioLost,
     AuthenticationError,
     ConnectError,
     ConnectionClosed,
@@ -48,6 +49,7 @@ __version__ = "0.1.0.dev0"
 
 __all__ = [
     "UNSET",
+    "AudioLost",
     "AuthenticationError",
     "ClientSecret",
     "ClientState",

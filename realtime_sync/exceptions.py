@@ -8,6 +8,7 @@ The hierarchy::
     │   ├── RateLimitError        the server answered 429 (``retry_after``)
     │   └── ConnectTimeout        connecting ran out of time (also a ``Timeout``)
     ├── ConnectionClosed          the connection is closed (code, reason, unsent)
+    ├── AudioLost                 input audio did not survive a reconnection
     ├── ProtocolError             a frame could not be decoded (raw text, path)
     ├── ServerError               an ``error`` event answered a helper's request
     ├── HandlerError              a user handler raised (original as ``__cause__``)
@@ -28,6 +29,7 @@ from collections.abc import Sequence
 from typing import Any
 
 __all__ = [
+    "AudioLost",
     "AuthenticationError",
     "ConnectError",
     "ConnectTimeout",
@@ -147,6 +149,25 @@ class ConnectionClosed(RealtimeError):
         self.code = code
         self.reason = reason
         self.unsent: tuple[Any, ...] = tuple(unsent)
+
+
+class AudioLost(RealtimeError):
+    """Input audio appended before or during an outage did not reach the new session.
+
+    Reported to ``on_error`` handlers once a reconnection is done (the client is
+    connected again): when uncommitted audio beyond the policy's
+    ``audio_buffer_seconds`` was dropped, or when a commit sent to the new session
+    found its input buffer empty because the audio it was to commit was lost.
+
+    Attributes:
+        dropped_ms: Milliseconds of input audio dropped (0 for a failed commit).
+        event: The ``error`` event of a failed commit, else ``None``.
+    """
+
+    def __init__(self, message: str, *, dropped_ms: int = 0, event: Any = None) -> None:
+        super().__init__(message)
+        self.dropped_ms = dropped_ms
+        self.event = event
 
 
 class ProtocolError(RealtimeError):

@@ -6,8 +6,11 @@ the client opens a new connection after a recoverable close, then re-sends what 
 old session had been told: the session configuration (every ``session.update`` sent,
 merged, tools included) and, with ``restore_conversation=True``, the conversation's
 text messages, function calls and their outputs, in order and under their old ids.
-Events sent while the connection is down are held and sent after that, input audio
-only up to a bound (the newest ``audio_buffer_seconds``).
+Events sent while the connection is down are held and sent after that, preceded by
+the input audio the old session had not committed; input audio only up to a bound
+(the newest ``audio_buffer_seconds``; what is dropped is reported). Without
+``restore_conversation``, a response requested before the new session was ready is
+not sent when it would answer an emptied conversation: its handle fails.
 
 This module holds the pure parts (no I/O, no threads): the policy, the objects passed
 to ``on_reconnecting`` and ``on_reconnected`` handlers, the outage buffer, and the
@@ -83,9 +86,17 @@ class ReconnectPolicy:
             messages by their transcript), function calls and function outputs in
             the new session, in order and under their old ids. Assistant audio
             cannot be re-created (§9.8); items with neither text nor transcript are
-            skipped.
-        audio_buffer_seconds: Input audio appended during the outage that is kept
-            and sent after reconnecting; older audio is dropped with a warning.
+            skipped. Without it, a response requested before the new session was
+            ready (during the outage, or not yet received by the old session) is
+            not sent if the old conversation had items and the response has no
+            explicit ``input``: its handle fails with :class:`ConnectionClosed`,
+            also reported to ``on_error``.
+        audio_buffer_seconds: Input audio kept for the new session: the audio the
+            old session had not committed (sent again first) and the audio
+            appended during the outage, the newest this many seconds of both.
+            Older audio is dropped: counted in ``Reconnected.dropped_audio_ms``
+            and ``stats.dropped_audio_ms``, logged as a warning and reported to
+            ``on_error`` as :class:`~realtime_sync.AudioLost`.
         renew_before_expiry: Renew the session this many seconds before its
             ``expires_at`` (OpenAI ends sessions after 60 minutes with
             ``session_expired``): at the first event received after that moment
@@ -190,8 +201,11 @@ class Reconnected:
         restored_items: Conversation items re-created (``restore_conversation``).
         skipped_items: Items that could not be re-created (audio without a
             transcript, item types the API does not let a client create).
-        resent_events: Events held during the outage and sent after it.
-        dropped_audio_ms: Input audio dropped because it exceeded the bound.
+        resent_events: Events held during the outage and sent after it (the old
+            session's uncommitted input audio, sent again, included).
+        dropped_audio_ms: Input audio dropped because it exceeded the bound
+            (``audio_buffer_seconds``): uncommitted when the connection was lost,
+            or appended during the outage.
         previous_items: The conversation as it was when the connection was lost;
             without ``restore_conversation`` the new conversation starts empty.
         proactive: True when the client renewed a session about to expire.

@@ -75,7 +75,11 @@ def test_the_beta_dialect_runs_in_memory() -> None:
 
 
 def test_a_request_made_during_an_outage_reaches_the_new_session_once() -> None:
-    """create_response() while reconnecting: held once, sent once, answered."""
+    """create_response() while reconnecting: held once, sent once, answered.
+
+    With the conversation restored, so that the response has what it answers
+    (without it the request fails: see tests/reliability/test_reconnect.py).
+    """
     transport = InMemoryTransport()
     outage = threading.Event()
     go = threading.Event()
@@ -84,7 +88,9 @@ def test_a_request_made_during_an_outage_reaches_the_new_session_once() -> None:
         outage.set()
         assert go.wait(10)
 
-    policy = rs.ReconnectPolicy(initial_delay=0.0, jitter=0.0)
+    policy = rs.ReconnectPolicy(
+        initial_delay=0.0, jitter=0.0, restore_conversation=True
+    )
     with rs.RealtimeClient(transport=transport, reconnect=policy) as client:
         client.on_reconnecting(hold_the_attempt)
         reconnected = threading.Event()
@@ -98,6 +104,7 @@ def test_a_request_made_during_an_outage_reaches_the_new_session_once() -> None:
         assert reconnected.wait(10)
         reply = handle.wait(10)
         assert reply.status == "completed"
+        assert "Remember this" in reply.text + reply.transcript
     creates = [
         e
         for e in transport.channels[-1].received

@@ -41,7 +41,8 @@ from realtime_sync.client._resources import (
 )
 from realtime_sync.client._threaded import ThreadedClient
 from realtime_sync.client._tools_api import ToolsAPI
-from realtime_sync.exceptions import AuthenticationError, ServerError
+from realtime_sync.events import ClientEvent
+from realtime_sync.exceptions import AuthenticationError, ConnectionClosed, ServerError
 from realtime_sync.protocol import Codec
 from realtime_sync.protocol._from_dict import client_event_from_dict
 from realtime_sync.reconnect import (
@@ -49,6 +50,7 @@ from realtime_sync.reconnect import (
     restorable_items,
 )
 from realtime_sync.session import (
+    Effects,
     Interruption,
     Response,
     SessionCore,
@@ -273,6 +275,9 @@ class RealtimeClient(ToolsAPI, EventsAPI, ReconnectingClient):
             dialect=dialect,
             barge_in=barge_in,
             audio_retention_seconds=audio_retention_seconds,
+            input_audio_seconds=(
+                reconnect.audio_buffer_seconds if reconnect is not None else None
+            ),
         )
         self._previous_items: tuple[Any, ...] = ()  # the conversation of an outage
         # Follow-up responses asked for after tool calls, by the calling response.
@@ -280,6 +285,8 @@ class RealtimeClient(ToolsAPI, EventsAPI, ReconnectingClient):
             collections.OrderedDict()
         )
         self._follow_ups_changed = threading.Condition()
+        # Set by _restore: items of the old conversation the new session lacks.
+        self._context_lost = 0
         self._auto_respond = auto_respond
         self._input_lock = threading.Lock()  # the input audio stream (SendersAPI)
         self._tool_timeout = tool_timeout
@@ -460,6 +467,9 @@ class RealtimeClient(ToolsAPI, EventsAPI, ReconnectingClient):
         skipped = 0
         if policy.restore_conversation:
             bodies, skipped = restorable_items(self._previous_items)
+        self._context_lost = (
+            0 if policy.restore_conversation else len(self._previous_items)
+        )
         for i, body in enumerate(bodies):
             event = client_event_from_dict(
                 {"type": "conversation.item.create", "item": body}
@@ -479,6 +489,37 @@ class RealtimeClient(ToolsAPI, EventsAPI, ReconnectingClient):
             except ServerError as exc:
                 self.report(exc)
         return _Restored(session_restored, len(bodies), skipped)
+
+    def _filter_held(
+        self, events: list[ClientEvent]
+    ) -> tuple[list[ClientEvent], Effects | None]:
+        """Withdraw the responses held for a new session that lacks the conversation.
+
+        Without ``restore_conversation`` the new session starts empty: a response
+        requested before it was ready would answer as if nothing had been said.
+        Its handle fails instead (and ``on_error`` hears of it), unless the
+        response brings its own ``input``. Nothing is withdrawn when the old
+        conversation was empty.
+        """
+        if not self._context_lost:
+            return events, None
+        lost = self._context_lost
+        cause = self._outage_cause
+
+        def error(request_id: str) -> ConnectionClosed:
+            return ConnectionClosed(
+                f"response.create {request_id} was not sent: it was requested "
+                "before the connection was replaced, and the new session does not "
+                f"have the {lost} item(s) of the conversation it would answer "
+                "(ReconnectPolicy(restore_conversation=False); they are in "
+                "Reconnected.previous_items). Use "
+                "ReconnectPolicy(restore_conversation=True) to carry them over, or "
+                "request the response again",
+                code=getattr(cause, "code", None),
+                reason=getattr(cause, "reason", ""),
+            )
+
+        return self._core.context_lost(error, events)  # type: ignore[no-any-return]
 
     def previous_items(self) -> tuple[Any, ...]:
         """The conversation before the outage (ReconnectHost; the reconnect thread).

@@ -19,6 +19,7 @@ from realtime_sync._formats import bytes_per_second
 from realtime_sync.client._threaded import ClientState, HeldBatch, ThreadedClient
 from realtime_sync.events import ClientEvent
 from realtime_sync.exceptions import (
+    AudioLost,
     ConnectError,
     ConnectionClosed,
     ProtocolError,
@@ -30,6 +31,7 @@ from realtime_sync.reconnect import (
     Reconnected,
     ReconnectPolicy,
 )
+from realtime_sync.session import Effects
 from realtime_sync.transport import Channel
 
 __all__ = ["ReconnectingClient"]
@@ -39,6 +41,9 @@ logger = logging.getLogger("realtime_sync.client")
 
 class ReconnectingClient(ThreadedClient):
     """Lost connections, outages and the reconnect host (see the module docstring)."""
+
+    #: What started the current (or last) outage.
+    _outage_cause: ConnectionClosed | None = None
 
     def on_reconnecting(
         self, handler: Callable[[ReconnectAttempt], Any]
@@ -90,8 +95,10 @@ class ReconnectingClient(ThreadedClient):
             held: frozenset[str] = frozenset()
             if reconnect and state is ClientState.OPEN:
                 # The session's own connection: what it had not written yet goes
-                # to the new session. (A connection of a reconnection attempt only
-                # carried the restoration, which the next attempt sends again.)
+                # to the new session (after the input audio it had not committed,
+                # see _replay_locked). (A connection of a reconnection attempt only
+                # carried the restoration, which the next attempt sends again, and
+                # held events, whose input audio the core logged.)
                 self._begin_outage_locked()
                 assert self._outage is not None
                 self._outage.extend((*closed.unsent, *limbo))
@@ -138,6 +145,36 @@ class ReconnectingClient(ThreadedClient):
         self._outage = OutageBuffer(int(policy.audio_buffer_seconds * rate))
         self._state = ClientState.RECONNECTING
 
+    def _replay_locked(self) -> None:
+        """Hold first what the last connection's session had and lost (``_lock``).
+
+        Called before each new connection: the input audio the lost session had
+        not committed (appends, and commits it did not acknowledge; the core logs
+        them as they are written) goes ahead of the held events, which are all
+        newer (a written event is older than any event not written). Events still
+        held are not repeated. Audio beyond the buffer's bound is dropped and
+        counted, oldest first.
+        """
+        outage = self._outage
+        assert outage is not None
+        held = outage.take()
+        replay, lost_ms = self._core.take_uncommitted()
+        known = {_key(e) for e in held}
+        outage.put_back([*(e for e in replay if _key(e) not in known), *held])
+        if lost_ms:
+            rate = bytes_per_second(self._core.input_format())
+            outage.dropped_audio_bytes += lost_ms * rate // 1000
+
+    def _filter_held(
+        self, events: list[ClientEvent]
+    ) -> tuple[list[ClientEvent], Effects | None]:
+        """Held events about to go to the new session (``_lock`` held).
+
+        A subclass may withdraw some; it returns those left and what to do once
+        the lock is released (:class:`Effects`), or None.
+        """
+        return events, None
+
     def _start_reconnect(self, closed: ConnectionClosed, retire: Any = None) -> None:
         """Start the reconnect thread, unless one is already at work."""
         from realtime_sync.client._reconnector import Reconnector
@@ -150,6 +187,7 @@ class ReconnectingClient(ThreadedClient):
                 # Its attempt's connection ended: _fail_all() woke whatever the
                 # attempt waited for, and it goes on with the next attempt.
                 return
+            self._outage_cause = closed
             self._reconnector = Reconnector(
                 self, closed, previous=running, retire=retire
             )
@@ -216,6 +254,8 @@ class ReconnectingClient(ThreadedClient):
                 raise ConnectionClosed("the client was closed while reconnecting")
             self._channel = channel
             self._session_created = threading.Event()
+            if self._outage is not None:
+                self._replay_locked()
             self._core.new_connection()
         try:
             channel.connect()
@@ -235,26 +275,55 @@ class ReconnectingClient(ThreadedClient):
 
     def write(self, channel: Channel, event: ClientEvent) -> None:
         """Write ``event`` on ``channel`` directly (events held during the outage)."""
-        self._write(channel, event)
+        tracked = type(event) in self._core.sending_types
+        if tracked:
+            with self._lock:
+                self._core.resending(event)
+        try:
+            self._write(channel, event)
+        except BaseException:
+            if tracked:
+                with self._lock:
+                    self._core.withdraw(event)
+            raise
 
     def take_held(self) -> HeldBatch:
         """The held events to write next; ends the outage when none are left."""
+        out: Effects | None = None
         with self._lock:
             outage = self._outage
             if self._state is not ClientState.RECONNECTING or outage is None:
                 return HeldBatch([], closed=True)
-            held = outage.take()
-            if held:
-                return HeldBatch(held)
-            rate = bytes_per_second(self._core.input_format())
-            dropped_ms = outage.dropped_audio_bytes * 1000 // rate
-            self._outage = None
-            self._state = ClientState.OPEN
-            self._reconnector.done = True
+            held, out = self._filter_held(outage.take())
+            if not held:
+                rate = bytes_per_second(self._core.input_format())
+                dropped_ms = outage.dropped_audio_bytes * 1000 // rate
+                self._outage = None
+                self._state = ClientState.OPEN
+                self._reconnector.done = True
+        if out is not None:
+            self._carry_out(out)  # handles of withdrawn requests, reports
+        if held:
+            return HeldBatch(held)
+        if dropped_ms:
+            policy = self.reconnect_policy
+            self._dispatch.report(
+                AudioLost(
+                    f"{dropped_ms} ms of input audio did not reach the new session: "
+                    "uncommitted when the connection was lost or appended while "
+                    "reconnecting, beyond ReconnectPolicy.audio_buffer_seconds "
+                    f"({policy.audio_buffer_seconds:g} s; the newest audio is kept)",
+                    dropped_ms=dropped_ms,
+                )
+            )
         return HeldBatch([], over=True, dropped_ms=dropped_ms)
 
     def put_back(self, events: list[ClientEvent]) -> None:
-        """Return held events that could not be written, ahead of newer ones."""
+        """Return held events that could not be written, ahead of newer ones.
+
+        (The input audio written on the dead connection goes ahead of them again
+        at the next attempt: the core logged it.)
+        """
         with self._lock:
             if self._outage is not None:
                 self._outage.put_back(events)
@@ -309,6 +378,11 @@ class ReconnectingClient(ThreadedClient):
     def report(self, error: RealtimeError) -> None:
         """Pass ``error`` to the ``on_error`` handlers."""
         self._dispatch.report(error)
+
+
+def _key(event: ClientEvent) -> object:
+    """What identifies one event: its ``event_id``, else the object."""
+    return event.event_id if isinstance(event.event_id, str) else id(event)
 
 
 def _with_unsent(

@@ -14,7 +14,9 @@ runs on the ``realtime-sync-reconnect`` thread (a daemon thread that
    ``session.update`` with every update sent so far merged, then the conversation's
    items with their old ids (``restore_conversation=True``), confirmed by the echo of
    the last one.
-4. The events held during the outage are written in order; under the client's lock
+4. The events held during the outage are written in order, after the input audio
+   the lost session had not committed (which the client put ahead of them when the
+   new channel opened: ``ReconnectingClient._replay_locked``); under the client's lock
    the state goes back to OPEN when none is left, so that a concurrent send either
    lands in the buffer before the last drain or goes straight to the new connection.
 5. ``on_reconnected`` handlers get a :class:`Reconnected`.
@@ -265,8 +267,8 @@ class Reconnector:
         policy = self._host.reconnect_policy
         if dropped_ms:
             logger.warning(
-                "dropped %d ms of input audio appended while reconnecting (only the "
-                "newest %g s are kept)",
+                "dropped %d ms of input audio (not committed when the connection was "
+                "lost, or appended while reconnecting; only the newest %g s are kept)",
                 dropped_ms,
                 policy.audio_buffer_seconds,
             )

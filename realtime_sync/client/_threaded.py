@@ -5,8 +5,9 @@
 :class:`~realtime_sync.client._dispatch.Dispatcher`. It is protocol-agnostic: a
 client for another protocol subclasses it with its own events, codec and core
 (anything with ``receive(event) -> Effects | None``, ``new_connection()``,
-``sending(event)``, ``session_lost(exc, held)``, ``fail_all(exc)`` and
-``input_format()``).
+``sending(event, held=...)`` for the event types of its ``sending_types``,
+``resending(event)``, ``withdraw(event)``, ``take_uncommitted()``,
+``session_lost(exc, held)``, ``fail_all(exc)`` and ``input_format()``).
 
 Threads and locks:
 
@@ -337,7 +338,8 @@ class ThreadedClient:
         channel = self._channel
         if channel is None:
             raise RuntimeError("Call connect() (or use 'with client:') before sending.")
-        if type(event) is ev.SessionUpdate:
+        tracked = type(event) in self._core.sending_types
+        if tracked:
             with self._lock:
                 self._core.sending(event)
         try:
@@ -345,6 +347,14 @@ class ThreadedClient:
         except ConnectionClosed:
             if self._reconnect_policy is None or not self._hold_refused(channel, event):
                 raise
+            if tracked:  # held: logged again when the new connection gets it
+                with self._lock:
+                    self._core.withdraw(event)
+        except BaseException:
+            if tracked:  # not sent (QueueFull, ...): not part of the session
+                with self._lock:
+                    self._core.withdraw(event)
+            raise
 
     def _write(self, channel: Channel, event: ClientEvent) -> None:
         """Encode ``event`` and queue it on ``channel`` (no state checks)."""
@@ -359,7 +369,7 @@ class ThreadedClient:
         with self._lock:
             if self._state is not ClientState.RECONNECTING or self._outage is None:
                 return False
-            self._core.sending(event)
+            self._core.sending(event, held=True)
             self._outage.add(event)
         return True
 
@@ -530,6 +540,9 @@ class ThreadedClient:
             self._answered(request_id, error_event)
         if out.session_created:
             self._session_created.set()
+        for error in out.report:
+            logger.warning("%s", error)
+            self._dispatch.report(error)
         if event is not None and not out.withhold:
             self._dispatch.deliver(event)
         for extra in out.extra:

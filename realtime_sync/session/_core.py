@@ -4,11 +4,13 @@ The core is fed every decoded server event (:meth:`SessionCore.receive`) and the
 client's own outgoing events that matter to it (:meth:`SessionCore.sending`,
 :meth:`SessionCore.request_response`). It keeps the conversation, the responses and
 their requests, the accounting of received assistant audio, the barge-in decision,
-the events synthesized for the beta dialect and the session settings a reconnection
-restores, and answers what should happen as an :class:`Effects`, instead of doing
-it. It never sends, waits, sleeps or calls user code, and imports nothing that does
-I/O (in the spirit of h11's ``Connection``): the threaded client drives it under one
-lock and carries the effects out after releasing it.
+the events synthesized for the beta dialect, and what a reconnection needs: the
+session settings it restores and the input audio the server has not committed
+(:mod:`realtime_sync.session._input_log`); and it answers what should happen as an
+:class:`Effects`, instead of doing it. It never sends, waits, sleeps or calls user
+code, and imports nothing that does I/O (in the spirit of h11's ``Connection``): the
+threaded client drives it under one lock and carries the effects out after
+releasing it.
 
 Each event goes through one table lookup (type -> step): the audio delta, the hot
 path of a voice session, is measured once (its decoded size) and kept once by the
@@ -25,13 +27,15 @@ import attrs
 
 from realtime_sync import _b64
 from realtime_sync import events as ev
-from realtime_sync._formats import RATES, session_format
+from realtime_sync._formats import RATES, bytes_per_second, session_format
+from realtime_sync.exceptions import AudioLost, RealtimeError
 from realtime_sync.protocol import Codec
 from realtime_sync.protocol._from_dict import client_event_from_dict
 from realtime_sync.reconnect import merge_session
 from realtime_sync.session._conversation import _HANDLERS as _CONVERSATION_STEPS
 from realtime_sync.session._conversation import Conversation
 from realtime_sync.session._effects import Effects, Pending
+from realtime_sync.session._input_log import InputAudioLog
 from realtime_sync.session._responses import ResponseTracker
 
 __all__ = ["Interruption", "PlaybackView", "SessionCore"]
@@ -92,6 +96,9 @@ class SessionCore:
         barge_in: Handle interruptions: True, False, or None to do so once playback
             is reported (``playback.current_item`` is set).
         audio_retention_seconds: The audio bound of the finished responses.
+        input_audio_seconds: Keep the input audio the server has not committed, up
+            to this many seconds, for a reconnection to send again (see
+            :meth:`take_uncommitted`); None (no reconnection policy) keeps none.
         clock: The monotonic clock of response timings (injectable for tests).
     """
 
@@ -103,6 +110,7 @@ class SessionCore:
         dialect: str = "ga",
         barge_in: bool | None = None,
         audio_retention_seconds: float | None = 300.0,
+        input_audio_seconds: float | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.dialect = dialect
@@ -125,6 +133,23 @@ class SessionCore:
         self._response_items: set[str] = set()  # beta: output items not done yet
         self._session_state: dict[str, Any] | None = None  # every session.update
         self._ga = Codec("ga")
+        #: The client events :meth:`sending` wants to see (the client takes no
+        #: lock for the others): input audio only when it is logged.
+        self.sending_types: frozenset[type] = frozenset(
+            {ev.SessionUpdate}
+            if input_audio_seconds is None
+            else {
+                ev.SessionUpdate,
+                ev.InputAudioBufferAppend,
+                ev.InputAudioBufferCommit,
+                ev.InputAudioBufferClear,
+            }
+        )
+        self._input: InputAudioLog | None = (
+            None
+            if input_audio_seconds is None
+            else InputAudioLog(input_audio_seconds * 1000.0)
+        )
 
     # -- reading ----------------------------------------------------------------------
 
@@ -149,15 +174,96 @@ class SessionCore:
 
     # -- the client's own events ---------------------------------------------------------
 
-    def sending(self, event: ev.ClientEvent) -> None:
+    def sending(self, event: ev.ClientEvent, *, held: bool = False) -> None:
         """The client is sending ``event``: remember what a new session needs.
 
-        Every ``session.update`` is merged into the one a reconnection sends.
+        Every ``session.update`` is merged into the one a reconnection sends. Input
+        audio appends and commits going on the connection are logged until the
+        server commits them (see :meth:`take_uncommitted`); a clear empties the log.
+
+        Args:
+            event: One of :attr:`sending_types` (others are ignored).
+            held: The event is held for the next connection, not sent now; it is
+                passed to :meth:`resending` when it is.
         """
-        if type(event) is ev.SessionUpdate and isinstance(event.session, ev.Model):
-            update = self._ga.to_dict(event.session)
-            if isinstance(update, dict):
-                self._session_state = merge_session(self._session_state or {}, update)
+        if type(event) is ev.SessionUpdate:
+            assert isinstance(event, ev.SessionUpdate)
+            if isinstance(event.session, ev.Model):
+                update = self._ga.to_dict(event.session)
+                if isinstance(update, dict):
+                    self._session_state = merge_session(
+                        self._session_state or {}, update
+                    )
+        elif not held:
+            self._log_input(event, resent=False)
+
+    def resending(self, event: ev.ClientEvent) -> None:
+        """An event held during an outage goes on the new connection now."""
+        self._log_input(event, resent=True)
+
+    def withdraw(self, event: ev.ClientEvent) -> None:
+        """An event passed to :meth:`sending` could not be sent after all."""
+        if self._input is not None:
+            self._input.withdraw(event)
+
+    def take_uncommitted(self) -> tuple[list[ev.ClientEvent], int]:
+        """The connection is lost: the input audio its session had not committed.
+
+        Returns:
+            The appends (and the commits not yet acknowledged) to send the next
+            session first, in order, and the milliseconds of uncommitted audio that
+            were beyond ``input_audio_seconds`` and are lost. The log starts over.
+        """
+        if self._input is None:
+            return [], 0
+        return self._input.take()
+
+    def context_lost(
+        self, error: Callable[[str], RealtimeError], events: list[ev.ClientEvent]
+    ) -> tuple[list[ev.ClientEvent], Effects]:
+        """The new session lacks the conversation: withdraw the responses that need it.
+
+        Every ``response.create`` among ``events`` (held for the new session)
+        whose context is the conversation (no explicit ``input``) is taken out;
+        its handle fails and so do the queued requests, which were requested
+        before the new session too. Each gets ``error(request_id)``, which is also
+        reported.
+
+        Returns:
+            The events still to send, and what to do.
+        """
+        out = Effects()
+        kept: list[ev.ClientEvent] = []
+        withdrawn: list[str] = []
+        for event in events:
+            if type(event) is ev.ResponseCreate and _needs_context(event):
+                withdrawn.append(
+                    event.event_id if isinstance(event.event_id, str) else ""
+                )
+            else:
+                kept.append(event)
+        failed = self.responses.withdraw(
+            frozenset(withdrawn), error, out, _needs_context
+        )
+        for request_id in withdrawn:
+            if request_id not in failed:  # a response.create sent by hand: no handle
+                out.report.append(error(request_id))
+        out.report.extend(
+            exc for _, exc in out.failed if isinstance(exc, RealtimeError)
+        )
+        return kept, out
+
+    def _log_input(self, event: ev.ClientEvent, resent: bool) -> None:
+        log = self._input
+        if log is None:
+            return
+        cls = type(event)
+        if cls is ev.InputAudioBufferAppend:
+            log.append(event, bytes_per_second(self.input_format()), resent)  # type: ignore[arg-type]
+        elif cls is ev.InputAudioBufferCommit:
+            log.commit(event, resent)  # type: ignore[arg-type]
+        elif cls is ev.InputAudioBufferClear:
+            log.clear()
 
     def restore_session_event(self) -> ev.SessionUpdate | None:
         """One ``session.update`` with every update sent so far, or None."""
@@ -195,6 +301,8 @@ class SessionCore:
         self._last_audio = None
         self._suppressed.clear()
         self._response_items.clear()
+        if self._input is not None:
+            self._input.new_connection()
 
     def session_lost(self, exc: BaseException, held: frozenset[str]) -> Effects:
         """The session is gone and a new one is coming (see ``ResponseTracker``)."""
@@ -261,6 +369,14 @@ class SessionCore:
 
     def _on_committed(self, event: ev.InputAudioBufferCommitted) -> Effects | None:
         self.responses.on_committed()
+        if self._input is not None:
+            self._input.committed()
+        return None
+
+    def _on_vad_end(self, event: Any) -> Effects | None:
+        end = event.audio_end_ms
+        if self._input is not None and isinstance(end, int):
+            self._input.vad_end(end)
         return None
 
     def _on_output_item(self, event: Any) -> Effects | None:
@@ -315,7 +431,26 @@ class SessionCore:
             failed = getattr(event.error, "event_id", None)
             if isinstance(failed, str):
                 out.answered.append((failed, event))
+                if self._input is not None:
+                    self._commit_failed(failed, event, out)
         return out
+
+    def _commit_failed(self, event_id: str, event: ev.Error, out: Effects) -> None:
+        resent = self._input.commit_failed(event_id) if self._input else None
+        code = getattr(event.error, "code", None)
+        if resent and code == "input_audio_buffer_commit_empty":
+            # Harmless in a session, but this commit was held over a reconnection:
+            # the audio it was to commit did not reach the new session.
+            out.report.append(
+                AudioLost(
+                    f"input_audio_buffer.commit {event_id}, sent after a "
+                    "reconnection, found the new session's input buffer empty: the "
+                    "audio appended before it was lost with the old connection "
+                    "(beyond ReconnectPolicy.audio_buffer_seconds; see "
+                    "Reconnected.dropped_audio_ms); nothing was committed",
+                    event=event,
+                )
+            )
 
     def _on_speech_started(
         self, event: ev.InputAudioBufferSpeechStarted
@@ -366,6 +501,14 @@ class SessionCore:
         return getattr(td, "interrupt_response", None) is not False  # default true
 
 
+def _needs_context(event: ev.ResponseCreate) -> bool:
+    """Whether a response reads the conversation (it has no explicit ``input``)."""
+    params = event.response
+    return not (
+        isinstance(params, ev.ResponseCreateParams) and isinstance(params.input, list)
+    )
+
+
 def _conversation_only(core: SessionCore, event: ev.ServerEvent) -> Effects | None:
     return core._changes(event, None)
 
@@ -381,6 +524,8 @@ _STEPS: dict[type, _Step] = {
     ev.ResponseCreated: SessionCore._on_created,
     ev.ResponseDone: SessionCore._on_done,
     ev.InputAudioBufferCommitted: SessionCore._on_committed,
+    ev.InputAudioBufferSpeechStopped: SessionCore._on_vad_end,
+    ev.InputAudioBufferTimeoutTriggered: SessionCore._on_vad_end,
     ev.InputAudioBufferSpeechStarted: SessionCore._on_speech_started,
     ev.ResponseOutputItemAdded: SessionCore._on_output_item,
     ev.ResponseOutputItemDone: SessionCore._on_output_item,

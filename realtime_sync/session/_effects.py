@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from realtime_sync import events as ev
+from realtime_sync.exceptions import RealtimeError
 from realtime_sync.session._response import Response
 
 __all__ = ["Effects", "Pending"]
@@ -45,6 +46,7 @@ class Effects:
         answered: ``(event_id, error event)``: the server refused one of our
             events that nobody in the core was waiting for (blocking helpers may be).
         session_created: The session was created (``connect()`` may return).
+        report: Errors for the ``on_error`` handlers (logged as warnings too).
     """
 
     __slots__ = (
@@ -53,6 +55,7 @@ class Effects:
         "extra",
         "failed",
         "interruption",
+        "report",
         "requests",
         "resolved",
         "send",
@@ -71,3 +74,4 @@ class Effects:
         self.interruption: Any = None
         self.answered: list[tuple[str, ev.Error]] = []
         self.session_created = False
+        self.report: list[RealtimeError] = []

@@ -376,6 +376,38 @@ class ResponseTracker:
         if not self._busy:
             self._next_request(out)
 
+    def withdraw(
+        self,
+        request_ids: frozenset[str],
+        error: Callable[[str], BaseException],
+        out: Effects,
+        needs_context: Callable[[ev.ResponseCreate], bool],
+    ) -> set[str]:
+        """Fail requests that must not reach a new session lacking the conversation.
+
+        The requests of ``request_ids`` (sent to no session yet) fail, and so do the
+        queued requests for which ``needs_context`` is true. Each handle fails with
+        ``error(request_id)``.
+
+        Returns:
+            The request ids whose handle was failed.
+        """
+        gone = [r for r in self._order if r.handle.request_id in request_ids]
+        gone += [r for r in self._queue if needs_context(r.event)]
+        for req in gone:
+            self._requests.pop(req.handle.request_id, None)
+            if req in self._order:
+                self._order.remove(req)
+            else:
+                self._queue.remove(req)
+            out.failed.append((req.handle, error(req.handle.request_id)))
+        self._busy = any(lv.default for lv in self._live.values()) or any(
+            r.default for r in self._order
+        )
+        if not self._busy:
+            self._next_request(out)
+        return {r.handle.request_id for r in gone}
+
     def fail_all(self, exc: BaseException, out: Effects) -> None:
         """Fail every pending handle (the connection closed for good)."""
         handles = [r.handle for r in (*self._order, *self._queue)]

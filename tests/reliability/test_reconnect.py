@@ -552,3 +552,226 @@ def test_a_failed_attempt_keeps_the_requests_held_for_the_next_one(
         assert server.total_connections == 3
         creates = _received_on(server, "conversation.item.create")
         assert creates[-1].item.content[0].text == "survives two connections"
+
+
+# -- what is kept and what is reported across a reconnect (issue 14, items 3 and 4) --
+
+MANUAL_TURNS = rs.SessionConfig(turn_detection=None, output_modalities=["text"])
+PCM_MS = 48  # bytes of pcm16 audio per millisecond at 24 kHz
+
+
+def _tone(ms: int, level: int) -> bytes:
+    """``ms`` of pcm16 at 24 kHz, every sample ``level`` (each chunk recognisable)."""
+    return np.full(ms * PCM_MS // 2, level, dtype=np.int16).tobytes()
+
+
+def _appended(events: list[Any]) -> bytes:
+    return b"".join(
+        base64.b64decode(e.audio)
+        for e in events
+        if isinstance(e, ev.InputAudioBufferAppend)
+    )
+
+
+class _HeldOutage:
+    """A client on an InMemoryTransport whose first reconnection attempt waits.
+
+    ``drop()`` ends the connection like a network drop and returns once the client
+    is RECONNECTING; what is sent until ``release()`` is held for the new session.
+    """
+
+    def __init__(self, policy: rs.ReconnectPolicy, **kwargs: Any) -> None:
+        self.transport = rs.testing.InMemoryTransport()
+        self.client = rs.RealtimeClient(
+            transport=self.transport, reconnect=policy, **kwargs
+        )
+        self.errors = EventRecorder()
+        self.reconnected = EventRecorder()
+        self._started = threading.Event()
+        self._go = threading.Event()
+        self.client.on_error(self.errors)
+        self.client.on_reconnected(self.reconnected)
+        self.client.on_reconnecting(self._attempt)
+
+    def _attempt(self, attempt: rs.ReconnectAttempt) -> None:
+        self._started.set()
+        assert self._go.wait(10)
+
+    def drop(self) -> None:
+        self.transport.channels[-1].drop()
+        assert self._started.wait(10)
+        assert self.client.state is rs.ClientState.RECONNECTING
+
+    def release(self) -> rs.Reconnected:
+        self._go.set()
+        (info,) = self.reconnected.wait_until(lambda items: len(items) == 1)
+        assert isinstance(info, rs.Reconnected)
+        return info
+
+
+def test_uncommitted_audio_is_sent_again_to_the_new_session() -> None:
+    """980 ms appended before a drop, 200 ms during it, committed after: all 1180."""
+    # Restored, so that the response may run (the earlier turn is audio without a
+    # transcript: skipped, the API cannot re-create it).
+    policy = rs.ReconnectPolicy(
+        initial_delay=0.0, jitter=0.0, restore_conversation=True
+    )
+    outage = _HeldOutage(policy, session=MANUAL_TURNS)
+    before = [_tone(140, level) for level in range(1000, 1007)]  # 7 x 140 = 980 ms
+    during = [_tone(100, level) for level in (2000, 2001)]
+    with outage.client as client:
+        client.append_audio(_tone(300, 500))
+        client.commit_audio()  # a turn the old session committed: not sent again
+        client.wait_for(ev.InputAudioBufferCommitted, timeout=10)
+        for chunk in before:
+            client.append_audio(chunk)
+        old = outage.transport.channels[-1]
+        outage.drop()
+        for chunk in during:
+            client.append_audio(chunk)
+        client.commit_audio()
+        handle = client.create_response()
+        info = outage.release()
+        reply = handle.wait(10)
+        new = outage.transport.channels[-1]
+    assert new is not old
+    assert _appended(old.received) == _tone(300, 500) + b"".join(before)
+    # The new session got the old session's uncommitted audio first, exactly once,
+    # then what was appended during the outage, then the commit.
+    assert _appended(new.received) == b"".join(before + during)
+    types = [e.type for e in new.received if e.type.startswith("input_audio")]
+    assert types == ["input_audio_buffer.append"] * 9 + ["input_audio_buffer.commit"]
+    assert reply.text == "I heard 1180 ms of audio."
+    assert info.dropped_audio_ms == 0 and client.stats.dropped_audio_ms == 0
+    assert info.skipped_items == 1
+    assert outage.errors.items == []
+
+
+def test_audio_beyond_the_bound_is_reported_and_an_empty_commit_is_not_silent() -> None:
+    """The whole utterance before the drop, the commit after it, nothing kept."""
+    policy = rs.ReconnectPolicy(initial_delay=0.0, jitter=0.0, audio_buffer_seconds=0)
+    outage = _HeldOutage(policy, session=MANUAL_TURNS)
+    with outage.client as client:
+        for level in range(1000, 1007):
+            client.append_audio(_tone(140, level))  # 980 ms, all before the drop
+        outage.drop()
+        commit_id = client.commit_audio()
+        info = outage.release()
+        lost = outage.errors.wait_until(lambda items: len(items) == 2)
+        new = outage.transport.channels[-1]
+        assert _appended(new.received) == b""
+        assert info.dropped_audio_ms == 980
+        assert client.stats.dropped_audio_ms == 980
+        assert all(isinstance(err, rs.AudioLost) for err in lost)
+        dropped, failed = sorted(lost, key=lambda err: err.event is not None)
+        assert dropped.dropped_ms == 980 and "980 ms of input audio" in str(dropped)
+        assert failed.event.error.code == "input_audio_buffer_commit_empty"
+        assert failed.event.error.event_id == commit_id
+        assert commit_id in str(failed) and "empty" in str(failed)
+
+
+def test_audio_beyond_the_bound_keeps_the_newest_and_counts_the_rest() -> None:
+    policy = rs.ReconnectPolicy(initial_delay=0.0, jitter=0.0, audio_buffer_seconds=0.5)
+    outage = _HeldOutage(policy, session=MANUAL_TURNS)
+    chunks = [_tone(100, level) for level in range(1000, 1008)]  # 800 ms
+    with outage.client as client:
+        for chunk in chunks[:6]:
+            client.append_audio(chunk)
+        outage.drop()
+        for chunk in chunks[6:]:
+            client.append_audio(chunk)
+        info = outage.release()
+        (lost,) = outage.errors.wait_until(lambda items: len(items) == 1)
+        new = outage.transport.channels[-1]
+    assert _appended(new.received) == b"".join(chunks[3:])  # the newest 500 ms
+    assert info.dropped_audio_ms == 300 and client.stats.dropped_audio_ms == 300
+    assert isinstance(lost, rs.AudioLost) and lost.dropped_ms == 300
+
+
+def test_a_response_requested_during_the_outage_fails_without_the_conversation() -> (
+    None
+):
+    """restore_conversation=False: no silent answer to an empty conversation."""
+    policy = rs.ReconnectPolicy(initial_delay=0.0, jitter=0.0)
+    outage = _HeldOutage(policy)
+    with outage.client as client:
+        assert _said(client.ask("my name is Ada", timeout=10)) == (
+            "You said: my name is Ada"
+        )
+        outage.drop()
+        first = client.create_response(output_modalities=["text"])
+        queued = client.create_response(output_modalities=["text"])
+        own_input = client.create_response(
+            conversation="none",
+            input=[ev.UserMessage(content=[ev.InputText(text="standalone")])],
+            output_modalities=["text"],
+        )
+        info = outage.release()
+        raised = []
+        for handle in (first, queued):
+            with pytest.raises(rs.ConnectionClosed) as failed:
+                handle.wait(10)
+            message = str(failed.value)
+            assert handle.request_id in message
+            assert "restore_conversation=True" in message
+            assert failed.value.code is None  # the drop's
+            raised.append(failed.value)
+        # A response that brings its own input does not need the conversation.
+        assert _said(own_input.wait(10)) == "You said: standalone"
+        # No waiting needed to hear of it: on_error got the same errors.
+        errors = outage.errors.wait_until(lambda items: len(items) == 2)
+        assert {id(e) for e in errors} == {id(e) for e in raised}
+        new = outage.transport.channels[-1]
+        sent = {e.event_id for e in new.received if e.type == "response.create"}
+        assert first.request_id not in sent and queued.request_id not in sent
+        assert len(info.previous_items) == 2
+        # Requested once the new session is there, a response runs as usual.
+        assert _said(client.ask("again", timeout=10)) == "You said: again"
+
+
+def test_a_response_requested_during_the_outage_runs_with_the_conversation() -> None:
+    policy = rs.ReconnectPolicy(
+        initial_delay=0.0, jitter=0.0, restore_conversation=True
+    )
+    outage = _HeldOutage(policy)
+    with outage.client as client:
+        client.ask("my name is Ada", timeout=10)
+        outage.drop()
+        handle = client.create_response(output_modalities=["text"])
+        info = outage.release()
+        assert info.restored_items == 2
+        assert _said(handle.wait(10)) == "You said: my name is Ada"
+    assert outage.errors.items == []
+
+
+def test_uncommitted_audio_survives_a_dropped_websocket(
+    server: MockRealtimeServer,
+) -> None:
+    """The same over a socket: what the old server received goes again, once."""
+    policy = rs.ReconnectPolicy(initial_delay=0.0, jitter=0.0)
+    client = _client(server, reconnect=policy, session=MANUAL_TURNS)
+    started = _outage_started(client)
+    reconnected = EventRecorder()
+    client.on_reconnected(reconnected)
+    errors = EventRecorder()
+    client.on_error(errors)
+    chunks = [_tone(140, level) for level in range(1000, 1007)]  # 980 ms
+    with client:
+        for chunk in chunks:
+            client.append_audio(chunk)
+        server.wait_for_received(
+            lambda events: (
+                sum(e.type == "input_audio_buffer.append" for e in events) == 7
+            ),
+            timeout=10,
+        )
+        server.drop_all()
+        assert started.wait(10)
+        client.commit_audio()
+        handle = client.create_response()
+        (info,) = reconnected.wait_until(lambda items: len(items) == 1)
+        assert _said(handle.wait(10)) == "I heard 980 ms of audio."
+        assert info.dropped_audio_ms == 0
+    appends = _received_on(server, "input_audio_buffer.append")
+    assert _appended(appends) == b"".join(chunks) * 2  # once per session
+    assert errors.items == []

@@ -205,6 +205,120 @@ def test_sending_session_updates_merges_what_a_new_session_needs() -> None:
     assert update.session.output_modalities == ["text"]
 
 
+def _append(n: int, ms: int = 100) -> ev.InputAudioBufferAppend:
+    """An append of ``ms`` of pcm16 at 24 kHz, ``event_id`` ``a<n>``."""
+    pcm = bytes(48 * ms)
+    return ev.InputAudioBufferAppend(
+        event_id=f"a{n}", audio=base64.b64encode(pcm).decode()
+    )
+
+
+def _ids(events: list[ev.ClientEvent]) -> list[str | None]:
+    return [e.event_id if isinstance(e.event_id, str) else None for e in events]
+
+
+def test_input_audio_is_logged_until_the_server_commits_it() -> None:
+    """A manual commit: what the committed event acknowledges is not kept."""
+    c = SessionCore(
+        conversation=Conversation(), playback=PlaybackTracker, input_audio_seconds=2
+    )
+    for n in range(3):
+        c.sending(_append(n))
+    c.sending(ev.InputAudioBufferCommit(event_id="c1"))
+    c.sending(_append(3))
+    c.sending(_append(4), held=True)  # held for the next connection: not yet
+    assert _ids(c.take_uncommitted()[0]) == ["a0", "a1", "a2", "c1", "a3"]
+    for n in range(3):
+        c.sending(_append(n))
+    c.sending(ev.InputAudioBufferCommit(event_id="c1"))
+    c.sending(_append(3))
+    c.receive(server({"type": "input_audio_buffer.committed", "item_id": "item_1"}))
+    assert c.take_uncommitted() == ([_append(3)], 0)
+
+
+def test_a_vad_commit_keeps_the_audio_after_audio_end_ms() -> None:
+    """Server VAD commits up to speech_stopped's audio_end_ms, in connection time."""
+    c = SessionCore(
+        conversation=Conversation(), playback=PlaybackTracker, input_audio_seconds=2
+    )
+    for n in range(5):
+        c.sending(_append(n))  # 0-500 ms of this connection
+    c.receive(
+        server(
+            {
+                "type": "input_audio_buffer.speech_stopped",
+                "audio_end_ms": 250,
+                "item_id": "item_1",
+            }
+        )
+    )
+    c.receive(server({"type": "input_audio_buffer.committed", "item_id": "item_1"}))
+    # 0-200 ms were committed; the append of 200-300 ms straddles: kept whole.
+    assert _ids(c.take_uncommitted()[0]) == ["a2", "a3", "a4"]
+    c.new_connection()
+    c.resending(_append(9))  # the new connection's timeline starts at 0
+    c.receive(
+        server(
+            {
+                "type": "input_audio_buffer.speech_stopped",
+                "audio_end_ms": 100,
+                "item_id": "item_2",
+            }
+        )
+    )
+    c.receive(server({"type": "input_audio_buffer.committed", "item_id": "item_2"}))
+    assert c.take_uncommitted() == ([], 0)
+
+
+def test_a_clear_a_failed_commit_and_a_failed_send_update_the_log() -> None:
+    c = SessionCore(
+        conversation=Conversation(), playback=PlaybackTracker, input_audio_seconds=2
+    )
+    c.sending(_append(0))
+    c.sending(ev.InputAudioBufferClear(event_id="x1"))  # nothing before it matters
+    c.sending(_append(1))
+    c.sending(ev.InputAudioBufferCommit(event_id="c1"))
+    empty = {
+        "type": "error",
+        "error": {
+            "type": "invalid_request_error",
+            "code": "input_audio_buffer_commit_empty",
+            "message": "buffer too small",
+            "event_id": "c1",
+        },
+    }
+    out = c.receive(server(dict(empty)))
+    assert out is not None and out.report == []  # a commit of this session: benign
+    failed = _append(2)
+    c.sending(failed)
+    c.withdraw(failed)  # QueueFull: never sent
+    assert _ids(c.take_uncommitted()[0]) == ["a1"]
+    # A commit sent after a reconnection that finds the buffer empty is reported.
+    c.new_connection()
+    c.resending(ev.InputAudioBufferCommit(event_id="c1"))
+    out = c.receive(server(dict(empty)))
+    assert out is not None
+    (lost,) = out.report
+    assert isinstance(lost, realtime_sync.AudioLost) and "c1" in str(lost)
+
+
+def test_uncommitted_audio_beyond_the_bound_is_counted_not_kept() -> None:
+    c = SessionCore(
+        conversation=Conversation(), playback=PlaybackTracker, input_audio_seconds=0.3
+    )
+    c.sending(ev.InputAudioBufferCommit(event_id="c0"))
+    for n in range(5):
+        c.sending(_append(n))
+    assert c.take_uncommitted() == (
+        [ev.InputAudioBufferCommit(event_id="c0"), _append(2), _append(3), _append(4)],
+        200,
+    )
+    # Without a reconnection policy nothing is logged.
+    plain = core()
+    plain.sending(_append(0))
+    assert plain.take_uncommitted() == ([], 0)
+
+
 # Network I/O, anywhere below the session core.
 _IO = {
     "socket",
