@@ -7,7 +7,8 @@ outages), :mod:`~realtime_sync.client._dispatch` (handlers and waiters),
 (:mod:`realtime_sync.session`). Every public method may be called from any thread;
 blocking ones (``connect``, ``wait_for``, ``ask``, ``ResponseHandle.wait``,
 ``flush``, ``update_session(wait=True)``) raise RuntimeError at once when called on
-the reader thread, where waiting would deadlock.
+the reader thread or the reconnect thread (handlers, reconnect hooks), where waiting
+would deadlock.
 """
 
 from __future__ import annotations

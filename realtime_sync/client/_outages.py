@@ -48,7 +48,9 @@ class ReconnectingClient(ThreadedClient):
         It receives a :class:`~realtime_sync.reconnect.ReconnectAttempt` on the
         ``realtime-sync-reconnect`` thread: it may change ``attempt.headers`` (a fresh
         token) or call ``attempt.abort()`` to give up. If it raises, that is reported
-        to ``on_error`` handlers and the attempt goes ahead.
+        to ``on_error`` handlers and the attempt goes ahead. Blocking helpers
+        (``ask()``, ``wait_for()``, ``flush()``, ...) raise RuntimeError at once
+        there, as in a handler: the reconnection would wait for itself.
         """
         return self._add_hook("reconnecting", handler)
 
@@ -60,7 +62,8 @@ class ReconnectingClient(ThreadedClient):
         It receives a :class:`~realtime_sync.reconnect.Reconnected` (attempts,
         downtime, what was restored and re-sent) on the ``realtime-sync-reconnect``
         thread, after the session (and conversation) were restored and the events
-        held during the outage were sent.
+        held during the outage were sent. As in ``on_reconnecting``, blocking helpers
+        raise RuntimeError there; sending is fine.
         """
         return self._add_hook("reconnected", handler)
 

@@ -426,6 +426,11 @@ class ThreadedClient:
         return waiter.result
 
     def _check_thread(self, what: str) -> None:
+        """Raise RuntimeError if blocking in ``what`` here would wait for itself.
+
+        The reader thread (handlers, predicates) and the reconnect thread (reconnect
+        hooks) deliver what the blocking helpers wait for; both are refused at once.
+        """
         if (
             self._reader_ident is not None
             and threading.get_ident() == self._reader_ident
@@ -434,6 +439,14 @@ class ThreadedClient:
                 f"{what} blocks and cannot be called from a handler: handlers run on the "
                 "reader thread, which would wait for itself. Use a handler for the "
                 "event instead, or call it from another thread."
+            )
+        reconnector = self._reconnector
+        if reconnector is not None and reconnector.on_its_thread():
+            raise RuntimeError(
+                f"{what} blocks and cannot be called from an on_reconnecting or "
+                "on_reconnected hook (or a handler called during a reconnection): "
+                "they run on the reconnect thread, which would wait for itself while "
+                "every send is held. Call it from another thread."
             )
         channel = self._channel
         if channel is not None:
