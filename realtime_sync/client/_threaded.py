@@ -137,6 +137,9 @@ class ThreadedClient:
         self._channel: Channel | None = None
         self._reader_ident: int | None = None
         self._closed_exc: ConnectionClosed | None = None
+        # close(): the thread running the first call, and set once it finished.
+        self._closer: threading.Thread | None = None
+        self._close_done = threading.Event()
         self._session_created = threading.Event()
         self._ids = itertools.count(1)
         self._id_prefix = uuid.uuid4().hex[:8]
@@ -273,21 +276,45 @@ class ThreadedClient:
         Events still queued are not sent; they are logged and kept in
         ``ConnectionClosed.unsent`` of what later calls raise. Closing while
         reconnecting stops the reconnection; the events held meanwhile are unsent.
-        Safe from a handler, a ``wait_for`` predicate or a tool function (the
-        threads it runs on are not joined by themselves).
+        Safe from a handler, a ``wait_for`` predicate, a reconnect hook or a tool
+        function (the threads it runs on are not joined by themselves).
+
+        A call while another thread is closing waits (up to ``timeout``) for that
+        close to finish, so that the client is CLOSED and its threads joined when
+        it returns. Called from a thread that close waits for (a handler, a
+        reconnect hook, a tool), it returns at once instead.
 
         Args:
             timeout: Seconds to wait for the queue to drain and the peer to close.
         """
+        current = threading.current_thread()
         with self._lock:
-            if self._state in (ClientState.CLOSING, ClientState.CLOSED):
-                return
-            self._state = ClientState.CLOSING
-            held = self._outage.take() if self._outage is not None else []
-            self._outage = None
-            held += self._limbo
-            self._limbo = []
-            reconnector = self._reconnector
+            first = self._state not in (ClientState.CLOSING, ClientState.CLOSED)
+            if first:
+                self._closer = current
+                self._state = ClientState.CLOSING
+                held = self._outage.take() if self._outage is not None else []
+                self._outage = None
+                held += self._limbo
+                self._limbo = []
+                reconnector = self._reconnector
+        if not first:
+            # The first close() may be waiting for this very thread (a handler
+            # calling close() while another thread closes): never wait here then.
+            if current is not self._closer and not self._on_inner_thread():
+                self._close_done.wait(timeout)
+            return
+        try:
+            self._close_steps(timeout, held, reconnector)
+        finally:
+            with self._lock:
+                self._state = ClientState.CLOSED
+            self._close_done.set()
+
+    def _close_steps(
+        self, timeout: float, held: list[ClientEvent], reconnector: Any
+    ) -> None:
+        """close() after the state became CLOSING: stop and join, report the unsent."""
         if reconnector is not None:
             reconnector.stop()
         channel = self._channel
@@ -309,8 +336,23 @@ class ThreadedClient:
         )
         self._closed_exc = exc
         self._fail_all(exc)
-        with self._lock:
-            self._state = ClientState.CLOSED
+
+    def _on_inner_thread(self) -> bool:
+        """Whether the calling thread is one that ``close()`` joins or waits for.
+
+        The reader (handlers, predicates), the reconnect thread (hooks), and what a
+        subclass adds (:meth:`_owns_thread`: tool threads).
+        """
+        if threading.get_ident() == self._reader_ident:
+            return True
+        reconnector = self._reconnector
+        if reconnector is not None and reconnector.on_its_thread():
+            return True
+        return self._owns_thread()
+
+    def _owns_thread(self) -> bool:
+        """Whether the calling thread is one the subclass started (tool workers)."""
+        return False
 
     # -- sending ----------------------------------------------------------------------
 

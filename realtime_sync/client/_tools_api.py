@@ -148,6 +148,10 @@ class ToolsAPI(SendersAPI):
 
         self._observer = observe
 
+    def _owns_thread(self) -> bool:
+        executor = self._executor
+        return executor is not None and bool(executor.on_its_thread())
+
     def _closing(self, timeout: float) -> None:
         if self._executor is not None:
             # Joins the tool threads; a tool still running past its timeout is

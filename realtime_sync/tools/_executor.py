@@ -296,6 +296,13 @@ class ToolExecutor:
                 f"the return value is not JSON-serializable: {exc}", "exception"
             )
 
+    def on_its_thread(self) -> bool:
+        """Whether the calling thread is running a call (or a timeout) of this executor."""
+        return (
+            getattr(self._local, "busy", False)
+            or threading.current_thread() is self._deadlines.thread
+        )
+
     def shutdown(self, wait: bool = True, timeout: float | None = None) -> None:
         """Stop accepting calls, finish or cancel the pending ones, join the threads.
 
