@@ -253,10 +253,12 @@ class ToolExecutor:
         if call.answered:
             return  # timed out while queued: the model already has its answer
         self._local.busy = True
+        self._local.call = call
         try:
             call.answer(self._output(call, tool, arguments))
         finally:
             self._local.busy = False
+            self._local.call = None
 
     def _output(self, call: _Call, tool: Tool | None, arguments: str) -> str:
         if tool is None:
@@ -310,29 +312,28 @@ class ToolExecutor:
         functions whose call already timed out, so a tool that never returns blocks it
         unless ``timeout`` is given. Idempotent.
 
+        Called from one of its own threads (a tool that closes the client: a "hang
+        up" tool), it cannot wait for that thread, which is busy running the caller:
+        it waits for the other calls only, does not cancel or answer the caller's
+        own call, and does not join the caller's thread. That thread ends by itself
+        when the tool returns (its answer is then delivered to ``on_result`` as
+        usual); the timer thread is joined unless it is the caller.
+
         Args:
             wait: Wait for running and queued calls.
             timeout: Give up waiting after this many seconds; then calls not yet
                 answered get a ``cancelled`` error, queued calls never run, and a
                 warning names the tools still running (their threads end when the
                 functions return).
-
-        Raises:
-            RuntimeError: Called with ``wait`` from a tool or ``on_result`` (it would
-                wait for itself).
         """
-        if wait and (
-            getattr(self._local, "busy", False)
-            or threading.current_thread() is self._deadlines.thread
-        ):
-            raise RuntimeError(
-                "Cannot wait for the tool executor from one of its own threads."
-            )
+        own: _Call | None = getattr(self._local, "call", None)
+        on_pool_thread = own is not None
         with self._lock:
             self._closed = True
-            calls = list(self._calls)
+            calls = [call for call in self._calls if call is not own]
         futures = [call.future for call in calls if call.future is not None]
-        if wait:
+        # Never waits on the timer thread: it is the one answering the timeouts.
+        if wait and threading.current_thread() is not self._deadlines.thread:
             _, not_done = concurrent.futures.wait(futures, timeout=timeout)
         else:
             not_done = {future for future in futures if not future.done()}
@@ -348,5 +349,8 @@ class ToolExecutor:
                 ", ".join(sorted(set(still_running))),
             )
         else:
-            self._pool.shutdown(wait=True)
+            # The pool joins its threads, except from one of them: that one ends
+            # when its tool returns (ThreadPoolExecutor's workers stop after the
+            # item at hand once the pool is shut down).
+            self._pool.shutdown(wait=not on_pool_thread, cancel_futures=True)
         self._deadlines.stop()
