@@ -357,7 +357,9 @@ def _appended_bytes(server: MockRealtimeServer) -> int:
     )
 
 
-def test_append_audio_resamples_downmixes_and_frames(server: MockRealtimeServer) -> None:
+def test_append_audio_resamples_downmixes_and_frames(
+    server: MockRealtimeServer,
+) -> None:
     """48 kHz float stereo in odd chunks becomes exactly 1 s of 24 kHz pcm16 frames."""
     import numpy as np
 
@@ -376,8 +378,13 @@ def test_append_audio_resamples_downmixes_and_frames(server: MockRealtimeServer)
     sizes = [len(rs.protocol._json.b64decode(e.audio)) for e in appends]
     assert sum(sizes) == 24000 * 2
     assert sizes[:-1] == [40 * 24 * 2] * (len(sizes) - 1)  # 40 ms frames
-    pcm = np.frombuffer(b"".join(rs.protocol._json.b64decode(e.audio) for e in appends), "<i2")
-    assert abs(np.sqrt(np.mean((pcm[2400:-2400] / 32767.0) ** 2)) - 0.5 / np.sqrt(2)) < 0.01
+    pcm = np.frombuffer(
+        b"".join(rs.protocol._json.b64decode(e.audio) for e in appends), "<i2"
+    )
+    assert (
+        abs(np.sqrt(np.mean((pcm[2400:-2400] / 32767.0) ** 2)) - 0.5 / np.sqrt(2))
+        < 0.01
+    )
 
 
 def test_append_audio_g711_session(server: MockRealtimeServer) -> None:
@@ -395,3 +402,81 @@ def test_append_audio_g711_session(server: MockRealtimeServer) -> None:
     assert _appended_bytes(server) == 8000
     assert reply.audio_format == "audio/pcmu"
     assert reply.audio.dtype == np.int16 and len(reply.audio) == len(reply.audio_bytes)
+
+
+# -- events sent before connect() (issue 16) -------------------------------------------
+
+
+def test_events_sent_before_connect_follow_the_session_setup_in_order(
+    server: MockRealtimeServer,
+) -> None:
+    """Sends before connect() are held, then sent in order after the session setup."""
+    client = rs.RealtimeClient(
+        url=server.url, session=rs.SessionConfig(instructions="Be brief.")
+    )
+    client.send_text("first")
+    client.update_session(instructions="Be very brief.", wait=False)
+    client.send_text("second")
+    handle = client.create_response(output_modalities=["text"])
+    assert client.state is rs.ClientState.UNOPENED and server.total_connections == 0
+    with client:
+        reply = handle.wait(10)
+        assert reply.text == "You said: second"
+    kinds = [
+        (e.type, getattr(e, "session", None) and e.session.instructions)
+        if e.type == "session.update"
+        else e.type
+        for e in server.received
+    ]
+    assert kinds == [
+        ("session.update", "Be brief."),  # the configured one, confirmed first
+        "conversation.item.create",
+        ("session.update", "Be very brief."),
+        "conversation.item.create",
+        "response.create",
+    ]
+
+
+def test_a_bad_event_before_connect_fails_at_the_call_site() -> None:
+    """An event that cannot be encoded raises when sent, not at connect()."""
+    client = rs.RealtimeClient(url="ws://127.0.0.1:9/", api_key="test")
+    with pytest.raises((TypeError, ValueError)):
+        client.send(ev.ConversationItemCreate(item=42))  # type: ignore[arg-type]
+    with pytest.raises(RuntimeError, match="before waiting"):
+        client.update_session(instructions="x")  # would wait for itself
+    client.close()
+
+
+def test_events_held_before_connect_are_reported_when_closed_first(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """close() before connect() reports the held events as unsent, never drops them."""
+    client = rs.RealtimeClient(url="ws://127.0.0.1:9/", api_key="test")
+    client.send_text("never sent")
+    handle = client.create_response()
+    with caplog.at_level(logging.WARNING, logger="realtime_sync.client"):
+        client.close()
+    assert "2 event(s) not sent" in caplog.text
+    with pytest.raises(rs.ConnectionClosed) as info:
+        handle.wait(5)
+    with pytest.raises(rs.ConnectionClosed) as again:
+        client.send_text("after close")
+    for exc in (info.value, again.value):
+        assert [e.type for e in exc.unsent] == [
+            "conversation.item.create",
+            "response.create",
+        ]
+
+
+def test_events_held_before_a_failed_connect_are_reported() -> None:
+    """A failed connect() reports the held events in ConnectionClosed.unsent."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # nothing listens here once closed
+    client = rs.RealtimeClient(url=f"ws://127.0.0.1:{port}/", api_key="test")
+    client.send_text("never sent")
+    with pytest.raises(rs.ConnectError):
+        client.connect()
+    with pytest.raises(rs.ConnectionClosed) as info:
+        client.send_text("after")
+    assert [e.type for e in info.value.unsent] == ["conversation.item.create"]

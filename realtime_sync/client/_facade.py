@@ -402,7 +402,13 @@ class RealtimeClient(ToolsAPI, EventsAPI, ReconnectingClient):
         self._start_tools()
         update = self._initial_session_update()
         if update is not None:
-            self._send_and_wait(update, ev.SessionUpdated, self._connect_timeout)
+            # Straight to the channel: events sent by anyone else before connect()
+            # finished are held and go after it (see _send_early).
+            with self._lock:
+                self._core.sending(update)
+            self._send_and_wait(
+                update, ev.SessionUpdated, self._connect_timeout, channel=self._channel
+            )
 
     def _initial_session_update(self) -> ev.SessionUpdate | None:
         update = self._session_update

@@ -16,7 +16,12 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from realtime_sync._formats import bytes_per_second
-from realtime_sync.client._threaded import ClientState, HeldBatch, ThreadedClient
+from realtime_sync.client._threaded import (
+    ClientState,
+    HeldBatch,
+    ThreadedClient,
+    _with_unsent,
+)
 from realtime_sync.events import ClientEvent
 from realtime_sync.exceptions import (
     ConnectError,
@@ -312,17 +317,3 @@ class ReconnectingClient(ThreadedClient):
     def report(self, error: RealtimeError) -> None:
         """Pass ``error`` to the ``on_error`` handlers."""
         self._dispatch.report(error)
-
-
-def _with_unsent(
-    closed: ConnectionClosed, extra: list[ClientEvent]
-) -> ConnectionClosed:
-    """``closed`` with ``extra`` events added to its ``unsent``."""
-    again = ConnectionClosed(
-        str(closed),
-        code=closed.code,
-        reason=closed.reason,
-        unsent=(*closed.unsent, *extra),
-    )
-    again.__cause__ = closed.__cause__
-    return again

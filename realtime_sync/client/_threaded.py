@@ -16,13 +16,19 @@ Threads and locks:
   runs under ``_lock``.
 * Senders (any thread) go through :meth:`_send_event`, which reads the state without
   the lock on the hot path (an append is 50 calls a second per session) and takes it
-  only while the connection is being replaced (holding events for the new session).
+  only while there is no session to send to: before ``connect()`` finished (events
+  held for the first session) and while the connection is being replaced (held for
+  the new session).
 * The reconnect thread (:mod:`realtime_sync.client._reconnector`) talks to this class
   through the small :class:`~realtime_sync.client._reconnector.ReconnectHost`
   protocol, never through its fields.
 
 ``_lock`` guards: ``_state``, ``_channel``, ``_closed_exc``, ``_outage``,
-``_limbo``, ``_reconnector`` and every call into the core.
+``_limbo``, ``_early``, ``_connecting``, ``_reconnector`` and every call into the
+core. ``_early_lock`` is held by ``connect()`` while it writes the events held
+before it (outside ``_lock``), so that ``close()`` takes what is left only once
+they are either written or back in ``_early``: each is then written or reported
+unsent, never both.
 """
 
 from __future__ import annotations
@@ -48,6 +54,7 @@ from realtime_sync.exceptions import (
     ConnectTimeout,
     HandlerError,
     ProtocolError,
+    QueueFull,
     RealtimeError,
     ServerError,
     Timeout,
@@ -69,6 +76,8 @@ logger = logging.getLogger("realtime_sync.client")
 class ClientState(enum.Enum):
     """Lifecycle of a client."""
 
+    #: Not connected yet (also while ``connect()`` runs, until the session is set
+    #: up); events sent meanwhile are held and sent once it is.
     UNOPENED = "unopened"
     OPEN = "open"
     #: The connection was lost and a :class:`ReconnectPolicy` is opening a new one;
@@ -150,6 +159,9 @@ class ThreadedClient:
         self._established = False  # connect() completed once: reconnects allowed
         self._outage: OutageBuffer | None = None  # events held while RECONNECTING
         self._limbo: list[ClientEvent] = []  # refused by a dying connection
+        self._early: list[ClientEvent] = []  # sent before connect() finished
+        self._early_lock = threading.Lock()  # connect() writing them
+        self._connecting = False  # connect() is running
         self._reconnector: Any = None  # a Reconnector while reconnecting
         self._renew_at: float | None = None  # unix time of a proactive renewal
         # User hooks by kind ("interrupt", "reconnecting", ...): tuples swapped in
@@ -218,24 +230,69 @@ class ThreadedClient:
     def _connect(self) -> None:
         self._check_thread("connect()")
         with self._lock:
-            if self._state is ClientState.OPEN:
+            if self._state is ClientState.OPEN or self._connecting:
                 raise RuntimeError("The client is already connected.")
             if self._state is not ClientState.UNOPENED:
                 raise RuntimeError("Cannot reopen a client once it has been closed.")
-            self._state = ClientState.OPEN
+            self._connecting = True
         try:
             endpoint = self._endpoint_factory()
             if self._record_path is not None:
                 self._recorder = Recorder(self._record_path)
             channel = self._open_channel(endpoint)
-            self._channel = channel
+            with self._lock:
+                if self._state is not ClientState.UNOPENED:
+                    raise self._closed_exc or ConnectionClosed(
+                        "close() was called while connecting."
+                    )
+                self._channel = channel
             channel.connect()
             self._wait_session_created(channel)
             self._setup()
+            self._send_early(channel)
         except BaseException:
             self.close(timeout=1.0)
             raise
-        self._established = True
+        finally:
+            self._connecting = False
+
+    def _send_early(self, channel: Channel) -> None:
+        """Write the events sent before ``connect()`` finished, in order; then OPEN.
+
+        As the reconnect thread does with the events of an outage: under ``_lock``
+        the state becomes OPEN only once none is left, so that a concurrent send
+        either joins the list before the last batch or goes straight to the channel.
+        """
+        with self._early_lock:
+            while True:
+                with self._lock:
+                    if self._state is not ClientState.UNOPENED:
+                        return  # close() came first: it reports what is left
+                    early, self._early = self._early, []
+                    if not early:
+                        self._state = ClientState.OPEN
+                        self._established = True
+                        return
+                for i, event in enumerate(early):
+                    try:
+                        self._write_early(channel, event)
+                    except BaseException:
+                        with self._lock:
+                            self._early[:0] = early[i:]
+                        raise
+
+    def _write_early(self, channel: Channel, event: ClientEvent) -> None:
+        """Write one event held before ``connect()``; waits for room if needed."""
+        try:
+            try:
+                self._write(channel, event)
+            except QueueFull:  # many held events: let the socket catch up
+                channel.flush(self._connect_timeout)
+                self._write(channel, event)
+        except (TypeError, ValueError) as exc:
+            # Checked when it was sent, but in GA: a server found to speak beta
+            # (dialect="auto") may not be able to express it.
+            logger.error("could not send %s held before connect(): %s", event.type, exc)
 
     def _open_channel(
         self, endpoint: Endpoint, headers: Mapping[str, str] | None = None
@@ -276,6 +333,7 @@ class ThreadedClient:
         Events still queued are not sent; they are logged and kept in
         ``ConnectionClosed.unsent`` of what later calls raise. Closing while
         reconnecting stops the reconnection; the events held meanwhile are unsent.
+        So are events sent before ``connect()`` when it failed or was never called.
         Safe from a handler, a ``wait_for`` predicate, a reconnect hook or a tool
         function (the threads it runs on are not joined by themselves).
 
@@ -321,6 +379,11 @@ class ThreadedClient:
         unsent: tuple[object, ...] = ()
         if channel is not None:
             unsent = channel.close(timeout=timeout)
+        # Events sent before connect() and not written: taken once connect() (if it
+        # is writing them) stopped, which the closed channel makes it do at once.
+        with self._early_lock, self._lock:
+            held = [*self._early, *held]
+            self._early = []
         unsent = (*unsent, *held)
         if reconnector is not None:
             # Wakes a reconnection waiting for the new session, then joins it.
@@ -331,9 +394,11 @@ class ThreadedClient:
         if self._recorder is not None:
             self._recorder.close()
         self._closing(timeout)
-        exc = self._closed_exc or ConnectionClosed(
-            "the client was closed", code=1000, unsent=unsent
-        )
+        exc = self._closed_exc
+        if exc is None:
+            exc = ConnectionClosed("the client was closed", code=1000, unsent=unsent)
+        elif held:  # the connection ended first (connect() failed): add them
+            exc = _with_unsent(exc, held)
         self._closed_exc = exc
         self._fail_all(exc)
 
@@ -366,6 +431,8 @@ class ThreadedClient:
                 raise self._closed_exc or ConnectionClosed("the client is closed")
             if state is ClientState.RECONNECTING and self._hold(event):
                 return
+            if state is ClientState.UNOPENED and self._hold_early(event):
+                return
         if self._closed_exc is not None:
             raise self._closed_exc
         channel = self._channel
@@ -395,6 +462,25 @@ class ThreadedClient:
                 return False
             self._core.sending(event)
             self._outage.add(event)
+        return True
+
+    def _hold_early(self, event: ClientEvent) -> bool:
+        """Hold ``event`` until ``connect()`` set the session up; False if it did.
+
+        Raises:
+            ConnectionClosed: The client was closed, or the connection being opened
+                ended.
+        """
+        (self._codec or Codec("ga")).encode_client(event)  # bad events fail here
+        with self._lock:
+            state = self._state
+            if state is ClientState.OPEN:
+                return False  # connect() finished meanwhile: send it now
+            if state is not ClientState.UNOPENED or self._closed_exc is not None:
+                raise self._closed_exc or ConnectionClosed("the client is closed")
+            if type(event) is ev.SessionUpdate:
+                self._core.sending(event)
+            self._early.append(event)
         return True
 
     def _hold_refused(self, channel: Channel, event: ClientEvent) -> bool:
@@ -447,6 +533,16 @@ class ThreadedClient:
         channel: Channel | None = None,
         predicate: Callable[[Any], bool] | None = None,
     ) -> ServerEvent:
+        if (
+            channel is None
+            and self._state is ClientState.UNOPENED
+            and not self._connecting
+        ):
+            raise RuntimeError(
+                "Call connect() (or use 'with client:') before waiting for an "
+                "answer. An event sent without waiting before connect() is held "
+                "and sent once connected."
+            )
         event_id = self._new_id()
         event = attrs.evolve(event, event_id=event_id)
         waiter = Waiter.for_event(answer, predicate)
@@ -609,3 +705,17 @@ class ThreadedClient:
     def report(self, error: RealtimeError) -> None:
         """Pass ``error`` to the ``on_error`` handlers."""
         self._dispatch.report(error)
+
+
+def _with_unsent(
+    closed: ConnectionClosed, extra: list[ClientEvent]
+) -> ConnectionClosed:
+    """``closed`` with ``extra`` events added to its ``unsent``."""
+    again = ConnectionClosed(
+        str(closed),
+        code=closed.code,
+        reason=closed.reason,
+        unsent=(*closed.unsent, *extra),
+    )
+    again.__cause__ = closed.__cause__
+    return again
