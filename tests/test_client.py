@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import gc
 import logging
+import os
 import socket
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -456,7 +461,10 @@ def test_events_held_before_connect_are_reported_when_closed_first(
     handle = client.create_response()
     with caplog.at_level(logging.WARNING, logger="realtime_sync.client"):
         client.close()
-    assert "2 event(s) not sent" in caplog.text
+    assert (
+        "not sent (2 event(s): conversation.item.create, response.create)"
+        in caplog.text
+    )
     with pytest.raises(rs.ConnectionClosed) as info:
         handle.wait(5)
     with pytest.raises(rs.ConnectionClosed) as again:
@@ -480,3 +488,75 @@ def test_events_held_before_a_failed_connect_are_reported() -> None:
     with pytest.raises(rs.ConnectionClosed) as info:
         client.send_text("after")
     assert [e.type for e in info.value.unsent] == ["conversation.item.create"]
+
+
+# -- clients dropped without close() (issue 14, item 9) ----------------------------------
+
+
+def test_unreferenced_clients_are_reclaimed(server: MockRealtimeServer) -> None:
+    """Connected clients dropped without close() lose their threads and sockets."""
+    before = set(threading.enumerate())
+    clients = []
+    for n in range(10):
+        client = rs.RealtimeClient(url=server.url, api_key="test")
+        # A handler that references its client (a cycle, as real code makes).
+        client.on(ev.SessionUpdated, lambda e, c=client: c.stats)
+
+        @client.tool
+        def echo(x: int) -> int:
+            """Echo."""
+            return x
+
+        client.connect()
+        if n == 0:
+            assert client.ask("call echo with x 1", timeout=10).status == "completed"
+        clients.append(client)
+    assert server.connections == 10
+    started = [
+        t
+        for t in set(threading.enumerate()) - before
+        if t.name.startswith(("realtime-sync-", "mock-realtime-conn-"))
+    ]
+    assert len([t for t in started if t.name == "realtime-sync-reader"]) == 10
+    del clients, client, echo
+    gc.collect()
+    for thread in started:
+        thread.join(5)
+    assert [t.name for t in started if t.is_alive()] == []
+    assert server.connections == 0
+
+
+_FORGETFUL_SCRIPT = """
+import sys
+import realtime_sync as rs
+
+client = rs.RealtimeClient(url=sys.argv[1], api_key="test")
+client.connect()
+for _ in range(40):
+    client.append_audio(bytes(48_000))  # 1 s of PCM16 at 24 kHz
+client.commit_audio()
+# no close(): the interpreter exits with the frames still queued
+"""
+
+
+def test_a_script_ending_without_close_still_sends_what_it_queued(
+    server: MockRealtimeServer,
+) -> None:
+    """At exit, open clients are closed with a bounded flush: nothing is lost."""
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run(
+        [sys.executable, "-c", _FORGETFUL_SCRIPT, server.url],
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": str(root)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    received = server.wait_for_received(
+        lambda evs: any(e.type == "input_audio_buffer.commit" for e in evs),
+        timeout=10,
+    )
+    appends = [e for e in received if e.type == "input_audio_buffer.append"]
+    assert len(appends) == 40
+    assert "not sent" not in done.stderr

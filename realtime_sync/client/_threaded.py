@@ -39,6 +39,7 @@ import logging
 import threading
 import time
 import uuid
+import weakref
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
@@ -48,6 +49,7 @@ from realtime_sync import events as ev
 from realtime_sync.client._dispatch import Dispatcher, Waiter
 from realtime_sync.client._endpoints import Endpoint
 from realtime_sync.client._handle import ResponseHandle
+from realtime_sync.client._lifetime import EXIT, Owned, describe_unsent, reclaim
 from realtime_sync.events import ClientEvent, ServerEvent
 from realtime_sync.exceptions import (
     ConnectionClosed,
@@ -167,6 +169,11 @@ class ThreadedClient:
         # User hooks by kind ("interrupt", "reconnecting", ...): tuples swapped in
         # under _lock, read without it.
         self._hook_table: dict[str, tuple[Callable[[Any], Any], ...]] = {}
+        # Reclaimed without close() (see _lifetime): the transport's threads hold
+        # this client only weakly; once unreferenced, its channels are closed.
+        self._owned = Owned()
+        self._finalizer = weakref.finalize(self, reclaim, self._owned)
+        self._finalizer.atexit = False  # at exit EXIT closes it, flushing first
         # Counters for ``stats``: written on the reader (or reconnect) thread only.
         self._n_frames = 0
         self._n_protocol_errors = 0
@@ -235,6 +242,7 @@ class ThreadedClient:
             if self._state is not ClientState.UNOPENED:
                 raise RuntimeError("Cannot reopen a client once it has been closed.")
             self._connecting = True
+        EXIT.add(self)  # closed (with a bounded flush) at exit if not before
         try:
             endpoint = self._endpoint_factory()
             if self._record_path is not None:
@@ -297,20 +305,40 @@ class ThreadedClient:
     def _open_channel(
         self, endpoint: Endpoint, headers: Mapping[str, str] | None = None
     ) -> Channel:
-        """A channel for ``endpoint`` (plus extra ``headers``), not yet connected."""
+        """A channel for ``endpoint`` (plus extra ``headers``), not yet connected.
+
+        Its callbacks reach this client through a weak reference: the transport's
+        threads must not keep a client nobody else references alive (see
+        :mod:`realtime_sync.client._lifetime`). Per frame that costs one call and
+        one dereference.
+        """
+        ref = weakref.ref(self)
         channel: Channel | None = None
 
+        def on_message(text: str) -> None:
+            client = ref()
+            if client is not None:
+                client._on_frame(text)
+
+        def on_binary(data: bytes) -> None:
+            client = ref()
+            if client is not None:
+                client._on_binary(data)
+
         def on_close(closed: ConnectionClosed) -> None:
-            self._on_close(channel, closed)
+            client = ref()
+            if client is not None:
+                client._on_close(channel, closed)
 
         channel = self._transport.open(
             endpoint.url,
             headers={**endpoint.headers, **(headers or {})},
-            on_message=self._on_frame,
+            on_message=on_message,
             on_close=on_close,
-            on_binary=self._on_binary,
+            on_binary=on_binary,
             secrets=(*endpoint.secrets, *(headers or {}).values()),
         )
+        self._owned.track(channel)
         return channel
 
     def _wait_session_created(self, channel: Channel) -> None:
@@ -367,6 +395,8 @@ class ThreadedClient:
         finally:
             with self._lock:
                 self._state = ClientState.CLOSED
+            self._finalizer.detach()  # nothing left to reclaim
+            EXIT.discard(self)
             self._close_done.set()
 
     def _close_steps(
@@ -390,7 +420,7 @@ class ThreadedClient:
             self._fail_all(ConnectionClosed("the client was closed", code=1000))
             reconnector.join(timeout)
         if unsent:
-            logger.warning("closed with %d event(s) not sent", len(unsent))
+            logger.warning("closed with events not sent (%s)", describe_unsent(unsent))
         if self._recorder is not None:
             self._recorder.close()
         self._closing(timeout)
@@ -481,6 +511,8 @@ class ThreadedClient:
             if type(event) is ev.SessionUpdate:
                 self._core.sending(event)
             self._early.append(event)
+        if len(self._early) == 1:
+            EXIT.add(self)  # at exit, close() reports them if still held
         return True
 
     def _hold_refused(self, channel: Channel, event: ClientEvent) -> bool:
