@@ -442,13 +442,17 @@ def test_events_sent_before_connect_follow_the_session_setup_in_order(
     ]
 
 
-def test_a_bad_event_before_connect_fails_at_the_call_site() -> None:
-    """An event that cannot be encoded raises when sent, not at connect()."""
+def test_a_bad_event_or_a_wait_before_connect_fails_at_the_call_site() -> None:
+    """A bad event raises when sent; waiting for an answer before connect() raises."""
     client = rs.RealtimeClient(url="ws://127.0.0.1:9/", api_key="test")
     with pytest.raises((TypeError, ValueError)):
         client.send(ev.ConversationItemCreate(item=42))  # type: ignore[arg-type]
     with pytest.raises(RuntimeError, match="before waiting"):
         client.update_session(instructions="x")  # would wait for itself
+    with pytest.raises(RuntimeError, match="before waiting"):
+        client.ask("hello?", timeout=None)
+    with pytest.raises(RuntimeError, match="before waiting"):
+        client.create_response().wait(None)
     client.close()
 
 

@@ -190,7 +190,7 @@ class EventsAPI(ThreadedClient):
             ConnectionClosed: The connection closed first.
             RuntimeError: Called from a handler (the reader thread).
         """
-        self._check_thread("wait_for()")
+        self._check_thread("wait_for()", unopened_ok=True)
         waiter = Waiter.for_event(event, predicate)
         self._raise_if_closed()
         self._dispatch.add_waiter(waiter)

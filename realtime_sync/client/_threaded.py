@@ -235,7 +235,7 @@ class ThreadedClient:
         )
 
     def _connect(self) -> None:
-        self._check_thread("connect()")
+        self._check_thread("connect()", unopened_ok=True)
         with self._lock:
             if self._state is ClientState.OPEN or self._connecting:
                 raise RuntimeError("The client is already connected.")
@@ -565,16 +565,6 @@ class ThreadedClient:
         channel: Channel | None = None,
         predicate: Callable[[Any], bool] | None = None,
     ) -> ServerEvent:
-        if (
-            channel is None
-            and self._state is ClientState.UNOPENED
-            and not self._connecting
-        ):
-            raise RuntimeError(
-                "Call connect() (or use 'with client:') before waiting for an "
-                "answer. An event sent without waiting before connect() is held "
-                "and sent once connected."
-            )
         event_id = self._new_id()
         event = attrs.evolve(event, event_id=event_id)
         waiter = Waiter.for_event(answer, predicate)
@@ -595,12 +585,25 @@ class ThreadedClient:
         assert waiter.result is not None
         return waiter.result
 
-    def _check_thread(self, what: str) -> None:
+    def _check_thread(self, what: str, *, unopened_ok: bool = False) -> None:
         """Raise RuntimeError if blocking in ``what`` here would wait for itself.
 
         The reader thread (handlers, predicates) and the reconnect thread (reconnect
         hooks) deliver what the blocking helpers wait for; both are refused at once.
+        So is waiting for an answer before ``connect()`` was called (unless
+        ``unopened_ok``: ``wait_for()`` may wait for a connection another thread
+        opens).
         """
+        if (
+            not unopened_ok
+            and self._state is ClientState.UNOPENED
+            and not self._connecting
+        ):
+            raise RuntimeError(
+                f"{what} waits for an answer and the client is not connected: call "
+                "connect() (or use 'with client:') before waiting. Events sent "
+                "before connect() without waiting are held and sent once connected."
+            )
         if (
             self._reader_ident is not None
             and threading.get_ident() == self._reader_ident
