@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import gc
 import logging
+import os
 import socket
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -357,7 +362,9 @@ def _appended_bytes(server: MockRealtimeServer) -> int:
     )
 
 
-def test_append_audio_resamples_downmixes_and_frames(server: MockRealtimeServer) -> None:
+def test_append_audio_resamples_downmixes_and_frames(
+    server: MockRealtimeServer,
+) -> None:
     """48 kHz float stereo in odd chunks becomes exactly 1 s of 24 kHz pcm16 frames."""
     import numpy as np
 
@@ -376,8 +383,13 @@ def test_append_audio_resamples_downmixes_and_frames(server: MockRealtimeServer)
     sizes = [len(rs.protocol._json.b64decode(e.audio)) for e in appends]
     assert sum(sizes) == 24000 * 2
     assert sizes[:-1] == [40 * 24 * 2] * (len(sizes) - 1)  # 40 ms frames
-    pcm = np.frombuffer(b"".join(rs.protocol._json.b64decode(e.audio) for e in appends), "<i2")
-    assert abs(np.sqrt(np.mean((pcm[2400:-2400] / 32767.0) ** 2)) - 0.5 / np.sqrt(2)) < 0.01
+    pcm = np.frombuffer(
+        b"".join(rs.protocol._json.b64decode(e.audio) for e in appends), "<i2"
+    )
+    assert (
+        abs(np.sqrt(np.mean((pcm[2400:-2400] / 32767.0) ** 2)) - 0.5 / np.sqrt(2))
+        < 0.01
+    )
 
 
 def test_append_audio_g711_session(server: MockRealtimeServer) -> None:
@@ -395,3 +407,160 @@ def test_append_audio_g711_session(server: MockRealtimeServer) -> None:
     assert _appended_bytes(server) == 8000
     assert reply.audio_format == "audio/pcmu"
     assert reply.audio.dtype == np.int16 and len(reply.audio) == len(reply.audio_bytes)
+
+
+# -- events sent before connect() (issue 16) -------------------------------------------
+
+
+def test_events_sent_before_connect_follow_the_session_setup_in_order(
+    server: MockRealtimeServer,
+) -> None:
+    """Sends before connect() are held, then sent in order after the session setup."""
+    client = rs.RealtimeClient(
+        url=server.url, session=rs.SessionConfig(instructions="Be brief.")
+    )
+    client.send_text("first")
+    client.update_session(instructions="Be very brief.", wait=False)
+    client.send_text("second")
+    handle = client.create_response(output_modalities=["text"])
+    assert client.state is rs.ClientState.UNOPENED and server.total_connections == 0
+    with client:
+        reply = handle.wait(10)
+        assert reply.text == "You said: second"
+    kinds = [
+        (e.type, getattr(e, "session", None) and e.session.instructions)
+        if e.type == "session.update"
+        else e.type
+        for e in server.received
+    ]
+    assert kinds == [
+        ("session.update", "Be brief."),  # the configured one, confirmed first
+        "conversation.item.create",
+        ("session.update", "Be very brief."),
+        "conversation.item.create",
+        "response.create",
+    ]
+
+
+def test_a_bad_event_or_a_wait_before_connect_fails_at_the_call_site() -> None:
+    """A bad event raises when sent; waiting for an answer before connect() raises."""
+    client = rs.RealtimeClient(url="ws://127.0.0.1:9/", api_key="test")
+    with pytest.raises((TypeError, ValueError)):
+        client.send(ev.ConversationItemCreate(item=42))  # type: ignore[arg-type]
+    with pytest.raises(RuntimeError, match="before waiting"):
+        client.update_session(instructions="x")  # would wait for itself
+    with pytest.raises(RuntimeError, match="before waiting"):
+        client.ask("hello?", timeout=None)
+    with pytest.raises(RuntimeError, match="before waiting"):
+        client.create_response().wait(None)
+    client.close()
+
+
+def test_events_held_before_connect_are_reported_when_closed_first(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """close() before connect() reports the held events as unsent, never drops them."""
+    client = rs.RealtimeClient(url="ws://127.0.0.1:9/", api_key="test")
+    client.send_text("never sent")
+    handle = client.create_response()
+    with caplog.at_level(logging.WARNING, logger="realtime_sync.client"):
+        client.close()
+    assert (
+        "not sent (2 event(s): conversation.item.create, response.create)"
+        in caplog.text
+    )
+    with pytest.raises(rs.ConnectionClosed) as info:
+        handle.wait(5)
+    with pytest.raises(rs.ConnectionClosed) as again:
+        client.send_text("after close")
+    for exc in (info.value, again.value):
+        assert [e.type for e in exc.unsent] == [
+            "conversation.item.create",
+            "response.create",
+        ]
+
+
+def test_events_held_before_a_failed_connect_are_reported() -> None:
+    """A failed connect() reports the held events in ConnectionClosed.unsent."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # nothing listens here once closed
+    client = rs.RealtimeClient(url=f"ws://127.0.0.1:{port}/", api_key="test")
+    client.send_text("never sent")
+    with pytest.raises(rs.ConnectError):
+        client.connect()
+    with pytest.raises(rs.ConnectionClosed) as info:
+        client.send_text("after")
+    assert [e.type for e in info.value.unsent] == ["conversation.item.create"]
+
+
+# -- clients dropped without close() (issue 14, item 9) ----------------------------------
+
+
+def test_unreferenced_clients_are_reclaimed(server: MockRealtimeServer) -> None:
+    """Connected clients dropped without close() lose their threads and sockets."""
+    before = set(threading.enumerate())
+    clients = []
+    for n in range(10):
+        client = rs.RealtimeClient(url=server.url, api_key="test")
+        # A handler that references its client (a cycle, as real code makes).
+        client.on(ev.SessionUpdated, lambda e, c=client: c.stats)
+
+        @client.tool
+        def echo(x: int) -> int:
+            """Echo."""
+            return x
+
+        client.connect()
+        if n == 0:
+            assert client.ask("call echo with x 1", timeout=10).status == "completed"
+        clients.append(client)
+    assert server.connections == 10
+    started = [
+        t
+        for t in set(threading.enumerate()) - before
+        if t.name.startswith(("realtime-sync-", "mock-realtime-conn-"))
+    ]
+    assert len([t for t in started if t.name == "realtime-sync-reader"]) == 10
+    del clients, client, echo
+    gc.collect()
+    for thread in started:
+        thread.join(5)
+    assert [t.name for t in started if t.is_alive()] == []
+    assert server.connections == 0
+
+
+_FORGETFUL_SCRIPT = """
+import sys
+import realtime_sync as rs
+
+client = rs.RealtimeClient(url=sys.argv[1], api_key="test")
+client.connect()
+for _ in range(40):
+    client.append_audio(bytes(48_000))  # 1 s of PCM16 at 24 kHz
+client.commit_audio()
+# no close(): the interpreter exits with the frames still queued
+"""
+
+
+def test_a_script_ending_without_close_still_sends_what_it_queued(
+    server: MockRealtimeServer,
+) -> None:
+    """At exit, open clients are closed with a bounded flush: nothing is lost."""
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run(
+        [sys.executable, "-c", _FORGETFUL_SCRIPT, server.url],
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": str(root)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    received = server.wait_for_received(
+        lambda evs: any(e.type == "input_audio_buffer.commit" for e in evs),
+        timeout=10,
+    )
+    appends = [e for e in received if e.type == "input_audio_buffer.append"]
+    assert len(appends) == 40
+    assert "not sent" not in done.stderr

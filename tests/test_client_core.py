@@ -137,6 +137,7 @@ def test_no_session_created_in_time_is_a_connect_timeout() -> None:
 
 def test_importing_the_package_builds_no_converter() -> None:
     """Import realtime_sync stays cheap: the cattrs hooks are built at first use."""
+    """Importing realtime_sync stays cheap: the cattrs hooks are built at first use."""
     import subprocess
     import sys
 

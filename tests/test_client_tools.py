@@ -130,3 +130,37 @@ def test_tool_added_after_connect_runs_and_text_turn_stays_text() -> None:
         assert final.output_modalities == ["text"]
         texts = [p.text for item in final.output for p in item.content]
         assert any("The tool returned" in t for t in texts)
+
+
+def test_close_from_a_tool_closes_the_client_and_leaves_no_thread() -> None:
+    """A "hang up" tool may call close(): CLOSED, no error, no thread left behind."""
+    outcome: dict[str, object] = {}
+    returned = threading.Event()
+    with MockRealtimeServer() as server:
+        client = rs.RealtimeClient(url=server.url)
+
+        @client.tool
+        def hang_up(reason: str) -> str:
+            """End the call."""
+            try:
+                outcome["close"] = client.close()
+            except BaseException as exc:  # recorded, asserted in the test thread
+                outcome["close"] = exc
+            outcome["state"] = client.state
+            returned.set()
+            return "bye"
+
+        client.connect()
+        client.send_text("call hang_up with reason done")
+        client.create_response(output_modalities=["text"])
+        assert returned.wait(10)
+        for thread in threading.enumerate():
+            if thread.name.startswith("realtime-sync-"):
+                thread.join(5)
+        alive = [
+            t.name for t in threading.enumerate() if t.name.startswith("realtime-sync-")
+        ]
+        assert outcome == {"close": None, "state": rs.ClientState.CLOSED}
+        assert alive == []
+        assert client.state is rs.ClientState.CLOSED
+        client.close()  # idempotent, returns at once

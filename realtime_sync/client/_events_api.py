@@ -321,7 +321,7 @@ class EventsAPI(ThreadedClient):
             RuntimeError: Called from a handler (the reader thread).
         """
         _check_timeout(timeout)
-        self._check_thread("wait_for()")
+        self._check_thread("wait_for()", unopened_ok=True)
         warn_if_unknown(event, stacklevel=3)
         waiter = Waiter.for_event(event, predicate)
         self._raise_if_closed()

@@ -7,7 +7,8 @@ outages), :mod:`~realtime_sync.client._dispatch` (handlers and waiters),
 (:mod:`realtime_sync.session`). Every public method may be called from any thread;
 blocking ones (``connect``, ``wait_for``, ``ask``, ``ResponseHandle.wait``,
 ``flush``, ``update_session(wait=True)``) raise RuntimeError at once when called on
-the reader thread, where waiting would deadlock.
+the reader thread or the reconnect thread (handlers, reconnect hooks), where waiting
+would deadlock.
 """
 
 from __future__ import annotations
@@ -430,7 +431,13 @@ class RealtimeClient(ToolsAPI, EventsAPI, ReconnectingClient):
         self._start_tools()
         update = self._initial_session_update()
         if update is not None:
-            self._send_and_wait(update, ev.SessionUpdated, self._connect_timeout)
+            # Straight to the channel: events sent by anyone else before connect()
+            # finished are held and go after it (see _send_early).
+            with self._lock:
+                self._core.sending(update)
+            self._send_and_wait(
+                update, ev.SessionUpdated, self._connect_timeout, channel=self._channel
+            )
 
     def _initial_session_update(self) -> ev.SessionUpdate | None:
         update = self._session_update

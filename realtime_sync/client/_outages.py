@@ -16,7 +16,12 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from realtime_sync._formats import bytes_per_second
-from realtime_sync.client._threaded import ClientState, HeldBatch, ThreadedClient
+from realtime_sync.client._threaded import (
+    ClientState,
+    HeldBatch,
+    ThreadedClient,
+    _with_unsent,
+)
 from realtime_sync.events import ClientEvent
 from realtime_sync.exceptions import (
     AudioLost,
@@ -53,7 +58,9 @@ class ReconnectingClient(ThreadedClient):
         It receives a :class:`~realtime_sync.reconnect.ReconnectAttempt` on the
         ``realtime-sync-reconnect`` thread: it may change ``attempt.headers`` (a fresh
         token) or call ``attempt.abort()`` to give up. If it raises, that is reported
-        to ``on_error`` handlers and the attempt goes ahead.
+        to ``on_error`` handlers and the attempt goes ahead. Blocking helpers
+        (``ask()``, ``wait_for()``, ``flush()``, ...) raise RuntimeError at once
+        there, as in a handler: the reconnection would wait for itself.
         """
         return self._add_hook("reconnecting", handler)
 
@@ -65,7 +72,8 @@ class ReconnectingClient(ThreadedClient):
         It receives a :class:`~realtime_sync.reconnect.Reconnected` (attempts,
         downtime, what was restored and re-sent) on the ``realtime-sync-reconnect``
         thread, after the session (and conversation) were restored and the events
-        held during the outage were sent.
+        held during the outage were sent. As in ``on_reconnecting``, blocking helpers
+        raise RuntimeError there; sending is fine.
         """
         return self._add_hook("reconnected", handler)
 
@@ -383,17 +391,3 @@ class ReconnectingClient(ThreadedClient):
 def _key(event: ClientEvent) -> object:
     """What identifies one event: its ``event_id``, else the object."""
     return event.event_id if isinstance(event.event_id, str) else id(event)
-
-
-def _with_unsent(
-    closed: ConnectionClosed, extra: list[ClientEvent]
-) -> ConnectionClosed:
-    """``closed`` with ``extra`` events added to its ``unsent``."""
-    again = ConnectionClosed(
-        str(closed),
-        code=closed.code,
-        reason=closed.reason,
-        unsent=(*closed.unsent, *extra),
-    )
-    again.__cause__ = closed.__cause__
-    return again

@@ -148,6 +148,20 @@ class Reconnector:
         """Whether the thread is still running."""
         return self._thread.is_alive()
 
+    def on_its_thread(self) -> bool:
+        """Whether the calling thread is this reconnection's (or a previous one's).
+
+        Hooks and ``on_error`` handlers called during an outage run there; a blocking
+        helper called from them would wait for the thread that must deliver it.
+        """
+        current = threading.current_thread()
+        reconnector: Reconnector | None = self
+        while reconnector is not None:
+            if current is reconnector._thread:
+                return True
+            reconnector = reconnector._previous
+        return False
+
     def start(self) -> None:
         """Start the thread."""
         self._thread.start()

@@ -59,7 +59,9 @@ class SendersAPI(ThreadedClient):
         """Queue a client event (our class or a dict of the GA wire shape).
 
         The event gets an ``event_id`` when it has none, so that an ``error`` caused
-        by it can be matched.
+        by it can be matched. Before :meth:`connect`, the event is checked now, held,
+        and sent in order right after ``connect()`` set the session up (if the
+        client is closed first, it is reported in ``ConnectionClosed.unsent``).
 
         Args:
             event: The event.
@@ -330,6 +332,9 @@ class SendersAPI(ThreadedClient):
             **params: :class:`~realtime_sync.events.ResponseCreateParams` fields, as a
                 shortcut (``create_response(instructions="...")``).
 
+        Before :meth:`connect` the request is held and sent once connected; wait
+        on the handle after ``connect()``.
+
         Returns:
             A :class:`ResponseHandle`; ``handle.wait(timeout)`` gives the result.
 
@@ -361,11 +366,11 @@ class SendersAPI(ThreadedClient):
         handle = ResponseHandle(request_id, self._check_thread)
         event = ev.ResponseCreate(event_id=request_id, response=response)
         if (
-            self._state not in (ClientState.OPEN, ClientState.RECONNECTING)
-            or self._channel is None
+            self._state in (ClientState.CLOSING, ClientState.CLOSED)
             or self._closed_exc is not None
         ):
-            self._send_event(event)  # raises the right error (closed / not connected)
+            self._send_event(event)  # raises the right error (closed)
+        # (Before connect() the request is held, and sent once connected.)
         self._request(handle, event)
         return handle
 

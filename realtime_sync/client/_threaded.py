@@ -17,13 +17,19 @@ Threads and locks:
   runs under ``_lock``.
 * Senders (any thread) go through :meth:`_send_event`, which reads the state without
   the lock on the hot path (an append is 50 calls a second per session) and takes it
-  only while the connection is being replaced (holding events for the new session).
+  only while there is no session to send to: before ``connect()`` finished (events
+  held for the first session) and while the connection is being replaced (held for
+  the new session).
 * The reconnect thread (:mod:`realtime_sync.client._reconnector`) talks to this class
   through the small :class:`~realtime_sync.client._reconnector.ReconnectHost`
   protocol, never through its fields.
 
 ``_lock`` guards: ``_state``, ``_channel``, ``_closed_exc``, ``_outage``,
-``_limbo``, ``_reconnector`` and every call into the core.
+``_limbo``, ``_early``, ``_connecting``, ``_reconnector`` and every call into the
+core. ``_early_lock`` is held by ``connect()`` while it writes the events held
+before it (outside ``_lock``), so that ``close()`` takes what is left only once
+they are either written or back in ``_early``: each is then written or reported
+unsent, never both.
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ import logging
 import threading
 import time
 import uuid
+import weakref
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
@@ -43,6 +50,7 @@ from realtime_sync import events as ev
 from realtime_sync.client._dispatch import Dispatcher, Waiter
 from realtime_sync.client._endpoints import Endpoint
 from realtime_sync.client._handle import ResponseHandle
+from realtime_sync.client._lifetime import EXIT, Owned, describe_unsent, reclaim
 from realtime_sync.events import ClientEvent, ServerEvent
 from realtime_sync.exceptions import (
     ConnectError,
@@ -50,6 +58,7 @@ from realtime_sync.exceptions import (
     ConnectTimeout,
     HandlerError,
     ProtocolError,
+    QueueFull,
     RealtimeError,
     ServerError,
     Timeout,
@@ -71,6 +80,8 @@ logger = logging.getLogger("realtime_sync.client")
 class ClientState(enum.Enum):
     """Lifecycle of a client."""
 
+    #: Not connected yet (also while ``connect()`` runs, until the session is set
+    #: up); events sent meanwhile are held and sent once it is.
     UNOPENED = "unopened"
     OPEN = "open"
     #: The connection was lost and a :class:`ReconnectPolicy` is opening a new one;
@@ -139,6 +150,9 @@ class ThreadedClient:
         self._channel: Channel | None = None
         self._reader_ident: int | None = None
         self._closed_exc: ConnectionClosed | None = None
+        # close(): the thread running the first call, and set once it finished.
+        self._closer: threading.Thread | None = None
+        self._close_done = threading.Event()
         self._session_created = threading.Event()
         self._ids = itertools.count(1)
         self._id_prefix = uuid.uuid4().hex[:8]
@@ -152,11 +166,19 @@ class ThreadedClient:
         self._established = False  # connect() completed once: reconnects allowed
         self._outage: OutageBuffer | None = None  # events held while RECONNECTING
         self._limbo: list[ClientEvent] = []  # refused by a dying connection
+        self._early: list[ClientEvent] = []  # sent before connect() finished
+        self._early_lock = threading.Lock()  # connect() writing them
+        self._connecting = False  # connect() is running
         self._reconnector: Any = None  # a Reconnector while reconnecting
         self._renew_at: float | None = None  # unix time of a proactive renewal
         # User hooks by kind ("interrupt", "reconnecting", ...): tuples swapped in
         # under _lock, read without it.
         self._hook_table: dict[str, tuple[Callable[[Any], Any], ...]] = {}
+        # Reclaimed without close() (see _lifetime): the transport's threads hold
+        # this client only weakly; once unreferenced, its channels are closed.
+        self._owned = Owned()
+        self._finalizer = weakref.finalize(self, reclaim, self._owned)
+        self._finalizer.atexit = False  # at exit EXIT closes it, flushing first
         # Counters for ``stats``: written on the reader (or reconnect) thread only.
         self._n_frames = 0
         self._n_protocol_errors = 0
@@ -218,45 +240,111 @@ class ThreadedClient:
         )
 
     def _connect(self) -> None:
-        self._check_thread("connect()")
+        self._check_thread("connect()", unopened_ok=True)
         with self._lock:
-            if self._state is ClientState.OPEN:
+            if self._state is ClientState.OPEN or self._connecting:
                 raise RuntimeError("The client is already connected.")
             if self._state is not ClientState.UNOPENED:
                 raise RuntimeError("Cannot reopen a client once it has been closed.")
-            self._state = ClientState.OPEN
+            self._connecting = True
+        EXIT.add(self)  # closed (with a bounded flush) at exit if not before
         try:
             endpoint = self._endpoint_factory()
             if self._record_path is not None:
                 self._recorder = Recorder(self._record_path)
             channel = self._open_channel(endpoint)
-            self._channel = channel
+            with self._lock:
+                if self._state is not ClientState.UNOPENED:
+                    raise self._closed_exc or ConnectionClosed(
+                        "close() was called while connecting."
+                    )
+                self._channel = channel
             channel.connect()
             self._wait_session_created(channel)
             self._setup()
+            self._send_early(channel)
         except BaseException:
             self.close(timeout=1.0)
             raise
-        self._established = True
+        finally:
+            self._connecting = False
+
+    def _send_early(self, channel: Channel) -> None:
+        """Write the events sent before ``connect()`` finished, in order; then OPEN.
+
+        As the reconnect thread does with the events of an outage: under ``_lock``
+        the state becomes OPEN only once none is left, so that a concurrent send
+        either joins the list before the last batch or goes straight to the channel.
+        """
+        with self._early_lock:
+            while True:
+                with self._lock:
+                    if self._state is not ClientState.UNOPENED:
+                        return  # close() came first: it reports what is left
+                    early, self._early = self._early, []
+                    if not early:
+                        self._state = ClientState.OPEN
+                        self._established = True
+                        return
+                for i, event in enumerate(early):
+                    try:
+                        self._write_early(channel, event)
+                    except BaseException:
+                        with self._lock:
+                            self._early[:0] = early[i:]
+                        raise
+
+    def _write_early(self, channel: Channel, event: ClientEvent) -> None:
+        """Write one event held before ``connect()``; waits for room if needed."""
+        try:
+            try:
+                self._write(channel, event)
+            except QueueFull:  # many held events: let the socket catch up
+                channel.flush(self._connect_timeout)
+                self._write(channel, event)
+        except (TypeError, ValueError) as exc:
+            # Checked when it was sent, but in GA: a server found to speak beta
+            # (dialect="auto") may not be able to express it.
+            logger.error("could not send %s held before connect(): %s", event.type, exc)
 
     def _open_channel(
         self, endpoint: Endpoint, headers: Mapping[str, str] | None = None
     ) -> Channel:
-        """A channel for ``endpoint`` (plus extra ``headers``), not yet connected."""
+        """A channel for ``endpoint`` (plus extra ``headers``), not yet connected.
+
+        Its callbacks reach this client through a weak reference: the transport's
+        threads must not keep a client nobody else references alive (see
+        :mod:`realtime_sync.client._lifetime`). Per frame that costs one call and
+        one dereference.
+        """
+        ref = weakref.ref(self)
         channel: Channel | None = None
 
+        def on_message(text: str) -> None:
+            client = ref()
+            if client is not None:
+                client._on_frame(text)
+
+        def on_binary(data: bytes) -> None:
+            client = ref()
+            if client is not None:
+                client._on_binary(data)
+
         def on_close(closed: ConnectionClosed) -> None:
-            self._on_close(channel, closed)
+            client = ref()
+            if client is not None:
+                client._on_close(channel, closed)
 
         self._check_dialect = self._codec is not None
         channel = self._transport.open(
             endpoint.url,
             headers={**endpoint.headers, **(headers or {})},
-            on_message=self._on_frame,
+            on_message=on_message,
             on_close=on_close,
-            on_binary=self._on_binary,
+            on_binary=on_binary,
             secrets=(*endpoint.secrets, *(headers or {}).values()),
         )
+        self._owned.track(channel)
         return channel
 
     def _wait_session_created(self, channel: Channel) -> None:
@@ -282,44 +370,93 @@ class ThreadedClient:
         Events still queued are not sent; they are logged and kept in
         ``ConnectionClosed.unsent`` of what later calls raise. Closing while
         reconnecting stops the reconnection; the events held meanwhile are unsent.
-        Safe from a handler, a ``wait_for`` predicate or a tool function (the
-        threads it runs on are not joined by themselves).
+        So are events sent before ``connect()`` when it failed or was never called.
+        Safe from a handler, a ``wait_for`` predicate, a reconnect hook or a tool
+        function (the threads it runs on are not joined by themselves).
+
+        A call while another thread is closing waits (up to ``timeout``) for that
+        close to finish, so that the client is CLOSED and its threads joined when
+        it returns. Called from a thread that close waits for (a handler, a
+        reconnect hook, a tool), it returns at once instead.
 
         Args:
             timeout: Seconds to wait for the queue to drain and the peer to close.
         """
+        current = threading.current_thread()
         with self._lock:
-            if self._state in (ClientState.CLOSING, ClientState.CLOSED):
-                return
-            self._state = ClientState.CLOSING
-            held = self._outage.take() if self._outage is not None else []
-            self._outage = None
-            held += self._limbo
-            self._limbo = []
-            reconnector = self._reconnector
+            first = self._state not in (ClientState.CLOSING, ClientState.CLOSED)
+            if first:
+                self._closer = current
+                self._state = ClientState.CLOSING
+                held = self._outage.take() if self._outage is not None else []
+                self._outage = None
+                held += self._limbo
+                self._limbo = []
+                reconnector = self._reconnector
+        if not first:
+            # The first close() may be waiting for this very thread (a handler
+            # calling close() while another thread closes): never wait here then.
+            if current is not self._closer and not self._on_inner_thread():
+                self._close_done.wait(timeout)
+            return
+        try:
+            self._close_steps(timeout, held, reconnector)
+        finally:
+            with self._lock:
+                self._state = ClientState.CLOSED
+            self._finalizer.detach()  # nothing left to reclaim
+            EXIT.discard(self)
+            self._close_done.set()
+
+    def _close_steps(
+        self, timeout: float, held: list[ClientEvent], reconnector: Any
+    ) -> None:
+        """close() after the state became CLOSING: stop and join, report the unsent."""
         if reconnector is not None:
             reconnector.stop()
         channel = self._channel
         unsent: tuple[object, ...] = ()
         if channel is not None:
             unsent = channel.close(timeout=timeout)
+        # Events sent before connect() and not written: taken once connect() (if it
+        # is writing them) stopped, which the closed channel makes it do at once.
+        with self._early_lock, self._lock:
+            held = [*self._early, *held]
+            self._early = []
         unsent = (*unsent, *held)
         if reconnector is not None:
             # Wakes a reconnection waiting for the new session, then joins it.
             self._fail_all(ConnectionClosed("the client was closed", code=1000))
             reconnector.join(timeout)
         if unsent:
-            logger.warning("closed with %d event(s) not sent", len(unsent))
+            logger.warning("closed with events not sent (%s)", describe_unsent(unsent))
         if self._recorder is not None:
             self._recorder.close()
         self._closing(timeout)
-        exc = self._closed_exc or ConnectionClosed(
-            "the client was closed", code=1000, unsent=unsent
-        )
+        exc = self._closed_exc
+        if exc is None:
+            exc = ConnectionClosed("the client was closed", code=1000, unsent=unsent)
+        elif held:  # the connection ended first (connect() failed): add them
+            exc = _with_unsent(exc, held)
         self._closed_exc = exc
         self._fail_all(exc)
-        with self._lock:
-            self._state = ClientState.CLOSED
+
+    def _on_inner_thread(self) -> bool:
+        """Whether the calling thread is one that ``close()`` joins or waits for.
+
+        The reader (handlers, predicates), the reconnect thread (hooks), and what a
+        subclass adds (:meth:`_owns_thread`: tool threads).
+        """
+        if threading.get_ident() == self._reader_ident:
+            return True
+        reconnector = self._reconnector
+        if reconnector is not None and reconnector.on_its_thread():
+            return True
+        return self._owns_thread()
+
+    def _owns_thread(self) -> bool:
+        """Whether the calling thread is one the subclass started (tool workers)."""
+        return False
 
     # -- sending ----------------------------------------------------------------------
 
@@ -332,6 +469,8 @@ class ThreadedClient:
             if state in (ClientState.CLOSING, ClientState.CLOSED):
                 raise self._closed_exc or ConnectionClosed("the client is closed")
             if state is ClientState.RECONNECTING and self._hold(event):
+                return
+            if state is ClientState.UNOPENED and self._hold_early(event):
                 return
         if self._closed_exc is not None:
             raise self._closed_exc
@@ -371,6 +510,27 @@ class ThreadedClient:
                 return False
             self._core.sending(event, held=True)
             self._outage.add(event)
+        return True
+
+    def _hold_early(self, event: ClientEvent) -> bool:
+        """Hold ``event`` until ``connect()`` set the session up; False if it did.
+
+        Raises:
+            ConnectionClosed: The client was closed, or the connection being opened
+                ended.
+        """
+        (self._codec or Codec("ga")).encode_client(event)  # bad events fail here
+        with self._lock:
+            state = self._state
+            if state is ClientState.OPEN:
+                return False  # connect() finished meanwhile: send it now
+            if state is not ClientState.UNOPENED or self._closed_exc is not None:
+                raise self._closed_exc or ConnectionClosed("the client is closed")
+            if type(event) is ev.SessionUpdate:
+                self._core.sending(event)
+            self._early.append(event)
+        if len(self._early) == 1:
+            EXIT.add(self)  # at exit, close() reports them if still held
         return True
 
     def _hold_refused(self, channel: Channel, event: ClientEvent) -> bool:
@@ -443,7 +603,25 @@ class ThreadedClient:
         assert waiter.result is not None
         return waiter.result
 
-    def _check_thread(self, what: str) -> None:
+    def _check_thread(self, what: str, *, unopened_ok: bool = False) -> None:
+        """Raise RuntimeError if blocking in ``what`` here would wait for itself.
+
+        The reader thread (handlers, predicates) and the reconnect thread (reconnect
+        hooks) deliver what the blocking helpers wait for; both are refused at once.
+        So is waiting for an answer before ``connect()`` was called (unless
+        ``unopened_ok``: ``wait_for()`` may wait for a connection another thread
+        opens).
+        """
+        if (
+            not unopened_ok
+            and self._state is ClientState.UNOPENED
+            and not self._connecting
+        ):
+            raise RuntimeError(
+                f"{what} waits for an answer and the client is not connected: call "
+                "connect() (or use 'with client:') before waiting. Events sent "
+                "before connect() without waiting are held and sent once connected."
+            )
         if (
             self._reader_ident is not None
             and threading.get_ident() == self._reader_ident
@@ -452,6 +630,14 @@ class ThreadedClient:
                 f"{what} blocks and cannot be called from a handler: handlers run on the "
                 "reader thread, which would wait for itself. Use a handler for the "
                 "event instead, or call it from another thread."
+            )
+        reconnector = self._reconnector
+        if reconnector is not None and reconnector.on_its_thread():
+            raise RuntimeError(
+                f"{what} blocks and cannot be called from an on_reconnecting or "
+                "on_reconnected hook (or a handler called during a reconnection): "
+                "they run on the reconnect thread, which would wait for itself while "
+                "every send is held. Call it from another thread."
             )
         channel = self._channel
         if channel is not None:
@@ -600,3 +786,17 @@ class ThreadedClient:
     def report(self, error: RealtimeError) -> None:
         """Pass ``error`` to the ``on_error`` handlers."""
         self._dispatch.report(error)
+
+
+def _with_unsent(
+    closed: ConnectionClosed, extra: list[ClientEvent]
+) -> ConnectionClosed:
+    """``closed`` with ``extra`` events added to its ``unsent``."""
+    again = ConnectionClosed(
+        str(closed),
+        code=closed.code,
+        reason=closed.reason,
+        unsent=(*closed.unsent, *extra),
+    )
+    again.__cause__ = closed.__cause__
+    return again

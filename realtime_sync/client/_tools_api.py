@@ -207,6 +207,10 @@ class ToolsAPI(SendersAPI):
         with self._follow_ups_changed:  # an ask() waiting for a follow-up learns why
             self._follow_ups_changed.notify_all()
 
+    def _owns_thread(self) -> bool:
+        executor = self._executor
+        return executor is not None and bool(executor.on_its_thread())
+
     def _closing(self, timeout: float) -> None:
         if self._executor is not None:
             # Joins the tool threads; a tool still running past its timeout is

@@ -79,9 +79,12 @@ class _Call:
             if self._answered:
                 return False
             self._answered = True
+            # Dropped once used: a timer entry that outlives the call must not
+            # keep the client (through on_result) alive until its deadline.
+            on_result, self.on_result = self.on_result, _answered_already
         # on_result is user code: called outside the lock.
         try:
-            self.on_result(self.call_id, output)
+            on_result(self.call_id, output)
         except Exception:
             logger.exception(
                 "on_result raised for tool %r (call %s)", self.name, self.call_id
@@ -89,11 +92,17 @@ class _Call:
         return True
 
 
+def _answered_already(call_id: str, output: str) -> None:
+    """The ``on_result`` of a call once answered (see :meth:`_Call.answer`)."""
+
+
 class _Deadlines:
     """One thread, ``realtime-sync-tool-timer``, answering calls whose timeout passed.
 
-    Started on the first :meth:`schedule`; entries of calls that finished in time stay
-    in the heap until their deadline and are then skipped.
+    Started by :meth:`schedule` when none is running; a call that finishes in time
+    takes its entry out (:meth:`discard`). The thread ends once no deadline is
+    pending, so that an idle executor (and a client dropped without ``close()``)
+    keeps no thread.
     """
 
     def __init__(self) -> None:
@@ -101,6 +110,7 @@ class _Deadlines:
         self._heap: list[tuple[float, int, _Call, str]] = []
         self._seq = itertools.count()
         self._stopped = False
+        self._running = False  # a thread is in _loop and will see new entries
         self.thread: threading.Thread | None = None
 
     def schedule(self, deadline: float, call: _Call, output: str) -> None:
@@ -108,22 +118,30 @@ class _Deadlines:
             if self._stopped:
                 return
             heapq.heappush(self._heap, (deadline, next(self._seq), call, output))
-            if self.thread is None:
+            if not self._running:
+                self._running = True
                 self.thread = threading.Thread(
                     target=self._loop, name="realtime-sync-tool-timer", daemon=True
                 )
                 self.thread.start()
             self._cond.notify()
 
+    def discard(self, call: _Call) -> None:
+        """``call`` finished: forget its deadline (the thread ends if none is left)."""
+        with self._cond:
+            heap = [entry for entry in self._heap if entry[2] is not call]
+            if len(heap) != len(self._heap):
+                heapq.heapify(heap)
+                self._heap = heap
+                self._cond.notify()
+
     def _loop(self) -> None:
         while True:
             with self._cond:
                 while True:
-                    if self._stopped:
+                    if self._stopped or not self._heap:
+                        self._running = False
                         return
-                    if not self._heap:
-                        self._cond.wait()
-                        continue
                     delay = self._heap[0][0] - time.monotonic()
                     if delay <= 0:
                         _, _, call, output = heapq.heappop(self._heap)
@@ -131,8 +149,9 @@ class _Deadlines:
                     self._cond.wait(delay)
             if call.answer(output):
                 logger.warning("tool %r (call %s) timed out", call.name, call.call_id)
-                if call.future is not None:
-                    call.future.cancel()  # if still queued, it never runs
+                future = call.future
+                if future is not None:
+                    future.cancel()  # if still queued, it never runs
 
     def stop(self) -> None:
         with self._cond:
@@ -149,7 +168,10 @@ class ToolExecutor:
 
     Threads: calls run on ``realtime-sync-tool_N`` pool threads (started on the first
     :meth:`submit`), never on the submitting thread; timeouts are answered by one
-    ``realtime-sync-tool-timer`` thread. ``on_result`` is called on one of these.
+    ``realtime-sync-tool-timer`` thread, which runs only while a call's deadline is
+    pending. ``on_result`` is called on one of these. Nothing here references the
+    executor strongly from its threads once the calls are answered: an executor
+    dropped without :meth:`shutdown` lets its idle pool threads end.
 
     Outputs (the ``output`` of the ``function_call_output`` item):
 
@@ -243,20 +265,29 @@ class ToolExecutor:
             self._deadlines.schedule(
                 time.monotonic() + timeout, call, _error(message, "timeout")
             )
+            future = call.future
+            if future is None or future.done():  # finished already: _forget() ran
+                self._deadlines.discard(call)
 
     def _forget(self, call: _Call) -> None:
         with self._lock:
             self._calls.discard(call)
+        self._deadlines.discard(call)
+        # The future's callbacks reach this executor (and the tools, and what they
+        # reference): nothing that outlives the call may hold them.
+        call.future = None
 
     def _run(self, call: _Call, tool: Tool | None, arguments: str) -> None:
         """The pool side of a call: parse, call, serialise, answer."""
         if call.answered:
             return  # timed out while queued: the model already has its answer
         self._local.busy = True
+        self._local.call = call
         try:
             call.answer(self._output(call, tool, arguments))
         finally:
             self._local.busy = False
+            self._local.call = None
 
     def _output(self, call: _Call, tool: Tool | None, arguments: str) -> str:
         if tool is None:
@@ -296,6 +327,13 @@ class ToolExecutor:
                 f"the return value is not JSON-serializable: {exc}", "exception"
             )
 
+    def on_its_thread(self) -> bool:
+        """Whether the calling thread is running a call (or a timeout) of this executor."""
+        return (
+            getattr(self._local, "busy", False)
+            or threading.current_thread() is self._deadlines.thread
+        )
+
     def shutdown(self, wait: bool = True, timeout: float | None = None) -> None:
         """Stop accepting calls, finish or cancel the pending ones, join the threads.
 
@@ -303,37 +341,37 @@ class ToolExecutor:
         functions whose call already timed out, so a tool that never returns blocks it
         unless ``timeout`` is given. Idempotent.
 
+        Called from one of its own threads (a tool that closes the client: a "hang
+        up" tool), it cannot wait for that thread, which is busy running the caller:
+        it waits for the other calls only, does not cancel or answer the caller's
+        own call, and does not join the caller's thread. That thread ends by itself
+        when the tool returns (its answer is then delivered to ``on_result`` as
+        usual); the timer thread is joined unless it is the caller.
+
         Args:
             wait: Wait for running and queued calls.
             timeout: Give up waiting after this many seconds; then calls not yet
                 answered get a ``cancelled`` error, queued calls never run, and a
                 warning names the tools still running (their threads end when the
                 functions return).
-
-        Raises:
-            RuntimeError: Called with ``wait`` from a tool or ``on_result`` (it would
-                wait for itself).
         """
-        if wait and (
-            getattr(self._local, "busy", False)
-            or threading.current_thread() is self._deadlines.thread
-        ):
-            raise RuntimeError(
-                "Cannot wait for the tool executor from one of its own threads."
-            )
+        own: _Call | None = getattr(self._local, "call", None)
+        on_pool_thread = own is not None
         with self._lock:
             self._closed = True
-            calls = list(self._calls)
-        futures = [call.future for call in calls if call.future is not None]
-        if wait:
+            # (Each future read now: _forget() drops it once done.)
+            calls = [(c, c.future) for c in self._calls if c is not own]
+        futures = [future for _, future in calls if future is not None]
+        # Never waits on the timer thread: it is the one answering the timeouts.
+        if wait and threading.current_thread() is not self._deadlines.thread:
             _, not_done = concurrent.futures.wait(futures, timeout=timeout)
         else:
             not_done = {future for future in futures if not future.done()}
         if not_done:
             self._pool.shutdown(wait=False, cancel_futures=True)
             still_running = []
-            for call in calls:
-                if call.future in not_done:
+            for call, future in calls:
+                if future in not_done:
                     still_running.append(call.name)
                     call.answer(_error("the tool executor was shut down", "cancelled"))
             logger.warning(
@@ -341,5 +379,8 @@ class ToolExecutor:
                 ", ".join(sorted(set(still_running))),
             )
         else:
-            self._pool.shutdown(wait=True)
+            # The pool joins its threads, except from one of them: that one ends
+            # when its tool returns (ThreadPoolExecutor's workers stop after the
+            # item at hand once the pool is shut down).
+            self._pool.shutdown(wait=not on_pool_thread, cancel_futures=True)
         self._deadlines.stop()

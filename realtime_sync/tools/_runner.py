@@ -22,6 +22,7 @@ from collections.abc import Callable
 from typing import Any
 
 from realtime_sync import events as ev
+from realtime_sync.exceptions import ConnectionClosed
 
 __all__ = ["ToolRunner"]
 
@@ -124,6 +125,10 @@ class ToolRunner:
                     item=ev.FunctionCallOutputItem(call_id=call_id, output=output)
                 )
             )
+        except ConnectionClosed as exc:
+            # The client closed meanwhile, maybe from this very tool (hang up).
+            logger.info("the output of call %s was not sent: %s", call_id, exc)
+            return
         except Exception:
             logger.exception("could not send the output of call %s", call_id)
             return

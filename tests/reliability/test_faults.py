@@ -787,6 +787,82 @@ def test_close_is_idempotent(server: MockRealtimeServer) -> None:
     assert server.total_connections == 1
 
 
+def test_a_second_close_waits_for_the_first(server: MockRealtimeServer) -> None:
+    """close() while another thread closes returns once the client is CLOSED."""
+    tool_started = threading.Event()
+    outcome: dict[str, Any] = {}
+    client = rs.RealtimeClient(url=server.url, api_key="test")
+
+    @client.tool
+    def slow(x: int) -> int:
+        """Takes two seconds: the first close() waits for it."""
+        tool_started.set()
+        threading.Event().wait(2.0)
+        return x
+
+    with _closing(client):
+        client.connect()
+        client.send_text("call slow with x 1")
+        client.create_response(output_modalities=["text"])
+        assert tool_started.wait(10)
+        waiter = _blocked_waiter(
+            client, lambda n: server.send_malformed(_probe(n)), outcome
+        )
+        first = _in_thread(lambda: client.close(timeout=10), outcome, "first")
+        # The waiter fails once the first close() closed the connection; the tool
+        # still runs for a while, and the first close() waits for it.
+        waiter.join(15)
+        assert isinstance(outcome["wait_for"], rs.ConnectionClosed)
+        client.close(timeout=10)
+        state = client.state
+        alive = [
+            t.name
+            for t in threading.enumerate()
+            if t.name.startswith("realtime-sync-") and t.is_alive()
+        ]
+        first.join(15)
+    assert state is rs.ClientState.CLOSED
+    assert alive == []
+    assert outcome["first"] is None
+
+
+def test_close_from_a_tool_while_another_thread_closes(
+    server: MockRealtimeServer,
+) -> None:
+    """A tool's close() during another thread's close() returns at once, no deadlock."""
+    tool_started = threading.Event()
+    go = threading.Event()
+    outcome: dict[str, Any] = {}
+    client = rs.RealtimeClient(url=server.url, api_key="test")
+
+    @client.tool
+    def hang_up(x: int) -> int:
+        """Waits for the test, then closes the client."""
+        tool_started.set()
+        go.wait(10)
+        started = time.monotonic()
+        client.close(timeout=5)
+        outcome["tool close"] = time.monotonic() - started
+        return x
+
+    with _closing(client):
+        client.connect()
+        client.send_text("call hang_up with x 1")
+        client.create_response(output_modalities=["text"])
+        assert tool_started.wait(10)
+        waiter = _blocked_waiter(
+            client, lambda n: server.send_malformed(_probe(n)), outcome
+        )
+        first = _in_thread(lambda: client.close(timeout=5), outcome, "first")
+        waiter.join(15)  # the first close() closed the connection: it now waits
+        assert isinstance(outcome["wait_for"], rs.ConnectionClosed)  # for the tool
+        go.set()
+        first.join(15)
+    assert outcome["tool close"] < 1.0
+    assert outcome["first"] is None
+    assert client.state is rs.ClientState.CLOSED
+
+
 # -- 10. connect failures ------------------------------------------------------------
 
 

@@ -775,3 +775,43 @@ def test_uncommitted_audio_survives_a_dropped_websocket(
     appends = _received_on(server, "input_audio_buffer.append")
     assert _appended(appends) == b"".join(chunks) * 2  # once per session
     assert errors.items == []
+
+
+def test_blocking_helpers_in_reconnect_hooks_raise_at_once(
+    server: MockRealtimeServer,
+) -> None:
+    """Every blocking helper raises RuntimeError at once on the reconnect thread."""
+    outcomes = EventRecorder()
+
+    def try_all(hook: str) -> None:
+        handle = client.create_response(output_modalities=["text"])
+        calls: dict[str, Any] = {
+            "ask": lambda: client.ask("hi", timeout=None),
+            "wait_for": lambda: client.wait_for("response.done", timeout=None),
+            "update_session": lambda: client.update_session(
+                instructions="x", timeout=None
+            ),
+            "flush": lambda: client.flush(None),
+            "handle.wait": lambda: handle.wait(None),
+            "connect": client.connect,
+        }
+        for name, call in calls.items():
+            started = time.monotonic()
+            try:
+                call()
+                outcome: Any = "returned"
+            except BaseException as exc:  # recorded, asserted in the test thread
+                outcome = exc
+            outcomes((hook, name, outcome, time.monotonic() - started))
+
+    client = _client(server)
+    client.on_reconnecting(lambda attempt: try_all("reconnecting"))
+    client.on_reconnected(lambda info: try_all("reconnected"))
+    with client:
+        server.close_all(code=1001)
+        seen = outcomes.wait_until(lambda items: len(items) == 12, timeout=20)
+        assert _said(client.ask("after", timeout=10)) == "You said: after"
+    for hook, name, outcome, elapsed in seen:
+        assert isinstance(outcome, RuntimeError), (hook, name, outcome)
+        assert "reconnect" in str(outcome), (hook, name, outcome)
+        assert elapsed < 1.0, (hook, name, elapsed)
