@@ -4,8 +4,10 @@ Layout (see ``docs/internals.rst``):
 
 * ``_facade`` — :class:`RealtimeClient`: configuration, public methods, delegation;
 * ``_senders``, ``_tools_api``, ``_events_api`` — groups of its public methods;
-* ``_threaded`` — the protocol-agnostic machinery: lifecycle, channel, sending, the
-  reader pipeline (decode -> session core -> effects -> dispatch), outages;
+* ``_reader`` — the reader pipeline (decode -> session core -> effects -> dispatch);
+* ``_threaded`` — the protocol-agnostic machinery: lifecycle, channel, sending;
+* ``_outages`` and ``_lifetime`` — lost connections and outages; reclaiming
+  clients dropped without ``close()``;
 * ``_dispatch`` and ``_registry`` — handlers and waiters, one matcher;
 * ``_reconnector`` — the reconnect thread, talking to the client through a protocol;
 * ``_resources`` — openai-python's namespaces, over a send callable;

@@ -16,10 +16,10 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from realtime_sync._formats import bytes_per_second
+from realtime_sync.client._reader import ReadingClient
 from realtime_sync.client._threaded import (
     ClientState,
     HeldBatch,
-    ThreadedClient,
     _with_unsent,
 )
 from realtime_sync.events import ClientEvent
@@ -44,7 +44,7 @@ __all__ = ["ReconnectingClient"]
 logger = logging.getLogger("realtime_sync.client")
 
 
-class ReconnectingClient(ThreadedClient):
+class ReconnectingClient(ReadingClient):
     """Lost connections, outages and the reconnect host (see the module docstring)."""
 
     #: What started the current (or last) outage.
