@@ -1,4 +1,4 @@
-"""The threaded machinery under a client: lifecycle, sending, the reader pipeline, outages.
+"""The threaded machinery under a client: lifecycle, the channel, sending.
 
 :class:`ThreadedClient` owns one channel at a time (from a
 :class:`~realtime_sync.transport.Transport`), a Codec, a session core and a
