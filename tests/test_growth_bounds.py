@@ -14,9 +14,11 @@ import pytest
 
 import realtime_sync as rs
 from realtime_sync import events as ev
+from realtime_sync.audio import PlaybackTracker
 from realtime_sync.protocol import Codec
-from realtime_sync.session import Conversation
+from realtime_sync.session import Conversation, SessionCore
 from realtime_sync.testing import MockRealtimeServer
+from realtime_sync.tools._runner import ToolRunner
 
 GA = Codec("ga")
 
@@ -161,3 +163,160 @@ def test_client_conversation_max_items_against_the_mock() -> None:
         assert client.conversation.max_items == 4
         user = [i for i in items if i.role == "user"]
         assert [i.text for i in user] == ["turn 2", "turn 3"]
+
+
+# -- barge-in: the interrupted responses --------------------------------------------
+
+
+def test_interrupted_responses_are_forgotten_when_done() -> None:
+    """Each barge-in remembers its response only until that response is done."""
+    core = SessionCore(
+        conversation=Conversation(), playback=PlaybackTracker, barge_in=True
+    )
+    started = server(
+        {
+            "type": "input_audio_buffer.speech_started",
+            "audio_start_ms": 0,
+            "item_id": "i",
+        }
+    )
+    for n in range(50):
+        rid, item = f"resp_{n}", f"item_{n}"
+        core.receive(response("response.created", rid))
+        core.receive(audio_delta(item, rid, b"\0\0" * 2400))
+        playback = core.playback
+        assert isinstance(playback, PlaybackTracker)
+        playback.played(item, 1200)
+        out = core.receive(started)
+        assert out is not None and out.interruption is not None
+        assert out.interruption.cancelled
+        late = core.receive(audio_delta(item, rid, b"\0\0" * 240))
+        assert late is not None and late.withhold  # still withheld until done
+        core.receive(response("response.done", rid))
+    assert core._suppressed == set()
+
+
+# -- the tool runner's function names ------------------------------------------------
+
+
+class _Inline:
+    """An executor that answers every call at once, on the calling thread."""
+
+    def submit(self, call_id: str, name: str, arguments: str, on_result: Any) -> None:
+        on_result(call_id, json.dumps({"name": name}))
+
+
+def _call_events(rid: str, n: int) -> list[ev.ServerEvent]:
+    item = {
+        "id": f"item_{rid}_{n}",
+        "type": "function_call",
+        "status": "completed",
+        "name": "lookup",
+        "call_id": f"call_{rid}_{n}",
+        "arguments": "{}",
+    }
+    common = {"response_id": rid, "output_index": n}
+    return [
+        server({"type": "response.output_item.added", **common, "item": item}),
+        server(
+            {
+                "type": "response.function_call_arguments.done",
+                **common,
+                "item_id": item["id"],
+                "call_id": item["call_id"],
+                "arguments": "{}",
+            }
+        ),
+        server({"type": "response.output_item.done", **common, "item": item}),
+    ]
+
+
+def _feed(runner: ToolRunner, event: ev.ServerEvent) -> None:
+    if isinstance(event, (ev.ResponseOutputItemAdded, ev.ResponseOutputItemDone)):
+        runner.on_output_item(event)
+    elif isinstance(event, ev.ResponseFunctionCallArgumentsDone):
+        # A beta server leaves the name out: the runner must remember it.
+        runner.on_arguments_done(
+            event.__class__(**{**_fields(event), "name": ev.UNSET})
+        )
+    elif isinstance(event, ev.ResponseDone):
+        runner.on_response_done(event)
+
+
+def _fields(event: Any) -> dict[str, Any]:
+    import attrs
+
+    return {f.name: getattr(event, f.name) for f in attrs.fields(type(event)) if f.init}
+
+
+def test_tool_runner_forgets_function_names_when_the_response_is_done() -> None:
+    """Names by item id are kept per response and dropped at response.done."""
+    sent: list[ev.ClientEvent] = []
+    follow_ups: list[Any] = []
+    runner = ToolRunner(_Inline(), sent.append, follow_ups.append)
+    for r in range(100):
+        rid = f"resp_{r}"
+        for n in range(2):
+            for event in _call_events(rid, n):
+                _feed(runner, event)
+        _feed(runner, response("response.done", rid))
+    assert runner._names == {}
+    assert len(follow_ups) == 100
+    outputs = [e for e in sent if isinstance(e, ev.ConversationItemCreate)]
+    assert len(outputs) == 200
+    assert all(
+        isinstance(e.item, ev.FunctionCallOutputItem)
+        and '"lookup"' in str(e.item.output)
+        for e in outputs
+    )
+
+
+def test_tool_runner_names_of_responses_never_done_are_bounded() -> None:
+    """Responses whose response.done never came (a lost connection) are capped."""
+    runner = ToolRunner(_Inline(), lambda e: None, lambda m: None)
+    for r in range(200):
+        for event in _call_events(f"resp_{r}", 0):
+            _feed(runner, event)
+    assert len(runner._names) <= 16
+
+
+def test_tool_runner_forgets_a_batch_whose_output_could_not_be_sent() -> None:
+    """A closed client: the call and its batch are dropped, not kept pending."""
+
+    def closed(event: ev.ClientEvent) -> None:
+        raise rs.ConnectionClosed("closed")
+
+    runner = ToolRunner(_Inline(), closed, lambda m: None)
+    for event in _call_events("resp_1", 0):
+        _feed(runner, event)
+    assert runner._calls == {} and runner._batches == {}
+
+
+# -- playback counters ---------------------------------------------------------------
+
+
+def test_playback_tracker_remembers_only_recent_items() -> None:
+    """Thousands of items: the tracker keeps counters for the latest few only."""
+    tracker = PlaybackTracker(max_items=8)
+    for n in range(1000):
+        tracker.received(f"item_{n}", 4800)
+        tracker.played(f"item_{n}", 2400)
+    assert len(tracker._items) == 8
+    assert tracker.played_ms("item_999") == 100
+    assert tracker.played_ms("item_992") == 100  # the 8th most recent
+    assert tracker.played_ms("item_0") == 0  # forgotten: reads as unknown
+    assert tracker.current_item == "item_999"
+    with pytest.raises(ValueError):
+        PlaybackTracker(max_items=0)
+
+
+def test_playback_tracker_keeps_the_item_being_played_while_others_arrive() -> None:
+    """The playing item stays while newer items' arrivals are reported."""
+    tracker = PlaybackTracker(max_items=2)
+    tracker.received("a", 24_000)
+    tracker.played("a", 12_000)
+    tracker.received("b", 100)
+    tracker.played("a", 1200)  # a is touched again: b is now the oldest
+    tracker.received("c", 100)
+    assert tracker.played_ms("a") == 550
+    assert tracker.played_samples("b") == 0

@@ -102,7 +102,7 @@ class SessionCore:
         playback: Callable[[int], PlaybackView],
         dialect: str = "ga",
         barge_in: bool | None = None,
-        audio_retention_seconds: float | None = 300.0,
+        audio_retention_seconds: float | None = 60.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.dialect = dialect
@@ -255,6 +255,7 @@ class SessionCore:
         return None
 
     def _on_done(self, event: ev.ResponseDone) -> Effects | None:
+        self._suppressed.discard(event.response.id)  # its last event: forget it
         out = Effects()
         self.responses.on_done(event, out)
         return out
