@@ -259,7 +259,8 @@ def _mock_server(args: argparse.Namespace) -> int:
         "host": args.host,
         "port": args.port,
     }
-    server = MockRealtimeServer(**kwargs, pace=args.pace)
+    # A server left running for hours must not keep every frame it ever saw.
+    server = MockRealtimeServer(**kwargs, pace=args.pace, record=False)
     try:
         server.start()
     except OSError as exc:

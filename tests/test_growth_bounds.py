@@ -320,3 +320,38 @@ def test_playback_tracker_keeps_the_item_being_played_while_others_arrive() -> N
     tracker.received("c", 100)
     assert tracker.played_ms("a") == 550
     assert tracker.played_samples("b") == 0
+
+
+# -- the mock server without recording -----------------------------------------------
+
+
+def test_mock_server_record_false_keeps_no_frames() -> None:
+    """record=False: nothing received or sent is kept; closed responders go."""
+    with MockRealtimeServer(record=False) as srv:
+        with rs.RealtimeClient(url=srv.url) as client:
+            reply = client.ask("hello", timeout=10, output_modalities=["text"])
+            assert reply.status == "completed"
+            assert len(srv.responders) == 1
+        assert srv._received == [] and srv._sent == []
+        with pytest.raises(RuntimeError, match="record=False"):
+            srv.received  # noqa: B018
+        with pytest.raises(RuntimeError, match="record=False"):
+            srv.sent  # noqa: B018
+        with pytest.raises(RuntimeError):
+            srv.wait_for_sent("response.done", timeout=0)
+        with pytest.raises(RuntimeError):
+            srv.wait_for_received("response.create", timeout=0)
+        # The handler thread ends after the client closes; then its Responder goes.
+        for thread in list(srv._handler_threads):
+            thread.join(5)
+        assert srv.responders == []
+
+
+def test_mock_server_records_by_default() -> None:
+    """The default keeps everything for tests."""
+    with MockRealtimeServer() as srv:
+        with rs.RealtimeClient(url=srv.url) as client:
+            client.ask("hello", timeout=10, output_modalities=["text"])
+        srv.wait_for_received("response.create")
+        assert any('"response.done"' in f for f in srv.sent)
+        assert len(srv.responders) == 1
