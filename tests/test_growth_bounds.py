@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import tracemalloc
 from typing import Any
 
 import pytest
@@ -134,6 +135,40 @@ def test_conversation_default_bounds() -> None:
             )
         )
     assert conv.retained_audio_bytes == 60 * 48_000
+
+
+def test_an_item_whose_audio_the_retention_dropped_costs_little() -> None:
+    """Once the retention bound dropped all of an item's audio, the item is small.
+
+    Two empty deques are 1.2 KB: kept for every assistant item of a long session,
+    they were most of its growth before the item bound.
+    """
+    conv = Conversation(retention_seconds=0.01, max_items=None)
+    delta = base64.b64encode(b"\0\0" * 2400).decode()
+    events = [
+        server(
+            {
+                "type": "response.output_audio.delta",
+                "response_id": "resp_1",
+                "item_id": f"item_{n:06d}",
+                "output_index": 0,
+                "content_index": 0,
+                "delta": delta,
+            }
+        )
+        for n in range(1000)
+    ]
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for event in events:
+            conv.apply(event)
+        per_item = (tracemalloc.get_traced_memory()[0] - before) / len(events)
+    finally:
+        tracemalloc.stop()
+    assert len(conv) == 1000
+    assert conv.retained_audio_bytes <= 2 * 4800
+    assert per_item < 600  # about 250 bytes; 1.76 KB with the empty deques
 
 
 def test_transcripts_waiting_for_an_item_that_never_comes_are_bounded() -> None:

@@ -501,6 +501,11 @@ class Conversation:
             dropped = oldest.audio_sizes.popleft()
             oldest.audio_held -= dropped
             self._audio_bytes -= dropped
+            if not oldest.audio:
+                # Back to the shared empty sentinels: two empty deques would still
+                # cost 1.2 KB for every item whose audio is gone.
+                oldest.forget_audio()
+                self._audio_order.pop(0)
 
     def _drop_audio(self, state: _State) -> None:
         self._audio_bytes -= state.audio_held
