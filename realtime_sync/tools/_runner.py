@@ -145,7 +145,7 @@ class ToolRunner:
             )
         except Exception:
             logger.exception("could not send the output of call %s", call_id)
-            with self._lock:  # the client is closed: nothing of the batch follows
+            with self._lock:  # the batch can never be complete now: forget it
                 rid = self._calls.pop(call_id, None)
                 if rid is not None:
                     self._batches.pop(rid, None)
