@@ -3,9 +3,10 @@
 Not part of CI. The mock server (``realtime_sync.testing.MockRealtimeServer``, server
 VAD on, audio replies with transcripts) runs in its own spawned process; this process
 holds ``--clients`` ``RealtimeClient`` sessions with the library's defaults (no
-``session=`` other than turning on input transcription, ``audio_retention_seconds``
-at its default of 300 s unless ``--retention`` says otherwise, ping on, barge-in left
-at ``None``) and streams each of
+``session=`` other than turning on input transcription; ``audio_retention_seconds``
+(60 s) and ``conversation_max_items`` (500) at their defaults unless ``--retention``
+or ``--max-items`` say otherwise; ping on, barge-in left at ``None``) and streams each
+of
 them a synthetic "microphone": :func:`realtime_sync.testing.synth_speech` utterances
 of 1.2 to 4 s (each carrying its text, so the mock transcribes it and answers
 ``You said: ...``) separated by 4 to 6 s of silence, which the mock's VAD turns into
@@ -30,24 +31,29 @@ process's RSS, threads and fds alongside. Pass/fail:
 * RSS growth (end, still connected, minus after warm-up) <= ``--max-growth-mb``;
 * threads and fds after close == before connect.
 
-The default 300 s audio retention is a bound, not a leak, but it fills only after
-300 s of *assistant* audio per client (longer than a short warm-up), so the table also
-shows the retained audio (``client.conversation.retained_audio_bytes``, held as
-base64 text: 4/3 of it in memory) and the steady-state RSS growth: from the second
-sample at which every client's retention was full (about 15 simulated minutes with
-the default pattern: replies are ~40 % of the time) to the end, also per turn.
-``--warmup 20`` makes the pass/fail growth that steady-state figure. After close, the
-RSS is shown again after ``malloc_trim(0)`` (memory glibc kept after ``free``).
+The audio retention is a bound, not a leak, but it fills only after that much
+*assistant* audio per client: with the default 60 s and the default pattern (a 3 s
+reply every 7.1 s), after about 2.4 simulated minutes, inside the 3-minute warm-up;
+a longer ``--retention`` fills after the warm-up (300 s: about 12 minutes), and its
+filling then counts as growth. So the table also shows the retained audio
+(``client.conversation.retained_audio_bytes``, held as base64 text: 4/3 of it in
+memory) and the steady-state RSS growth: from the second sample at which every
+client's retention was full to the end, also per turn. ``--warmup 20`` makes the
+pass/fail growth that steady-state figure. The item bound (500) is reached after
+about 30 simulated minutes (two items a turn); until then each item (~0.45 KB)
+counts as growth. After close, the RSS is shown again after ``malloc_trim(0)``
+(memory glibc kept after ``free``).
 
 ``--tracemalloc`` traces allocations (slow), adds the traced size to each sample and
 prints the top growth by file:line between the warm-up point and the end, and what
 is left after close compared with before connect.
 
-The mock server keeps, by design, every client event it received, every frame it sent
-and every conversation item (input audio included) for tests to inspect: an hour of
-audio per client would grow the server by gigabytes. This benchmark's server discards
-the first two and keeps the last 16 items of each conversation (subclasses, in the
-server process only); the client is not changed.
+The mock server keeps, by default, every client event it received, every frame it
+sent and every conversation item (input audio included) for tests to inspect: an hour
+of audio per client would grow the server by gigabytes. This benchmark's server is a
+``MockRealtimeServer(record=False)`` (no events or frames kept; it still counts the
+frames it sent) whose Responders keep the last 16 items of each conversation (a
+subclass, in the server process only); the client is not changed.
 
 Usage::
 
@@ -73,7 +79,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 RATE = 24_000
 BYTES_PER_MS = RATE * 2 // 1000  # pcm16 mono
-RETENTION_S = 300  # RealtimeClient's default audio_retention_seconds (left as is)
+RETENTION_S = 60.0  # RealtimeClient's default audio_retention_seconds
 KEEP_ITEMS = 16  # server side: conversation items each mock session keeps
 # (speech ms, silence ms after it): one "conversation" cycle, 42.8 s of audio.
 PATTERN = (
@@ -122,17 +128,10 @@ def server_main(
                 del self._items[: len(self._items) - KEEP_ITEMS]
             return previous
 
-    class Discard(list):  # type: ignore[type-arg]
-        # Replaces MockRealtimeServer._received (every client event, for tests).
-        count = 0
-
-        def append(self, item: Any) -> None:
-            self.count += 1
-
     class SoakServer(MockRealtimeServer):
         frames_sent = 0
 
-        def _record_sent(self, text: str) -> None:  # every frame sent, for tests
+        def _record_sent(self, text: str) -> None:  # called for every frame sent
             self.frames_sent += 1  # several sender threads: approximate
 
     # Spread the reply's deltas so that it streams `speed` times faster than real
@@ -146,9 +145,8 @@ def server_main(
         ),
         delta_interval=interval,
         pace="instant",
+        record=False,
     )
-    received = Discard()
-    server._received = received
     server.start()
     port_out.value = server.port
     try:
@@ -158,7 +156,7 @@ def server_main(
                 commands.send(
                     {
                         "frames_sent": server.frames_sent,
-                        "events_received": received.count,
+                        "responders": len(server.responders),
                         "connections": server.connections,
                         "total_connections": server.total_connections,
                     }
@@ -208,6 +206,15 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
     if args.tracemalloc:
         tracemalloc.start(args.tracemalloc_frames)
+
+    retention = RETENTION_S if args.retention is None else args.retention
+    options: dict[str, Any] = {}
+    if args.retention is not None:
+        options["audio_retention_seconds"] = args.retention
+    if args.max_items is not None:
+        options["conversation_max_items"] = (
+            None if args.max_items < 0 else args.max_items
+        )
 
     tape, tape_ms = make_tape()
     chunk = args.chunk_ms * BYTES_PER_MS
@@ -264,7 +271,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "srv_fds": srv.get("fds", 0),
             "retained_mb": sum(retained) / 1e6,
             "retention_full": bool(clients)
-            and min(retained) >= RETENTION_S * RATE * 2 * 0.99,
+            and min(retained) >= retention * RATE * 2 * 0.99,
             "items": sum(len(c.conversation) for c in clients),
             "events": sum(k.events for k in counts),
             "turns": sum(k.turns for k in counts),
@@ -306,7 +313,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             url=url,
             api_key="x",
             session=session,
-            audio_retention_seconds=args.retention,
+            **options,
         )
         k = Counts()
 
@@ -521,8 +528,8 @@ def report(r: dict[str, Any]) -> None:
         f"\nserver process: RSS {b['srv_rss']:.1f} -> {e['srv_rss']:.1f} -> "
         f"{a['srv_rss']:.1f} MB (before / end / closed), tasks {b['srv_tasks']} -> "
         f"{e['srv_tasks']} -> {a['srv_tasks']}, fds {b['srv_fds']} -> {e['srv_fds']}"
-        f" -> {a['srv_fds']}; frames sent ~{s['frames_sent']}, client events "
-        f"received {s['events_received']}"
+        f" -> {a['srv_fds']}; frames sent ~{s['frames_sent']}; Responders held at"
+        f" the end (open connections): {s['responders']}"
     )
     for err in [x for x in r["errors"] if x][:5]:
         print("  error:", err)
@@ -551,8 +558,15 @@ def main() -> None:
     parser.add_argument(
         "--retention",
         type=float,
-        default=300.0,
-        help="audio_retention_seconds of each client (the library's default: 300)",
+        default=None,
+        help="audio_retention_seconds of each client (default: the library's, 60)",
+    )
+    parser.add_argument(
+        "--max-items",
+        type=int,
+        default=None,
+        help="conversation_max_items of each client (default: the library's, 500;"
+        " -1: unbounded)",
     )
     parser.add_argument("--tracemalloc", action="store_true")
     parser.add_argument("--tracemalloc-frames", type=int, default=6)
@@ -563,7 +577,10 @@ def main() -> None:
     print(
         f"soak: {args.clients} client(s), {args.minutes:g} simulated min each, "
         f"{args.speed:g}x real time, {args.chunk_ms} ms per append, "
-        f"{args.reply_ms} ms replies, audio retention {args.retention:g} s; "
+        f"{args.reply_ms} ms replies, audio retention "
+        f"{'default' if args.retention is None else f'{args.retention:g} s'}, "
+        f"conversation items "
+        f"{'default' if args.max_items is None else args.max_items}; "
         f"{os.cpu_count()} CPUs; "
         f"python {sys.version.split()[0]}",
         flush=True,

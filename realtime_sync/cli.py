@@ -19,10 +19,13 @@ import sys
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, Literal, TextIO
+from typing import TYPE_CHECKING, Any, Literal, TextIO
 
 from realtime_sync import __version__
 from realtime_sync._formats import RATES
+
+if TYPE_CHECKING:
+    from realtime_sync.testing import MockRealtimeServer
 
 __all__ = ["main"]
 
@@ -251,15 +254,22 @@ def _ms(value: float | None) -> str:
 # -- mock-server ---------------------------------------------------------------------
 
 
-def _mock_server(args: argparse.Namespace) -> int:
+def _mock_server_of(args: argparse.Namespace) -> MockRealtimeServer:
+    """The server the ``mock-server`` command runs (not started)."""
     from realtime_sync.testing import MockRealtimeServer
 
-    kwargs: dict[str, Any] = {
-        "dialect": args.dialect,
-        "host": args.host,
-        "port": args.port,
-    }
-    server = MockRealtimeServer(**kwargs, pace=args.pace)
+    # A server left running for hours must not keep every frame it ever saw.
+    return MockRealtimeServer(
+        dialect=args.dialect,
+        host=args.host,
+        port=args.port,
+        pace=args.pace,
+        record=False,
+    )
+
+
+def _mock_server(args: argparse.Namespace) -> int:
+    server = _mock_server_of(args)
     try:
         server.start()
     except OSError as exc:

@@ -10,8 +10,13 @@ from __future__ import annotations
 
 import threading
 
+from realtime_sync.session._conversation import (
+    DEFAULT_MAX_ITEMS,
+    DEFAULT_RETENTION_SECONDS,
+    ConversationItem,
+    ItemChange,
+)
 from realtime_sync.session._conversation import Conversation as _Conversation
-from realtime_sync.session._conversation import ConversationItem, ItemChange
 
 __all__ = ["Conversation", "ConversationItem", "ItemChange"]
 
@@ -21,8 +26,16 @@ class Conversation(_Conversation):
 
     Args:
         retention_seconds: Assistant audio kept for the whole session, oldest
-            dropped first (default 300 s; 0 keeps none; None keeps everything).
+            dropped first (default 60 s; 0 keeps none; None keeps everything).
+        max_items: Items kept (default 500; None keeps all): past the bound the
+            oldest item is dropped from this local mirror, with its audio, not from
+            the server's conversation.
     """
 
-    def __init__(self, retention_seconds: float | None = 300.0) -> None:
-        super().__init__(retention_seconds, lock=threading.Lock())
+    def __init__(
+        self,
+        retention_seconds: float | None = DEFAULT_RETENTION_SECONDS,
+        *,
+        max_items: int | None = DEFAULT_MAX_ITEMS,
+    ) -> None:
+        super().__init__(retention_seconds, max_items=max_items, lock=threading.Lock())

@@ -374,6 +374,16 @@ def test_replay_into_a_closed_pipe_exits_quietly(recording: Path) -> None:
     assert b"Traceback" not in err and b"Broken pipe" not in err
 
 
+def test_mock_server_command_records_nothing() -> None:
+    """mock-server runs for hours: its server keeps no frame (record=False)."""
+    from realtime_sync.cli import _mock_server_of, _parser
+
+    args = _parser().parse_args(["mock-server", "--port", "0", "--dialect", "beta"])
+    server = _mock_server_of(args)
+    assert server.record is False
+    assert (server.dialect, server.pace) == ("beta", "instant")
+
+
 def test_mock_server_command_serves_a_conversation() -> None:
     """mock-server, run as a process, serves a whole turn and stops on Ctrl-C (SIGINT)."""
     root = Path(__file__).resolve().parent.parent

@@ -28,26 +28,50 @@ class PlaybackTracker:
     Thread-safe: the player thread, the reader thread and the user may call
     it concurrently (a lock guards the counters; no user code runs under it).
 
+    Only the ``max_items`` items reported most recently (played or received)
+    are remembered, so that a session of thousands of replies does not keep a
+    counter for each: an item forgotten that way reads as unknown (0 played),
+    like one passed to :meth:`reset`. Truncation only ever needs the item being
+    played, or the one just before it.
+
     Args:
         sample_rate: Samples per second of the played audio (24000 for
             ``audio/pcm``, 8000 for G.711).
+        max_items: Items remembered (at least 1).
 
     Raises:
-        TypeError: ``sample_rate`` is not an int.
-        ValueError: ``sample_rate`` is not positive.
+        TypeError: ``sample_rate`` or ``max_items`` is not an int.
+        ValueError: ``sample_rate`` or ``max_items`` is not positive.
     """
 
-    def __init__(self, sample_rate: int = 24000) -> None:
+    def __init__(self, sample_rate: int = 24000, *, max_items: int = 8) -> None:
         self._rate = positive_int("sample_rate", sample_rate)
+        self._max_items = positive_int("max_items", max_items)
         self._lock = threading.Lock()
-        self._played: dict[str, int] = {}
-        self._received: dict[str, int] = {}
+        # item id -> [samples played, samples received or -1 if never reported],
+        # least recently reported first.
+        self._items: dict[str, list[int]] = {}
         self._current: str | None = None
 
     @property
     def sample_rate(self) -> int:
         """Samples per second."""
         return self._rate
+
+    @property
+    def max_items(self) -> int:
+        """Items remembered."""
+        return self._max_items
+
+    def _counters(self, item_id: str) -> list[int]:
+        """The counters of ``item_id``, now the most recent (lock held)."""
+        counters = self._items.pop(item_id, None)
+        if counters is None:
+            counters = [0, -1]
+            if len(self._items) >= self._max_items:
+                del self._items[next(iter(self._items))]
+        self._items[item_id] = counters
+        return counters
 
     @property
     def current_item(self) -> str | None:
@@ -68,7 +92,8 @@ class PlaybackTracker:
         """
         n = _count("n_samples", n_samples)
         with self._lock:
-            self._received[item_id] = self._received.get(item_id, 0) + n
+            counters = self._counters(item_id)
+            counters[1] = max(counters[1], 0) + n
 
     def played(self, item_id: str, n_samples: int) -> None:
         """Record that ``n_samples`` more samples of ``item_id`` were played.
@@ -83,7 +108,7 @@ class PlaybackTracker:
         """
         n = _count("n_samples", n_samples)
         with self._lock:
-            self._played[item_id] = self._played.get(item_id, 0) + n
+            self._counters(item_id)[0] += n
             self._current = item_id
 
     def set_played(self, item_id: str, n_samples: int) -> None:
@@ -99,7 +124,7 @@ class PlaybackTracker:
         """
         n = _count("n_samples", n_samples)
         with self._lock:
-            self._played[item_id] = n
+            self._counters(item_id)[0] = n
             self._current = item_id
 
     def played_samples(self, item_id: str) -> int:
@@ -110,12 +135,11 @@ class PlaybackTracker:
 
         Returns:
             Played samples; if :meth:`received` was ever called for the item,
-            at most the samples received. 0 for an unknown item.
+            at most the samples received. 0 for an unknown (or forgotten) item.
         """
         with self._lock:
-            played = self._played.get(item_id, 0)
-            received = self._received.get(item_id)
-        return played if received is None else min(played, received)
+            played, received = self._items.get(item_id, (0, -1))
+        return played if received < 0 else min(played, received)
 
     def played_ms(self, item_id: str) -> int:
         """Return ``audio_end_ms`` for truncating ``item_id``.
@@ -138,11 +162,9 @@ class PlaybackTracker:
         """
         with self._lock:
             if item_id is None:
-                self._played.clear()
-                self._received.clear()
+                self._items.clear()
                 self._current = None
                 return
-            self._played.pop(item_id, None)
-            self._received.pop(item_id, None)
+            self._items.pop(item_id, None)
             if self._current == item_id:
                 self._current = None

@@ -109,8 +109,11 @@ class RealtimeClient(ToolsAPI, EventsAPI, ReconnectingClient):
         allow_insecure: Allow credentials over ``ws://`` to a host that is not
             loopback (refused by default: the key would travel in clear text).
         audio_retention_seconds: Assistant audio ``client.conversation`` keeps for
-            the session (oldest dropped first; 0 keeps none; None keeps all); the
-            same bound applies to the audio of ``client.responses``.
+            the session (default 60 s, oldest dropped first; 0 keeps none; None
+            keeps all); the same bound applies to the audio of ``client.responses``.
+        conversation_max_items: Items ``client.conversation`` keeps (default
+            500; None keeps all): past it the oldest item is dropped from the
+            local mirror, with its audio, never from the server's conversation.
         barge_in: Handle interruptions (see :meth:`on_interrupt`): True, False, or
             None to turn it on once playback is reported to ``client.playback``.
         record: Write every frame, both directions, to this JSON-lines file
@@ -167,7 +170,8 @@ class RealtimeClient(ToolsAPI, EventsAPI, ReconnectingClient):
         ca_bundle: str | os.PathLike[str] | None = None,
         ssl_context: ssl.SSLContext | None = None,
         allow_insecure: bool = False,
-        audio_retention_seconds: float | None = 300.0,
+        audio_retention_seconds: float | None = 60.0,
+        conversation_max_items: int | None = 500,
         barge_in: bool | None = None,
         record: str | os.PathLike[str] | None = None,
         auto_respond: bool = True,
@@ -267,7 +271,9 @@ class RealtimeClient(ToolsAPI, EventsAPI, ReconnectingClient):
         self.response = ResponseResource(self.send)
         self.input_audio_buffer = InputAudioBufferResource(self.send)
         self.output_audio_buffer = OutputAudioBufferResource(self.send)
-        self.conversation = ConversationNamespace(self.send, audio_retention_seconds)
+        self.conversation = ConversationNamespace(
+            self.send, audio_retention_seconds, conversation_max_items
+        )
         from realtime_sync.audio import PlaybackTracker
 
         self._core = SessionCore(

@@ -19,6 +19,7 @@ from realtime_sync.conversation import Conversation
 from realtime_sync.events import ClientEvent
 from realtime_sync.protocol import Codec
 from realtime_sync.protocol._from_dict import client_event_from_dict
+from realtime_sync.session._conversation import DEFAULT_MAX_ITEMS
 
 __all__ = [
     "ConversationNamespace",
@@ -192,6 +193,11 @@ class ConversationNamespace(Conversation):
     ``.item`` has ``create``, ``delete``, ``truncate`` and ``retrieve``.
     """
 
-    def __init__(self, send: Send, retention_seconds: float | None) -> None:
-        super().__init__(retention_seconds)
+    def __init__(
+        self,
+        send: Send,
+        retention_seconds: float | None,
+        max_items: int | None = DEFAULT_MAX_ITEMS,
+    ) -> None:
+        super().__init__(retention_seconds, max_items=max_items)
         self.item = ConversationItemResource(send)

@@ -10,8 +10,13 @@ Things real apps get wrong, handled here:
 * an input transcription that arrives before its item, or long after the response,
   is attached to the right user item (pending transcripts wait for their item);
 * assistant audio is kept under a retention bound for the whole session (default the
-  last 5 minutes; oldest audio is dropped first; ``0`` keeps none), so a long session
+  last 60 seconds; oldest audio is dropped first; ``0`` keeps none), so a long session
   does not grow by gigabytes;
+* the items themselves are kept under an item bound (default the last 500): the
+  oldest item is dropped from this local mirror (with its audio) when a new one
+  arrives past the bound, never from the server's conversation, so an hour-long
+  session does not grow by a few hundred bytes per item without end;
+* transcripts waiting for an item that never comes are bounded too;
 * a truncated item keeps only the audio the user heard.
 """
 
@@ -36,7 +41,24 @@ if TYPE_CHECKING:
     import numpy as np
     from numpy.typing import NDArray
 
-__all__ = ["Conversation", "ConversationItem", "ItemChange"]
+__all__ = [
+    "DEFAULT_MAX_ITEMS",
+    "DEFAULT_RETENTION_SECONDS",
+    "Conversation",
+    "ConversationItem",
+    "ItemChange",
+]
+
+#: Items the local mirror keeps by default: about 250 exchanges, more than most
+#: hour-long voice sessions at a natural pace (one exchange every 15 s or more).
+DEFAULT_MAX_ITEMS = 500
+#: Seconds of assistant audio kept by default for the whole session (2.9 MB of
+#: 24 kHz pcm16; a process running 50 sessions holds 144 MB of it).
+DEFAULT_RETENTION_SECONDS = 60.0
+# Transcripts that wait for an item not seen yet (a transcription racing its item):
+# at most this many items' worth, oldest dropped (one whose item never comes, or
+# was dropped by the item bound before its transcript arrived, would wait forever).
+_MAX_PENDING = 64
 
 
 @attrs.frozen(kw_only=True)
@@ -220,7 +242,13 @@ class Conversation:
 
     Args:
         retention_seconds: Assistant audio kept for the whole session, oldest
-            dropped first (default 300 s; 0 keeps none; None keeps everything).
+            dropped first (default 60 s; 0 keeps none; None keeps everything).
+        max_items: Items kept (default 500; None keeps every item). Past the
+            bound the oldest item, in conversation order, is dropped from this
+            local mirror with its audio; the server's conversation is not
+            touched (no event is sent) and no change callback is called. An
+            event about a dropped item later (a late transcript, a delta) starts
+            a new item, as for any item not seen yet.
         lock: What guards the state between the feeding thread and readers (a
             ``threading.Lock()`` when several threads use it, as the client's do;
             no locking by default). Kept as an argument so that this module, part
@@ -229,13 +257,21 @@ class Conversation:
 
     def __init__(
         self,
-        retention_seconds: float | None = 300.0,
+        retention_seconds: float | None = DEFAULT_RETENTION_SECONDS,
         *,
+        max_items: int | None = DEFAULT_MAX_ITEMS,
         lock: contextlib.AbstractContextManager[Any] | None = None,
     ) -> None:
         if retention_seconds is not None and retention_seconds < 0:
             raise ValueError("retention_seconds must be >= 0 or None")
+        if max_items is not None and (
+            not isinstance(max_items, int) or isinstance(max_items, bool)
+        ):
+            raise TypeError("max_items must be an int or None")
+        if max_items is not None and max_items < 1:
+            raise ValueError("max_items must be at least 1, or None")
         self._retention = retention_seconds
+        self._max_items = max_items
         self._lock: contextlib.AbstractContextManager[Any] = (
             contextlib.nullcontext() if lock is None else lock
         )
@@ -265,6 +301,11 @@ class Conversation:
     def __len__(self) -> int:
         with self._lock:
             return len(self._order)
+
+    @property
+    def max_items(self) -> int | None:
+        """The item bound (None: unbounded)."""
+        return self._max_items
 
     @property
     def retained_audio_bytes(self) -> int:
@@ -387,7 +428,19 @@ class Conversation:
         final = self._pending_final.pop(item_id, None)
         if final is not None:
             state.transcript = final
+        if self._max_items is not None and len(self._order) > self._max_items:
+            self._drop_oldest(len(self._order) - self._max_items)
         return state, True
+
+    def _drop_oldest(self, count: int) -> None:
+        """Drop the ``count`` oldest items from the mirror (the item bound)."""
+        # A new item is never first in the order (it goes at the end, or after
+        # its previous item), so the item being added is never the one dropped.
+        dropped, self._order[:count] = self._order[:count], []
+        for item_id in dropped:
+            state = self._items.pop(item_id, None)
+            if state is not None:
+                self._drop_audio(state)
 
     def _upsert(
         self, item: Any, previous: Any, kind: str, response_id: str | None = None
@@ -448,6 +501,11 @@ class Conversation:
             dropped = oldest.audio_sizes.popleft()
             oldest.audio_held -= dropped
             self._audio_bytes -= dropped
+            if not oldest.audio:
+                # Back to the shared empty sentinels: two empty deques would still
+                # cost 1.2 KB for every item whose audio is gone.
+                oldest.forget_audio()
+                self._audio_order.pop(0)
 
     def _drop_audio(self, state: _State) -> None:
         self._audio_bytes -= state.audio_held
@@ -519,11 +577,19 @@ def _on_input_transcription(conv: Conversation, e: Any) -> list[_Change]:
         # The item is not known yet (transcription can race its item): keep it.
         if final:
             conv._pending_final[item_id] = text
+            _bound(conv._pending_final)
         else:
             conv._pending_transcripts.setdefault(item_id, []).append(text)
+            _bound(conv._pending_transcripts)
         return []
     state.transcript = text if final else state.transcript + text
     return [("transcript", state, None if final else text)]
+
+
+def _bound(pending: dict[str, Any]) -> None:
+    """Keep at most ``_MAX_PENDING`` waiting transcripts, oldest dropped."""
+    while len(pending) > _MAX_PENDING:
+        del pending[next(iter(pending))]
 
 
 def _on_arguments_delta(conv: Conversation, e: Any) -> list[_Change]:

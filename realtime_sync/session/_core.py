@@ -109,7 +109,7 @@ class SessionCore:
         playback: Callable[[int], PlaybackView],
         dialect: str = "ga",
         barge_in: bool | None = None,
-        audio_retention_seconds: float | None = 300.0,
+        audio_retention_seconds: float | None = 60.0,
         input_audio_seconds: float | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -363,6 +363,7 @@ class SessionCore:
         return None
 
     def _on_done(self, event: ev.ResponseDone) -> Effects | None:
+        self._suppressed.discard(event.response.id)  # its last event: forget it
         out = Effects()
         self.responses.on_done(event, out)
         return out

@@ -18,7 +18,7 @@ the client's threads):
   ``Condition.wait`` so that new outbox events, a cancel and ``stop()`` all cut it
   short. It also enforces ``max_session_seconds`` (``error`` ``session_expired``,
   then close 1001) and ``fault(close_after_events=)``, and records every frame it
-  sent in :attr:`MockRealtimeServer.sent`.
+  sent in :attr:`MockRealtimeServer.sent` (unless ``record=False``).
 
 Faults (``fault()``, ``stall()``, ``send_malformed()``, ``drop_all()``,
 ``close_all()``) are per server: they apply to every connection open at the call,
@@ -176,6 +176,14 @@ class MockRealtimeServer:
             it started: an ``error`` with code ``session_expired`` ("Your session
             hit the maximum duration of N minutes.", or seconds), then a close
             frame with code 1001 and that message as reason (§1.7).
+        record: Keep every client event received (:attr:`received`), every
+            frame sent (:attr:`sent`) and the Responder of every connection,
+            closed ones included (:attr:`responders`), for tests to inspect (the
+            default). ``False`` keeps none of them, so that a long-running server
+            (``realtime-sync mock-server``, a soak) does not grow by every frame:
+            :attr:`received`, :attr:`sent` and their ``wait_for_*`` then raise
+            :class:`RuntimeError`, and :attr:`responders` lists the open
+            connections' only. Each Responder still keeps its conversation.
 
     A URL with ``?intent=transcription`` gets a transcription session
     (``Responder(session_type="transcription")``): ``session.created`` with a
@@ -202,6 +210,7 @@ class MockRealtimeServer:
         audio_chunk_ms: int = 100,
         audio_ms: int | None = None,
         max_session_seconds: float | None = None,
+        record: bool = True,
     ) -> None:
         if dialect not in ("ga", "beta"):
             raise ValueError(f"dialect must be 'ga' or 'beta', not {dialect!r}")
@@ -219,6 +228,7 @@ class MockRealtimeServer:
         self.audio_chunk_ms = audio_chunk_ms
         self.audio_ms = audio_ms
         self.max_session_seconds = max_session_seconds
+        self.record = record
         self._faults = _Faults()
         self._sent: list[str] = []
         self._sent_cond = threading.Condition()
@@ -376,7 +386,12 @@ class MockRealtimeServer:
 
     @property
     def received(self) -> list[ClientEvent]:
-        """A copy of every client event decoded so far, all connections, in order."""
+        """A copy of every client event decoded so far, all connections, in order.
+
+        Raises:
+            RuntimeError: The server does not record (``record=False``).
+        """
+        self._check_recording("received")
         with self._lock:
             return list(self._received)
 
@@ -384,8 +399,8 @@ class MockRealtimeServer:
     def responders(self) -> list[Responder]:
         """The Responder of every connection so far, in connection order.
 
-        Read their state only while the connection is quiet (they are not
-        thread-safe).
+        With ``record=False``, those of the open connections only. Read their
+        state only while the connection is quiet (they are not thread-safe).
         """
         with self._lock:
             return list(self._responders)
@@ -396,7 +411,11 @@ class MockRealtimeServer:
 
         The raw text, exactly as on the wire (after the dialect's translation),
         including malformed frames from :meth:`send_malformed`.
+
+        Raises:
+            RuntimeError: The server does not record (``record=False``).
         """
+        self._check_recording("sent")
         with self._sent_cond:
             return list(self._sent)
 
@@ -417,7 +436,9 @@ class MockRealtimeServer:
 
         Raises:
             TimeoutError: The condition did not hold within ``timeout``.
+            RuntimeError: The server does not record (``record=False``).
         """
+        self._check_recording("wait_for_sent")
         check: Callable[[list[str]], bool]
         if isinstance(predicate, str):
             wanted = predicate
@@ -432,7 +453,15 @@ class MockRealtimeServer:
                 raise TimeoutError(f"sent frames did not match within {timeout} s")
             return list(self._sent)
 
+    def _check_recording(self, what: str) -> None:
+        if not self.record:
+            raise RuntimeError(
+                f"{what}: this MockRealtimeServer does not record (record=False)"
+            )
+
     def _record_sent(self, text: str) -> None:
+        if not self.record:
+            return
         with self._sent_cond:
             self._sent.append(text)
             self._sent_cond.notify_all()
@@ -459,7 +488,9 @@ class MockRealtimeServer:
 
         Raises:
             TimeoutError: The condition did not hold within ``timeout``.
+            RuntimeError: The server does not record (``record=False``).
         """
+        self._check_recording("wait_for_received")
         check: Callable[[list[ClientEvent]], bool]
         if isinstance(predicate, str):
             wanted = predicate
@@ -669,6 +700,9 @@ class MockRealtimeServer:
                 return
             self._conns[number] = conn
             self._responders.append(responder)
+            # Finished handler threads need no join: a long-running server does
+            # not keep one per connection it ever had.
+            self._handler_threads = [t for t in self._handler_threads if t.is_alive()]
             self._handler_threads.append(threading.current_thread())
             self._total += 1
         logger.info("mock connection %d opened (%s)", number, dialect)
@@ -687,6 +721,8 @@ class MockRealtimeServer:
                     logger.warning("%s did not stop", conn.sender.name)
             with self._lock:
                 self._conns.pop(number, None)
+                if not self.record:
+                    self._responders.remove(responder)
             logger.info("mock connection %d closed", number)
 
     def _read_loop(self, conn: _Connection) -> None:
@@ -702,9 +738,10 @@ class MockRealtimeServer:
                         conn.responder.invalid_frame(_problem(exc), _event_id(message))
                     )
                 continue
-            with self._received_cond:
-                self._received.append(event)
-                self._received_cond.notify_all()
+            if self.record:
+                with self._received_cond:
+                    self._received.append(event)
+                    self._received_cond.notify_all()
             with conn.cond:
                 try:
                     events = conn.responder.handle(event)

@@ -28,6 +28,10 @@ __all__ = ["ToolRunner"]
 
 logger = logging.getLogger(__name__)
 
+# Responses whose function names are remembered while no response.done came (a
+# lost connection): the oldest is forgotten past this.
+_MAX_RESPONSES = 16
+
 
 class _Batch:
     __slots__ = ("done", "modalities", "pending")
@@ -63,27 +67,41 @@ class ToolRunner:
         self.auto_respond = auto_respond
         self._lock = threading.Lock()
         self._batches: dict[str, _Batch] = {}
-        self._names: dict[str, str] = {}  # item id -> function name
+        # response id -> {item id -> function name}; reader thread only. Forgotten
+        # when the response is done (every output item of it is done by then), and
+        # at most _MAX_RESPONSES responses whose response.done never came.
+        self._names: dict[str, dict[str, str]] = {}
         self._calls: dict[str, str] = {}  # call id -> response id
 
     def on_output_item(
         self, event: ev.ResponseOutputItemAdded | ev.ResponseOutputItemDone
     ) -> None:
-        """Remember function names by item id (beta omits ``name`` on done)."""
+        """Remember function names by item id (beta omits ``name`` on done).
+
+        Names are kept per response and forgotten at its ``response.done``.
+        """
         item = event.item
         if (
             isinstance(item, ev.FunctionCallItem)
             and isinstance(item.id, str)
             and isinstance(item.name, str)
         ):
-            self._names[item.id] = item.name
+            rid = event.response_id if isinstance(event.response_id, str) else ""
+            names = self._names.get(rid)
+            if names is None:
+                names = self._names[rid] = {}
+                while len(self._names) > _MAX_RESPONSES:
+                    del self._names[next(iter(self._names))]
+            names[item.id] = item.name
 
     def on_arguments_done(self, event: ev.ResponseFunctionCallArgumentsDone) -> None:
         """A call is complete: run it."""
         name = (
             event.name
             if isinstance(event.name, str)
-            else self._names.get(event.item_id)
+            else self._names.get(
+                event.response_id if isinstance(event.response_id, str) else "", {}
+            ).get(event.item_id)
         )
         call_id: Any = event.call_id  # UNSET when a lenient decode found none
         if not isinstance(call_id, str):
@@ -105,6 +123,7 @@ class ToolRunner:
         rid = event.response.id
         if not isinstance(rid, str):
             return
+        self._names.pop(rid, None)  # every output item of the response is done
         with self._lock:
             batch = self._batches.get(rid)
             if batch is None:
@@ -131,6 +150,10 @@ class ToolRunner:
             return
         except Exception:
             logger.exception("could not send the output of call %s", call_id)
+            with self._lock:  # the batch can never be complete now: forget it
+                rid = self._calls.pop(call_id, None)
+                if rid is not None:
+                    self._batches.pop(rid, None)
             return
         with self._lock:
             rid = self._calls.pop(call_id, None)
