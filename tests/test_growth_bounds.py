@@ -288,7 +288,9 @@ def test_tool_runner_forgets_function_names_when_the_response_is_done() -> None:
     """Names by item id are kept per response and dropped at response.done."""
     sent: list[ev.ClientEvent] = []
     follow_ups: list[Any] = []
-    runner = ToolRunner(_Inline(), sent.append, follow_ups.append)
+    runner = ToolRunner(
+        _Inline(), sent.append, lambda modalities, after: follow_ups.append(modalities)
+    )
     for r in range(100):
         rid = f"resp_{r}"
         for n in range(2):
@@ -308,7 +310,7 @@ def test_tool_runner_forgets_function_names_when_the_response_is_done() -> None:
 
 def test_tool_runner_names_of_responses_never_done_are_bounded() -> None:
     """Responses whose response.done never came (a lost connection) are capped."""
-    runner = ToolRunner(_Inline(), lambda e: None, lambda m: None)
+    runner = ToolRunner(_Inline(), lambda e: None, lambda modalities, after: None)
     for r in range(200):
         for event in _call_events(f"resp_{r}", 0):
             _feed(runner, event)
@@ -321,7 +323,7 @@ def test_tool_runner_forgets_a_batch_whose_output_could_not_be_sent() -> None:
     def closed(event: ev.ClientEvent) -> None:
         raise rs.ConnectionClosed("closed")
 
-    runner = ToolRunner(_Inline(), closed, lambda m: None)
+    runner = ToolRunner(_Inline(), closed, lambda modalities, after: None)
     for event in _call_events("resp_1", 0):
         _feed(runner, event)
     assert runner._calls == {} and runner._batches == {}

@@ -363,7 +363,8 @@ class SessionCore:
         return None
 
     def _on_done(self, event: ev.ResponseDone) -> Effects | None:
-        self._suppressed.discard(event.response.id)  # its last event: forget it
+        # Its last event: forget it (a malformed done may lack its response).
+        self._suppressed.discard(getattr(event.response, "id", None))
         out = Effects()
         self.responses.on_done(event, out)
         return out

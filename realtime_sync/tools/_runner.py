@@ -147,13 +147,11 @@ class ToolRunner:
         except ConnectionClosed as exc:
             # The client closed meanwhile, maybe from this very tool (hang up).
             logger.info("the output of call %s was not sent: %s", call_id, exc)
+            self._forget_call(call_id)
             return
         except Exception:
             logger.exception("could not send the output of call %s", call_id)
-            with self._lock:  # the batch can never be complete now: forget it
-                rid = self._calls.pop(call_id, None)
-                if rid is not None:
-                    self._batches.pop(rid, None)
+            self._forget_call(call_id)
             return
         with self._lock:
             rid = self._calls.pop(call_id, None)
@@ -166,6 +164,13 @@ class ToolRunner:
                 del self._batches[rid]  # type: ignore[arg-type]
         if ready:
             self._follow_up(batch.modalities, rid)  # type: ignore[arg-type]
+
+    def _forget_call(self, call_id: str) -> None:
+        """The output of ``call_id`` cannot be sent: its batch can never complete."""
+        with self._lock:
+            rid = self._calls.pop(call_id, None)
+            if rid is not None:
+                self._batches.pop(rid, None)
 
     def _follow_up(self, modalities: Any, after: str) -> None:
         if not self.auto_respond:
