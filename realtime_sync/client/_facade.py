@@ -464,7 +464,8 @@ class RealtimeClient(ToolsAPI, EventsAPI, ReconnectingClient):
 
     def _restore(self, channel: Channel) -> _Restored:
         """Restore the session (and the conversation) on a reconnection's channel."""
-        policy = self.reconnect_policy
+        policy = self._reconnect_policy
+        assert policy is not None  # a reconnection happens only under a policy
         self._schedule_renewal(getattr(self.session_info, "expires_at", None))
         timeout = self._connect_timeout
         session_restored = False
@@ -475,7 +476,7 @@ class RealtimeClient(ToolsAPI, EventsAPI, ReconnectingClient):
                 self._send_and_wait(update, ev.SessionUpdated, timeout, channel=channel)
                 session_restored = True
             except ServerError as exc:
-                self.report(exc)
+                self._report(exc)
         bodies: list[dict[str, Any]] = []
         skipped = 0
         if policy.restore_conversation:
@@ -500,7 +501,7 @@ class RealtimeClient(ToolsAPI, EventsAPI, ReconnectingClient):
                     predicate=_item_is(item_id),
                 )
             except ServerError as exc:
-                self.report(exc)
+                self._report(exc)
         return _Restored(session_restored, len(bodies), skipped)
 
     def _filter_held(
@@ -534,14 +535,15 @@ class RealtimeClient(ToolsAPI, EventsAPI, ReconnectingClient):
 
         return self._core.context_lost(error, events)  # type: ignore[no-any-return]
 
-    def previous_items(self) -> tuple[Any, ...]:
+    def _previous_items_for_outage(self) -> tuple[Any, ...]:
         """The conversation before the outage (ReconnectHost; the reconnect thread).
 
         Without ``restore_conversation`` the local conversation starts empty, as the
         new session does.
         """
         items = tuple(self.conversation.items)
-        if not self.reconnect_policy.restore_conversation:
+        policy = self._reconnect_policy
+        if policy is None or not policy.restore_conversation:
             self.conversation.clear()
         self._previous_items = items
         return items

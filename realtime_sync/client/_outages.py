@@ -77,7 +77,7 @@ class ReconnectingClient(ReadingClient):
         """
         return self._add_hook("reconnected", handler)
 
-    def previous_items(self) -> tuple[Any, ...]:
+    def _previous_items_for_outage(self) -> tuple[Any, ...]:
         """The conversation before an outage (ReconnectHost); none by default."""
         return ()
 
@@ -197,7 +197,7 @@ class ReconnectingClient(ReadingClient):
                 return
             self._outage_cause = closed
             self._reconnector = Reconnector(
-                self, closed, previous=running, retire=retire
+                _Host(self), closed, previous=running, retire=retire
             )
             self._reconnector.start()
 
@@ -233,20 +233,11 @@ class ReconnectingClient(ReadingClient):
         self._start_reconnect(cause, retire=self._channel)
         logger.info("renewing the session before it expires")
 
-    # ReconnectHost: what the reconnect thread may do (see _reconnector.py).
+    # What the reconnect thread may do: through _Host (the ReconnectHost protocol of
+    # _reconnector.py), never through the fields. Private, so that these stay off the
+    # client's public surface.
 
-    @property
-    def reconnect_policy(self) -> ReconnectPolicy:
-        """The policy of the reconnection in progress."""
-        assert self._reconnect_policy is not None
-        return self._reconnect_policy
-
-    @property
-    def connect_timeout(self) -> float:
-        """Seconds allowed for a handshake and its ``session.created``."""
-        return self._connect_timeout
-
-    def open_attempt(self, headers: Mapping[str, str]) -> Channel:
+    def _open_attempt(self, headers: Mapping[str, str]) -> Channel:
         """Open, install and restore a new channel; raises if the attempt failed."""
         try:
             endpoint = self._endpoint_factory()  # calls a token provider again
@@ -269,19 +260,19 @@ class ReconnectingClient(ReadingClient):
             channel.connect()
             self._wait_session_created(channel)
         except BaseException:
-            self.discard(channel)
+            self._discard(channel)
             raise
         return channel
 
-    def restore(self, channel: Channel) -> Any:
+    def _restore_on(self, channel: Channel) -> Any:
         """Restore the session on ``channel`` (the subclass's :meth:`_restore`)."""
         try:
             return self._restore(channel)
         except BaseException:
-            self.discard(channel)
+            self._discard(channel)
             raise
 
-    def write(self, channel: Channel, event: ClientEvent) -> None:
+    def _write_held(self, channel: Channel, event: ClientEvent) -> None:
         """Write ``event`` on ``channel`` directly (events held during the outage)."""
         tracked = type(event) in self._core.sending_types
         if tracked:
@@ -295,7 +286,7 @@ class ReconnectingClient(ReadingClient):
                     self._core.withdraw(event)
             raise
 
-    def take_held(self) -> HeldBatch:
+    def _take_held(self) -> HeldBatch:
         """The held events to write next; ends the outage when none are left."""
         out: Effects | None = None
         with self._lock:
@@ -314,7 +305,8 @@ class ReconnectingClient(ReadingClient):
         if held:
             return HeldBatch(held)
         if dropped_ms:
-            policy = self.reconnect_policy
+            policy = self._reconnect_policy
+            assert policy is not None  # an outage happens only under a policy
             self._dispatch.report(
                 AudioLost(
                     f"{dropped_ms} ms of input audio did not reach the new session: "
@@ -326,7 +318,7 @@ class ReconnectingClient(ReadingClient):
             )
         return HeldBatch([], over=True, dropped_ms=dropped_ms)
 
-    def put_back(self, events: list[ClientEvent]) -> None:
+    def _put_back(self, events: list[ClientEvent]) -> None:
         """Return held events that could not be written, ahead of newer ones.
 
         (The input audio written on the dead connection goes ahead of them again
@@ -336,22 +328,24 @@ class ReconnectingClient(ReadingClient):
             if self._outage is not None:
                 self._outage.put_back(events)
 
-    def discard(self, channel: Channel) -> None:
+    def _discard(self, channel: Channel) -> None:
         """Detach a failed (or retired) channel from the client, then close it."""
         with self._lock:
             if self._channel is channel:
                 self._channel = None  # its on_close is not a loss to react to
         channel.close(timeout=1.0)
 
-    def retire(self, channel: Channel) -> None:
+    def _retire(self, channel: Channel) -> None:
         """Close the channel of a session being renewed; hold what it did not send."""
         with self._lock:
             if self._channel is channel:
                 self._channel = None
         unsent = channel.close(timeout=self._connect_timeout)
-        self.put_back([e for e in unsent if isinstance(e, ClientEvent)])
+        self._put_back([e for e in unsent if isinstance(e, ClientEvent)])
 
-    def give_up(self, closed: ConnectionClosed, how: str, cause: RealtimeError) -> None:
+    def _give_up(
+        self, closed: ConnectionClosed, how: str, cause: RealtimeError
+    ) -> None:
         """End the outage without a new session: report it like a lost connection."""
         with self._lock:
             if self._state is not ClientState.RECONNECTING:
@@ -373,17 +367,17 @@ class ReconnectingClient(ReadingClient):
         logger.warning("%s", exc)
         self._dispatch.report(exc)
 
-    def reconnecting(self, attempt: Any) -> None:
+    def _reconnecting(self, attempt: Any) -> None:
         """Call the ``on_reconnecting`` handlers (on the reconnect thread)."""
         self._dispatch.call_each(self._hooks("reconnecting"), attempt, "reconnect")
 
-    def reconnected(self, info: Any) -> None:
+    def _reconnected(self, info: Any) -> None:
         """Count a reconnection and call the ``on_reconnected`` handlers."""
         self._n_reconnects += 1
         self._dropped_audio_ms += info.dropped_audio_ms
         self._dispatch.call_each(self._hooks("reconnected"), info, "reconnect")
 
-    def report(self, error: RealtimeError) -> None:
+    def _report(self, error: RealtimeError) -> None:
         """Pass ``error`` to the ``on_error`` handlers."""
         self._dispatch.report(error)
 
@@ -391,3 +385,68 @@ class ReconnectingClient(ReadingClient):
 def _key(event: ClientEvent) -> object:
     """What identifies one event: its ``event_id``, else the object."""
     return event.event_id if isinstance(event.event_id, str) else id(event)
+
+
+class _Host:
+    """A client as its reconnect thread sees it: the ReconnectHost protocol."""
+
+    __slots__ = ("_client",)
+
+    def __init__(self, client: ReconnectingClient) -> None:
+        self._client = client
+
+    @property
+    def reconnect_policy(self) -> ReconnectPolicy:
+        """The policy of the reconnection in progress."""
+        policy = self._client._reconnect_policy
+        assert policy is not None
+        return policy
+
+    @property
+    def connect_timeout(self) -> float:
+        """Seconds allowed for a handshake and its ``session.created``."""
+        return self._client._connect_timeout
+
+    def open_attempt(self, headers: Mapping[str, str]) -> Channel:
+        """Open, install and restore a new channel; raises if the attempt failed."""
+        return self._client._open_attempt(headers)
+
+    def restore(self, channel: Channel) -> Any:
+        """Restore the session on ``channel``; a summary."""
+        return self._client._restore_on(channel)
+
+    def write(self, channel: Channel, event: ClientEvent) -> None:
+        """Write one held event on ``channel``."""
+        self._client._write_held(channel, event)
+
+    def take_held(self) -> HeldBatch:
+        """The held events to write next, or the end of the outage."""
+        return self._client._take_held()
+
+    def put_back(self, events: list[ClientEvent]) -> None:
+        """Return held events that could not be written."""
+        self._client._put_back(events)
+
+    def discard(self, channel: Channel) -> None:
+        """Detach and close a failed attempt's channel."""
+        self._client._discard(channel)
+
+    def retire(self, channel: Channel) -> None:
+        """Close the channel of a session being renewed."""
+        self._client._retire(channel)
+
+    def give_up(self, closed: ConnectionClosed, how: str, cause: RealtimeError) -> None:
+        """End the outage without a new session."""
+        self._client._give_up(closed, how, cause)
+
+    def previous_items(self) -> tuple[Any, ...]:
+        """The conversation before the outage."""
+        return self._client._previous_items_for_outage()
+
+    def reconnecting(self, attempt: ReconnectAttempt) -> None:
+        """Call the ``on_reconnecting`` handlers."""
+        self._client._reconnecting(attempt)
+
+    def reconnected(self, info: Reconnected) -> None:
+        """Count the reconnection and call the ``on_reconnected`` handlers."""
+        self._client._reconnected(info)

@@ -87,7 +87,7 @@ class ClientState(enum.Enum):
 
 @attrs.frozen
 class HeldBatch:
-    """What :meth:`ThreadedClient.take_held` hands the reconnect thread.
+    """What ``ReconnectingClient._take_held`` hands the reconnect thread.
 
     Attributes:
         events: Held events to write now (empty once the outage is over).
@@ -653,7 +653,7 @@ class ThreadedClient:
         if self._closed_exc is not None:
             raise self._closed_exc
 
-    def report(self, error: RealtimeError) -> None:
+    def _report(self, error: RealtimeError) -> None:
         """Pass ``error`` to the ``on_error`` handlers."""
         self._dispatch.report(error)
 
