@@ -255,7 +255,7 @@ class SessionCore:
         return None
 
     def _on_done(self, event: ev.ResponseDone) -> Effects | None:
-        self._suppressed.discard(event.response.id)  # its last event: forget it
+        self._suppressed.discard(getattr(event.response, "id", None))  # its last event
         out = Effects()
         self.responses.on_done(event, out)
         return out
