@@ -367,6 +367,16 @@ class ReconnectingClient(ReadingClient):
         logger.warning("%s", exc)
         self._dispatch.report(exc)
 
+    def _unsendable(self, event: ClientEvent, error: Exception) -> None:
+        """A held event that can never be sent: logged and reported, not dropped."""
+        report = RealtimeError(
+            f"{event.type} {event.event_id} was sent while reconnecting and cannot be "
+            f"sent to the new session: {error}"
+        )
+        report.__cause__ = error
+        logger.error("%s", report)
+        self._dispatch.report(report)
+
     def _reconnecting(self, attempt: Any) -> None:
         """Call the ``on_reconnecting`` handlers (on the reconnect thread)."""
         self._dispatch.call_each(self._hooks("reconnecting"), attempt, "reconnect")
@@ -442,6 +452,10 @@ class _Host:
     def previous_items(self) -> tuple[Any, ...]:
         """The conversation before the outage."""
         return self._client._previous_items_for_outage()
+
+    def unsendable(self, event: ClientEvent, error: Exception) -> None:
+        """Report a held event that can never be sent, and go on."""
+        self._client._unsendable(event, error)
 
     def reconnecting(self, attempt: ReconnectAttempt) -> None:
         """Call the ``on_reconnecting`` handlers."""

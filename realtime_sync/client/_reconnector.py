@@ -111,6 +111,10 @@ class ReconnectHost(Protocol):
         """The conversation before the outage (cleared when it is not restored)."""
         ...
 
+    def unsendable(self, event: ClientEvent, error: Exception) -> None:
+        """Report a held event that can never be sent (on_error), and go on."""
+        ...
+
     def reconnecting(self, attempt: ReconnectAttempt) -> None:
         """Call the ``on_reconnecting`` handlers."""
         ...
@@ -268,6 +272,11 @@ class Reconnector:
                     host.put_back(held[i:])
                     host.discard(channel)
                     return -1, 0
+                except (TypeError, ValueError) as exc:
+                    # It can never be sent (larger than max_queue_bytes by itself,
+                    # or not expressible in the dialect found): say so, go on.
+                    host.unsendable(event, exc)
+                    continue
                 sent += 1
 
     def _finish(

@@ -815,3 +815,32 @@ def test_blocking_helpers_in_reconnect_hooks_raise_at_once(
         assert isinstance(outcome, RuntimeError), (hook, name, outcome)
         assert "reconnect" in str(outcome), (hook, name, outcome)
         assert elapsed < 1.0, (hook, name, elapsed)
+
+
+def test_a_held_event_too_big_to_ever_send_is_reported_and_the_rest_goes() -> None:
+    """Sent while reconnecting, larger than max_queue_bytes: on_error says so; no hang."""
+    started = threading.Event()
+    go = threading.Event()
+    errors: list[rs.RealtimeError] = []
+    policy = rs.ReconnectPolicy(initial_delay=0.0, jitter=0.0)
+    with MockRealtimeServer() as server:
+        client = rs.RealtimeClient(
+            url=server.url, reconnect=policy, max_queue_bytes=4096
+        )
+        client.on_error(errors.append)
+        client.on_reconnecting(lambda attempt: (started.set(), go.wait(10)))
+        reconnected = threading.Event()
+        client.on_reconnected(lambda info: reconnected.set())
+        with client:
+            server.drop_all()
+            assert started.wait(10)
+            big = client.send_text("x" * 8000)  # held: never fits the queue
+            small = client.send_text("after the big one")
+            go.set()
+            assert reconnected.wait(10)
+            server.wait_for_received(
+                lambda events: any(e.event_id == small for e in events), timeout=10
+            )
+            assert client.is_connected
+    reports = [e for e in errors if big in str(e)]
+    assert len(reports) == 1 and "max_queue_bytes" in str(reports[0].__cause__)
