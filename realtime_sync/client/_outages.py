@@ -294,7 +294,12 @@ class ReconnectingClient(ReadingClient):
             if self._state is not ClientState.RECONNECTING or outage is None:
                 return HeldBatch([], closed=True)
             held, out = self._filter_held(outage.take())
-            if not held:
+            channel = self._channel
+            # A close that came while RECONNECTING was left to this thread: ending
+            # the outage now would leave the client OPEN on a dead connection.
+            # Checked under _lock: a close after this is an OPEN client's loss.
+            dead = not held and (channel is None or not channel.is_open)
+            if not held and not dead:
                 rate = bytes_per_second(self._core.input_format())
                 dropped_ms = outage.dropped_audio_bytes * 1000 // rate
                 self._outage = None
@@ -304,6 +309,8 @@ class ReconnectingClient(ReadingClient):
             self._carry_out(out)  # handles of withdrawn requests, reports
         if held:
             return HeldBatch(held)
+        if dead:
+            return HeldBatch([], dead=True)
         if dropped_ms:
             policy = self._reconnect_policy
             assert policy is not None  # an outage happens only under a policy

@@ -260,6 +260,9 @@ class Reconnector:
                 return sent, 0  # close() took over
             if batch.over:
                 return sent, batch.dropped_ms
+            if batch.dead:  # the new connection died meanwhile: next attempt
+                host.discard(channel)
+                return -1, 0
             held = batch.events
             for i, event in enumerate(held):
                 try:

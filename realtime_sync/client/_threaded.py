@@ -93,12 +93,15 @@ class HeldBatch:
         events: Held events to write now (empty once the outage is over).
         over: The outage ended: the client is OPEN on the new connection again.
         closed: ``close()`` took over: stop.
+        dead: The new connection died before the outage could end (its close
+            came while still reconnecting): discard it and try again.
         dropped_ms: Input audio dropped during the outage (when ``over``).
     """
 
     events: list[ClientEvent]
     over: bool = False
     closed: bool = False
+    dead: bool = False
     dropped_ms: int = 0
 
 

@@ -844,3 +844,55 @@ def test_a_held_event_too_big_to_ever_send_is_reported_and_the_rest_goes() -> No
             assert client.is_connected
     reports = [e for e in errors if big in str(e)]
     assert len(reports) == 1 and "max_queue_bytes" in str(reports[0].__cause__)
+
+
+class _DyingAfter:
+    """A Transport over InMemoryTransport whose second channel dies on a marker.
+
+    When the client writes an event containing ``marker`` on that channel, the
+    channel is dropped and its close delivered before ``send()`` returns: exactly
+    the moment after a reconnection wrote its held events and before it ended the
+    outage.
+    """
+
+    def __init__(self, marker: str) -> None:
+        self.inner = rs.testing.InMemoryTransport()
+        self.marker = marker
+
+    def open(self, url: str, **kwargs: Any) -> Any:
+        channel = self.inner.open(url, **kwargs)
+        if len(self.inner.channels) != 2:
+            return channel
+        marker = self.marker
+        send = channel.send
+
+        def send_and_die(text: str, item: object = None) -> None:
+            send(text, item)
+            if marker in text:
+                channel.drop()
+                assert channel._thread is not None
+                channel._thread.join(5)  # its close was delivered
+
+        channel.send = send_and_die  # type: ignore[method-assign]
+        return channel
+
+
+def test_a_new_connection_dying_before_the_outage_ends_is_replaced() -> None:
+    """Not OPEN on a dead connection: the next attempt opens another one."""
+    transport = _DyingAfter("DIE-NOW")
+    started = threading.Event()
+    go = threading.Event()
+    policy = rs.ReconnectPolicy(initial_delay=0.0, jitter=0.0)
+    client = rs.RealtimeClient(transport=transport, reconnect=policy)
+    client.on_reconnecting(lambda attempt: (started.set(), go.wait(10)))
+    reconnected = threading.Event()
+    client.on_reconnected(lambda info: reconnected.set())
+    with client:
+        transport.inner.channels[-1].drop()
+        assert started.wait(10)
+        client.send_text("DIE-NOW")  # held; kills the second connection when sent
+        go.set()
+        assert reconnected.wait(10)
+        reply = client.ask("still there?", timeout=10, output_modalities=["text"])
+    assert reply.text == "You said: still there?"
+    assert len(transport.inner.channels) == 3
