@@ -34,9 +34,7 @@ GA_EVENTS: Any = pydantic.TypeAdapter(RealtimeServerEvent)
 BETA_EVENTS: Any = pydantic.TypeAdapter(BetaServerEvent)
 
 WAIT = 5.0
-# websockets >= 17.1 warns when connect() is not a context manager, as openai uses it;
-# legacy=True is websockets' own opt-out (filterwarnings = error would fail on it).
-WS_OPTIONS: Any = openai_ws_options()
+WS_OPTIONS: Any = openai_ws_options()  # legacy=True where websockets has it
 CHUNK = 4800  # bytes: 100 ms of 24 kHz pcm16
 
 WEATHER_TOOL = {

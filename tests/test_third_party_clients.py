@@ -54,9 +54,7 @@ pytestmark = [
 
 WAIT = 10.0  # seconds for any one awaited event
 OPENAI_EVENTS: Any = pydantic.TypeAdapter(RealtimeServerEvent)
-# websockets >= 17.1 warns when openai's connect() is not a context manager;
-# legacy=True is websockets' own opt-out (as in test_openai_client_vs_mock.py).
-WS_OPTIONS: Any = openai_ws_options()
+WS_OPTIONS: Any = openai_ws_options()  # legacy=True where websockets has it
 WEATHER_TOOL = {
     "type": "function",
     "name": "get_weather",
