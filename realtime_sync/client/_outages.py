@@ -279,7 +279,7 @@ class ReconnectingClient(ReadingClient):
             with self._lock:
                 self._core.resending(event)
         try:
-            self._write(channel, event)
+            self._write_waiting(channel, event)
         except BaseException:
             if tracked:
                 with self._lock:
@@ -418,11 +418,6 @@ class _Host:
         policy = self._client._reconnect_policy
         assert policy is not None
         return policy
-
-    @property
-    def connect_timeout(self) -> float:
-        """Seconds allowed for a handshake and its ``session.created``."""
-        return self._client._connect_timeout
 
     def open_attempt(self, headers: Mapping[str, str]) -> Channel:
         """Open, install and restore a new channel; raises if the attempt failed."""

@@ -44,7 +44,6 @@ from realtime_sync.events import ClientEvent
 from realtime_sync.exceptions import (
     ConnectError,
     ConnectionClosed,
-    QueueFull,
     RealtimeError,
 )
 from realtime_sync.reconnect import ReconnectAttempt, Reconnected, ReconnectPolicy
@@ -66,11 +65,6 @@ class ReconnectHost(Protocol):
         """The policy in force."""
         ...
 
-    @property
-    def connect_timeout(self) -> float:
-        """Seconds for a handshake and its ``session.created``."""
-        ...
-
     def open_attempt(self, headers: Mapping[str, str]) -> Channel:
         """Open a new channel, make it the client's, wait for its session."""
         ...
@@ -84,7 +78,7 @@ class ReconnectHost(Protocol):
         ...
 
     def write(self, channel: Channel, event: ClientEvent) -> None:
-        """Write one held event on ``channel``."""
+        """Write one held event on ``channel``, waiting for room when it is full."""
         ...
 
     def take_held(self) -> HeldBatch:
@@ -266,11 +260,7 @@ class Reconnector:
             held = batch.events
             for i, event in enumerate(held):
                 try:
-                    try:
-                        host.write(channel, event)
-                    except QueueFull:  # many held events: let the socket catch up
-                        channel.flush(host.connect_timeout)
-                        host.write(channel, event)
+                    host.write(channel, event)  # waits if the queue is full
                 except RealtimeError:  # closed, or a flush that timed out
                     host.put_back(held[i:])
                     host.discard(channel)

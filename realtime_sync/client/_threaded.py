@@ -306,11 +306,7 @@ class ThreadedClient:
     def _write_early(self, channel: Channel, event: ClientEvent) -> None:
         """Write one event held before ``connect()``; waits for room if needed."""
         try:
-            try:
-                self._write(channel, event)
-            except QueueFull:  # many held events: let the socket catch up
-                channel.flush(self._connect_timeout)
-                self._write(channel, event)
+            self._write_waiting(channel, event)
         except (TypeError, ValueError) as exc:
             # Checked when it was sent, but in GA: a server found to speak beta
             # (dialect="auto") may not be able to express it.
@@ -504,16 +500,32 @@ class ThreadedClient:
                     self._core.withdraw(event)
             raise
 
+    def _encode(self, event: ClientEvent) -> str:
+        """The wire text of ``event`` (GA until an ``"auto"`` dialect is detected)."""
+        return (self._codec or Codec("ga")).encode_client(event)
+
     def _write(self, channel: Channel, event: ClientEvent) -> None:
         """Encode ``event`` and queue it on ``channel`` (no state checks)."""
-        text = (self._codec or Codec("ga")).encode_client(event)
+        text = self._encode(event)
         channel.send(text, event)
         if self._recorder is not None:
             self._recorder.write("send", text)
 
+    def _write_waiting(self, channel: Channel, event: ClientEvent) -> None:
+        """:meth:`_write`, waiting once for the queue to drain when it is full.
+
+        For the threads that write many held events at once (``connect()`` and the
+        reconnection), which may wait; never on a caller's ``send()``.
+        """
+        try:
+            self._write(channel, event)
+        except QueueFull:  # many held events: let the socket catch up
+            channel.flush(self._connect_timeout)
+            self._write(channel, event)
+
     def _hold(self, event: ClientEvent) -> bool:
         """Hold ``event`` for the new session while reconnecting; False if not."""
-        (self._codec or Codec("ga")).encode_client(event)  # bad events fail here
+        self._encode(event)  # bad events fail here
         with self._lock:
             if self._state is not ClientState.RECONNECTING or self._outage is None:
                 return False
@@ -528,7 +540,7 @@ class ThreadedClient:
             ConnectionClosed: The client was closed, or the connection being opened
                 ended.
         """
-        (self._codec or Codec("ga")).encode_client(event)  # bad events fail here
+        self._encode(event)  # bad events fail here
         with self._lock:
             state = self._state
             if state is ClientState.OPEN:
