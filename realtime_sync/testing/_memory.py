@@ -31,7 +31,6 @@ __all__ = ["InMemoryChannel", "InMemoryTransport"]
 
 logger = logging.getLogger(__name__)
 
-ResponderLike = Responder
 _STOP = object()
 
 
