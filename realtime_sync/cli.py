@@ -261,6 +261,7 @@ def _mock_server_of(args: argparse.Namespace) -> MockRealtimeServer:
     # A server left running for hours must not keep every frame it ever saw.
     return MockRealtimeServer(
         dialect=args.dialect,
+        api=args.api,
         host=args.host,
         port=args.port,
         pace=args.pace,
@@ -278,7 +279,8 @@ def _mock_server(args: argparse.Namespace) -> int:
         ) from None
     # start() above already runs the server; `with server:` would start it again.
     try:
-        _out(f"serving the mock Realtime API at {server.url} (Ctrl-C to stop)")
+        name = server.api.name.capitalize()
+        _out(f"serving the mock {name} API at {server.url} (Ctrl-C to stop)")
         with contextlib.suppress(KeyboardInterrupt):
             threading.Event().wait()
     finally:
@@ -585,7 +587,14 @@ def _parser() -> argparse.ArgumentParser:
         "--dialect",
         choices=("ga", "beta"),
         default="ga",
-        help="the protocol to speak",
+        help="the Realtime protocol dialect to speak",
+    )
+    mock.add_argument(
+        "--api",
+        choices=("realtime", "live", "translation"),
+        default="realtime",
+        help="the API the printed URL points to (one server answers every API "
+        "on its own path: /v1/realtime, /v1/live/sessions, /v1/realtime/translations)",
     )
     mock.add_argument(
         "--pace",

@@ -11,22 +11,19 @@ from __future__ import annotations
 import collections
 import contextlib
 import logging
+import socket
 import threading
 import time
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.server import ServerConnection
 
-from realtime_sync.events import (
-    ConversationItemDone,
-    ResponseOutputAudioDelta,
-    ServerEvent,
-)
+from realtime_sync.events import ConversationItemDone
 from realtime_sync.protocol.codec import Codec
+from realtime_sync.testing._apis import CloseFrame, MockApi, MockResponder, ServerCodec
 from realtime_sync.testing._faults import RawFrame, expiry_message
-from realtime_sync.testing._responder import Responder
 
 if TYPE_CHECKING:
     from realtime_sync.testing._server import MockRealtimeServer
@@ -50,17 +47,23 @@ class _Connection:
         self,
         number: int,
         ws: ServerConnection,
-        codec: Codec,
-        responder: Responder,
+        codec: ServerCodec,
+        responder: MockResponder,
         server: MockRealtimeServer,
+        *,
+        api: MockApi,
     ) -> None:
         self.number = number
+        self.api = api
+        # Beta has no conversation.item.done (§7.2): the Realtime beta codec drops it.
+        self.drops_item_done = isinstance(codec, Codec) and codec.dialect == "beta"
         self.ws = ws
         self.codec = codec
         self.responder = responder
         self.server = server
         self.cond = threading.Condition()
-        self.outbox: collections.deque[ServerEvent | RawFrame] = collections.deque()
+        # Server events (of the connection's API), RawFrame and CloseFrame.
+        self.outbox: collections.deque[Any] = collections.deque()
         self.closing = False
         limit = server.max_session_seconds
         self.expires_at = None if limit is None else time.monotonic() + limit
@@ -70,7 +73,7 @@ class _Connection:
             target=self._send_loop, name=f"mock-realtime-send-{number}", daemon=True
         )
 
-    def post(self, events: Sequence[ServerEvent | RawFrame]) -> None:
+    def post(self, events: Sequence[Any]) -> None:
         """Queue events for the sender (call with ``cond`` held)."""
         if events:
             self.outbox.extend(events)
@@ -127,14 +130,14 @@ class _Connection:
                 self.cond.wait(min(waits) if waits else None)
             return None
 
-    def _step(self, frame: ServerEvent | RawFrame, *, streamed: bool) -> _Step | None:
+    def _step(self, frame: Any, *, streamed: bool) -> _Step | None:
         """Wrap a frame taken from the queue or a stream (``cond`` held).
 
         The ``fault(close_after_events=)`` count is taken here, as the frame leaves
         the queue, so a frame already on its way when ``fault()`` was called does
         not count.
         """
-        if self.codec.dialect == "beta" and isinstance(frame, ConversationItemDone):
+        if self.drops_item_done and isinstance(frame, ConversationItemDone):
             return None  # beta has no conversation.item.done (§7.2)
         last: tuple[int, str] | None = None
         if self.close_after is not None:
@@ -158,6 +161,9 @@ class _Connection:
                 self._expire()
                 return
             frame = step.frame
+            if isinstance(frame, CloseFrame):
+                self._end(frame)
+                return
             if isinstance(frame, RawFrame):
                 if frame.delay > 0 and not self._pause(frame.delay):
                     return
@@ -173,17 +179,15 @@ class _Connection:
                 )
                 self._close(code, reason)
                 return
-            if step.streamed and isinstance(frame, ServerEvent):
+            if step.streamed and not isinstance(frame, RawFrame):
                 not_before = self._not_before(frame)
 
-    def _not_before(self, event: ServerEvent) -> float:
+    def _not_before(self, event: Any) -> float:
         """When the next streamed event may go, after ``event`` (pacing)."""
         if not event.type.endswith(".delta"):
             return 0.0
         pause = self.server.delta_interval
-        if self.server.pace == "realtime" and isinstance(
-            event, ResponseOutputAudioDelta
-        ):
+        if self.server.pace == "realtime" and event.type in self.api.audio_delta_types:
             pause = max(pause, self.responder.output_ms(event.delta) / 1000.0)
         return time.monotonic() + pause if pause > 0 else 0.0
 
@@ -203,9 +207,33 @@ class _Connection:
         with self.cond:
             events = self.responder.session_expired(limit)
         for event in events:
-            if not self._send(self.codec.encode_server(event)):
+            if isinstance(event, CloseFrame):
+                self._end(event)
+                return
+            if isinstance(event, RawFrame):
+                text = event.text
+            else:
+                text = self.codec.encode_server(event)
+            if not self._send(text):
                 return
         self._close(1001, expiry_message(limit))
+
+    def _end(self, frame: CloseFrame) -> None:
+        """Close (or drop) the connection, as a responder's CloseFrame asks."""
+        logger.info(
+            "mock connection %d: the responder %s (%d)",
+            self.number,
+            "drops it" if frame.drop else "closes it",
+            frame.code,
+        )
+        if not frame.drop:
+            self._close(frame.code, frame.reason)
+            return
+        with self.cond:
+            self.closing = True
+            self.cond.notify_all()
+        with contextlib.suppress(OSError):
+            self.ws.socket.shutdown(socket.SHUT_RDWR)
 
     def going_away(self) -> None:
         """Close the connection with 1001, as a server shutting down does."""
@@ -230,7 +258,7 @@ class _Step:
 
     def __init__(
         self,
-        frame: ServerEvent | RawFrame,
+        frame: Any,
         streamed: bool,
         close: tuple[int, str] | None,
     ) -> None:

@@ -6,6 +6,10 @@ port: the unit tests of a voice app run in milliseconds, like httpx's
 ``MockTransport``. ``InMemoryTransport(responder=...)`` plays a scripted server
 (:class:`ScriptedResponder`) or any Responder of your own.
 
+The API (Realtime, Live, Translation) is the one the URL's path names, as on the
+mock server (``wss://.../v1/live/sessions`` gets the Live responder), or the one
+``InMemoryTransport(api=...)`` names.
+
 Each channel has one thread (``realtime-sync-memory``) that plays the server: it
 decodes the client's frames with the Codec (as the mock server does), feeds them to
 the Responder, encodes what it answers and hands the text to the client's
@@ -22,10 +26,19 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal
 from urllib.parse import parse_qs, urlsplit
 
-from realtime_sync.events import ClientEvent, ConversationItemDone, ServerEvent
+from realtime_sync.events import ConversationItemDone
 from realtime_sync.exceptions import ConnectError, ConnectionClosed, ProtocolError
 from realtime_sync.protocol import Codec
-from realtime_sync.testing._responder import RawFrame, Responder
+from realtime_sync.testing._apis import (
+    CloseFrame,
+    ConnectRequest,
+    MockApi,
+    MockResponder,
+    ServerCodec,
+    api_for_path,
+    get_api,
+)
+from realtime_sync.testing._responder import RawFrame
 
 __all__ = ["InMemoryChannel", "InMemoryTransport"]
 
@@ -39,11 +52,16 @@ class InMemoryTransport:
 
     Args:
         responder: The server's behaviour: a :class:`Responder` (or a
-            :class:`ScriptedResponder`) for one session, or a callable returning a
-            new one for each channel (reconnections open new channels). By default
-            a new ``Responder`` of the channel's dialect and model per channel.
+            :class:`ScriptedResponder`, or a responder of another API) for one
+            session, or a callable returning a new one for each channel
+            (reconnections open new channels). By default a new responder of the
+            channel's API per channel (for Realtime, a ``Responder`` of the
+            channel's dialect and model).
         dialect: ``"ga"`` or ``"beta"``; by default the dialect the client asks for
-            (``OpenAI-Beta: realtime=v1`` means beta).
+            (``OpenAI-Beta: realtime=v1`` means beta). Realtime only.
+        api: ``"realtime"``, ``"live"`` or ``"translation"``: the protocol every
+            channel speaks; by default the one the URL's path names (Realtime for
+            a path no API serves).
 
     Attributes:
         channels: Every channel opened so far, oldest first (``channels[-1]
@@ -53,16 +71,20 @@ class InMemoryTransport:
 
     def __init__(
         self,
-        responder: Responder | Callable[[], Responder] | None = None,
+        responder: MockResponder | Callable[[], MockResponder] | None = None,
         *,
         dialect: str | None = None,
+        api: str | None = None,
     ) -> None:
         if dialect not in (None, "ga", "beta"):
             raise ValueError(f"dialect must be 'ga', 'beta' or None, not {dialect!r}")
         if responder is not None and not (
-            isinstance(responder, Responder) or callable(responder)
+            _is_responder(responder) or callable(responder)
         ):
             raise TypeError("responder must be a Responder or a callable returning one")
+        if api is not None and not isinstance(api, str):
+            raise TypeError(f"api must be a string, not {type(api).__name__}")
+        self._api: MockApi | None = None if api is None else get_api(api)
         self._responder = responder
         self._dialect = dialect
         self._lock = threading.Lock()
@@ -86,21 +108,20 @@ class InMemoryTransport:
         dialect: Literal["ga", "beta"] = (
             "beta" if (self._dialect or ("beta" if beta else "ga")) == "beta" else "ga"
         )
-        query = parse_qs(urlsplit(url).query)
-        model = (query.get("model") or query.get("deployment") or ["gpt-realtime"])[0]
-        intent = (query.get("intent") or ["realtime"])[0]
+        split = urlsplit(url)
+        request = ConnectRequest(
+            path=split.path,
+            query=parse_qs(split.query),
+            headers={k.lower(): v for k, v in headers.items()},
+            dialect=dialect,
+        )
+        api = self._api or api_for_path(split.path) or get_api("realtime")
 
-        def make() -> Responder:
+        def make() -> MockResponder:
             given = self._responder
             if given is None:
-                return Responder(
-                    dialect,
-                    model=model,
-                    session_type="transcription"
-                    if intent == "transcription"
-                    else "realtime",
-                )
-            if isinstance(given, Responder):
+                return api.make_responder(request)
+            if _is_responder(given):
                 with self._lock:
                     if self._used:
                         raise ConnectError(
@@ -108,13 +129,14 @@ class InMemoryTransport:
                             "already; pass a callable that makes one per channel"
                         )
                     self._used = True
-                return given
+                return given  # type: ignore[return-value]
+            assert callable(given)
             made = given()
-            if not isinstance(made, Responder):
+            if not _is_responder(made):
                 raise TypeError("the responder factory must return a Responder")
             return made
 
-        channel = InMemoryChannel(make, Codec(dialect), on_message, on_close)
+        channel = InMemoryChannel(make, api.make_codec(request), on_message, on_close)
         with self._lock:
             self.channels.append(channel)
         return channel
@@ -130,13 +152,15 @@ class InMemoryChannel:
 
     def __init__(
         self,
-        make: Callable[[], Responder],
-        codec: Codec,
+        make: Callable[[], MockResponder],
+        codec: ServerCodec,
         on_message: Callable[[str], None],
         on_close: Callable[[ConnectionClosed], None],
     ) -> None:
         self._make = make
         self._codec = codec
+        # Beta has no conversation.item.done (§7.2): the Realtime beta codec drops it.
+        self._drops_item_done = isinstance(codec, Codec) and codec.dialect == "beta"
         self._on_message = on_message
         self._on_close = on_close
         self._cond = threading.Condition()
@@ -146,9 +170,9 @@ class InMemoryChannel:
         self._close_reason = ""
         self._thread: threading.Thread | None = None
         #: The session's Responder (set by ``connect()``).
-        self.responder: Responder | None = None
+        self.responder: Any = None
         #: Every client event the server side decoded, in order.
-        self.received: list[ClientEvent] = []
+        self.received: list[Any] = []
 
     @property
     def is_open(self) -> bool:
@@ -230,7 +254,8 @@ class InMemoryChannel:
         responder = self.responder
         assert responder is not None
         try:
-            self._deliver(responder.start())
+            if not self._deliver(responder.start()):
+                return
             while True:
                 with self._cond:
                     while not self._inbox and not responder.active_responses:
@@ -239,11 +264,12 @@ class InMemoryChannel:
                 if item is _STOP:
                     break
                 if item is not None:
-                    self._deliver(self._handle(responder, item))
+                    if not self._deliver(self._handle(responder, item)):
+                        return
                     continue
                 frame = responder.next_frame()  # one streamed frame, then look again
-                if frame is not None:
-                    self._deliver([frame])
+                if frame is not None and not self._deliver([frame]):
+                    return
         except Exception:  # a bug in a Responder: end the channel, loudly
             logger.exception("the in-memory server failed")
         finally:
@@ -252,7 +278,7 @@ class InMemoryChannel:
                 code, reason = self._close_code, self._close_reason
             self._finish(code, reason)
 
-    def _handle(self, responder: Responder, text: str) -> list[ServerEvent | RawFrame]:
+    def _handle(self, responder: MockResponder, text: str) -> list[Any]:
         try:
             event = self._codec.decode_client(text)
         except ProtocolError as exc:
@@ -265,13 +291,18 @@ class InMemoryChannel:
             event_id = event.event_id if isinstance(event.event_id, str) else None
             return list(responder.server_error(event_id))
 
-    def _deliver(self, frames: Sequence[ServerEvent | RawFrame]) -> None:
+    def _deliver(self, frames: Sequence[Any]) -> bool:
+        """Hand frames to the client; ``False`` once a CloseFrame ended the channel."""
         for frame in frames:
+            if isinstance(frame, CloseFrame):
+                with self._cond:
+                    self._state = "closing"
+                    self._close_code = None if frame.drop else frame.code
+                    self._close_reason = frame.reason
+                return False
             if isinstance(frame, RawFrame):
                 text = frame.text
-            elif self._codec.dialect == "beta" and isinstance(
-                frame, ConversationItemDone
-            ):
+            elif self._drops_item_done and isinstance(frame, ConversationItemDone):
                 continue  # beta has no conversation.item.done (§7.2)
             else:
                 text = self._codec.encode_server(frame)
@@ -279,6 +310,7 @@ class InMemoryChannel:
                 self._on_message(text)
             except Exception:
                 logger.exception("on_message raised")
+        return True
 
     def _finish(self, code: int | None, reason: str) -> None:
         closed = ConnectionClosed(
@@ -292,3 +324,8 @@ class InMemoryChannel:
             self._on_close(closed)
         except Exception:
             logger.exception("on_close raised")
+
+
+def _is_responder(value: object) -> bool:
+    """Whether ``value`` is a responder (not a factory of them)."""
+    return callable(getattr(value, "handle", None)) and hasattr(value, "start")

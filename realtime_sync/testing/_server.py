@@ -61,9 +61,15 @@ from realtime_sync.events import (
     ClientEvent,
 )
 from realtime_sync.exceptions import ProtocolError
-from realtime_sync.protocol.codec import Codec, Dialect
+from realtime_sync.protocol.codec import Dialect
+from realtime_sync.testing._apis import (
+    ConnectRequest,
+    MockApi,
+    MockResponder,
+    api_for_path,
+    get_api,
+)
 from realtime_sync.testing._connection import _Connection, _Faults
-from realtime_sync.testing._responder import Responder
 from realtime_sync.testing._server_faults import _ServerFaults
 
 __all__ = ["MockRealtimeServer"]
@@ -114,9 +120,6 @@ _BAD_KEY_BODY = {
         "param": None,
     }
 }
-# The WebSocket paths of the service: OpenAI's GA (and beta) endpoint, Azure's
-# classic deployments path and Azure's GA /openai/v1 path (§1.1, §1.3, §1.4).
-_REALTIME_PATHS = frozenset({"/v1/realtime", "/openai/realtime", "/openai/v1/realtime"})
 _KEY_SUBPROTOCOL = "openai-insecure-api-key."
 _BETA_SUBPROTOCOL = "openai-beta.realtime-v1"
 
@@ -139,13 +142,22 @@ class MockRealtimeServer(_ServerFaults):
     Azure's classic ``/openai/realtime?api-version=...`` path) gets the beta dialect.
     In beta, ``conversation.item.done`` is not sent (beta has no such event).
 
-    The handshake must ask for ``/v1/realtime`` (or Azure's ``/openai/realtime`` or
-    ``/openai/v1/realtime``); any other path gets HTTP 404 with the service's JSON
-    error body (code ``unknown_url``), as the real service answers.
+    One server answers every API of the service, chosen by the handshake's path as
+    the real service does: ``/v1/realtime`` (or Azure's ``/openai/realtime`` or
+    ``/openai/v1/realtime``) gets the Realtime protocol, ``/v1/live/sessions`` (or
+    Azure's ``/openai/v1/live/sessions``) the Live protocol,
+    ``/v1/realtime/translations`` the Translation protocol (see
+    :mod:`realtime_sync.testing._apis` for the registry). Any other path gets HTTP
+    404 with the service's JSON error body (code ``unknown_url``), as the real
+    service answers.
 
     Args:
-        dialect: ``"ga"`` or ``"beta"``.
-        responder_factory: Called with no argument for each connection; by default
+        dialect: ``"ga"`` or ``"beta"`` (the Realtime protocol only).
+        api: The API :attr:`url` points to and ``responder_factory`` serves:
+            ``"realtime"`` (the default), ``"live"`` or ``"translation"``.
+        responder_factory: Called with no argument for each connection to the
+            ``api``'s paths (the other paths get their API's default responder);
+            for the Realtime API, by default
             ``Responder(<the connection's dialect>, model=<the URL's model>)``. The
             connection's dialect still decides the wire format; the Responder's own
             dialect decides what only it knows (``conversation.created`` on connect,
@@ -197,7 +209,8 @@ class MockRealtimeServer(_ServerFaults):
         self,
         dialect: Dialect = "ga",
         *,
-        responder_factory: Callable[[], Responder] | None = None,
+        api: str = "realtime",
+        responder_factory: Callable[[], MockResponder] | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
         delta_interval: float = 0.0,
@@ -211,6 +224,9 @@ class MockRealtimeServer(_ServerFaults):
     ) -> None:
         if dialect not in ("ga", "beta"):
             raise ValueError(f"dialect must be 'ga' or 'beta', not {dialect!r}")
+        if not isinstance(api, str):
+            raise TypeError(f"api must be a string, not {type(api).__name__}")
+        self.api: MockApi = get_api(api)
         if delta_interval < 0:
             raise ValueError("delta_interval must not be negative")
         if pace not in ("instant", "realtime"):
@@ -240,7 +256,7 @@ class MockRealtimeServer(_ServerFaults):
         self._received_cond = threading.Condition(self._lock)
         self._received: list[ClientEvent] = []
         self._conns: dict[int, _Connection] = {}
-        self._responders: list[Responder] = []
+        self._responders: list[MockResponder] = []
         self._total = 0
         self._numbers = itertools.count(1)
         self._server: Server | None = None
@@ -359,8 +375,20 @@ class MockRealtimeServer(_ServerFaults):
 
     @property
     def url(self) -> str:
-        """The WebSocket URL of the GA endpoint, ``ws://127.0.0.1:PORT/v1/realtime?model=gpt-realtime``."""
-        return f"ws://{self.host}:{self.port}/v1/realtime?model=gpt-realtime"
+        """The WebSocket URL of the server's ``api``.
+
+        ``ws://127.0.0.1:PORT/v1/realtime?model=gpt-realtime`` for Realtime (GA),
+        ``ws://127.0.0.1:PORT/v1/live/sessions`` for Live.
+        """
+        return f"ws://{self.host}:{self.port}{self.api.url_path}"
+
+    def url_for(self, api: str) -> str:
+        """The WebSocket URL of another API on this same server.
+
+        Raises:
+            ValueError: No such API.
+        """
+        return f"ws://{self.host}:{self.port}{get_api(api).url_path}"
 
     @property
     def base_url(self) -> str:
@@ -393,7 +421,7 @@ class MockRealtimeServer(_ServerFaults):
             return list(self._received)
 
     @property
-    def responders(self) -> list[Responder]:
+    def responders(self) -> list[Any]:
         """The Responder of every connection so far, in connection order.
 
         With ``record=False``, those of the open connections only. Read their
@@ -512,7 +540,7 @@ class MockRealtimeServer(_ServerFaults):
         self, connection: ServerConnection, request: Request
     ) -> Response | None:
         path = urlsplit(request.path).path
-        if path.rstrip("/") not in _REALTIME_PATHS:
+        if api_for_path(path) is None:
             # The service routes before it upgrades: an unknown path is an HTTP 404
             # with its JSON error body (§1.7), never a session.
             return _json_response(HTTPStatus.NOT_FOUND, _unknown_url_body(path))
@@ -541,6 +569,28 @@ class MockRealtimeServer(_ServerFaults):
             return Subprotocol("realtime")
         return None
 
+    def _connect_request(self, request: Request | None) -> ConnectRequest:
+        """What a handshake asked for, for the API's factories."""
+        options = {
+            "audio_chunk_ms": self.audio_chunk_ms,
+            "audio_ms": self.audio_ms,
+            "max_session_seconds": self.max_session_seconds,
+        }
+        if request is None:
+            return ConnectRequest(
+                path=urlsplit(self.api.url_path).path,
+                dialect=self.dialect,
+                options=options,
+            )
+        split = urlsplit(request.path)
+        return ConnectRequest(
+            path=split.path,
+            query=parse_qs(split.query),
+            headers={k.lower(): v for k, v in request.headers.raw_items()},
+            dialect=self._dialect_for(request),
+            options=options,
+        )
+
     def _dialect_for(self, request: Request | None) -> Dialect:
         if request is None:
             return self.dialect
@@ -561,27 +611,16 @@ class MockRealtimeServer(_ServerFaults):
     def _handle(self, ws: ServerConnection) -> None:
         number = next(self._numbers)
         threading.current_thread().name = f"mock-realtime-conn-{number}"
-        dialect = self._dialect_for(ws.request)
-        if self._factory is not None:
+        request = self._connect_request(ws.request)
+        api = api_for_path(request.path) or self.api
+        responder: MockResponder
+        if self._factory is not None and api is self.api:
             responder = self._factory()
         else:
-            query = parse_qs(urlsplit(ws.request.path).query) if ws.request else {}
-            model = (query.get("model") or query.get("deployment") or ["gpt-realtime"])[
-                0
-            ]
-            intent = (query.get("intent") or ["realtime"])[0]
-            responder = Responder(
-                dialect,
-                model=model,
-                audio_chunk_ms=self.audio_chunk_ms,
-                audio_ms=self.audio_ms,
-                session_type="transcription"
-                if intent == "transcription"
-                else "realtime",
-                # The session's expires_at tells when the session limit ends it.
-                session_lifetime_s=self.max_session_seconds or 3600,
-            )
-        conn = _Connection(number, ws, Codec(dialect), responder, self)
+            responder = api.make_responder(request)
+        conn = _Connection(
+            number, ws, api.make_codec(request), responder, self, api=api
+        )
         with self._faults.lock:
             conn.close_after = self._faults.close_after
         with self._lock:
@@ -594,7 +633,9 @@ class MockRealtimeServer(_ServerFaults):
             self._handler_threads = [t for t in self._handler_threads if t.is_alive()]
             self._handler_threads.append(threading.current_thread())
             self._total += 1
-        logger.info("mock connection %d opened (%s)", number, dialect)
+        logger.info(
+            "mock connection %d opened (%s, %s)", number, api.name, request.dialect
+        )
         try:
             with conn.cond:
                 conn.post(responder.start())
