@@ -42,8 +42,9 @@ from realtime_sync.session import Response, ResponseTimings, UsageTotals
 from realtime_sync.session_config import SessionConfig
 
 if TYPE_CHECKING:
-    from realtime_sync import audio, client_secrets, testing, tools
+    from realtime_sync import audio, client_secrets, testing, tools, translation
     from realtime_sync.client_secrets import ClientSecret
+    from realtime_sync.translation import TranslationClient
 
 __version__ = "0.1.0.dev0"
 
@@ -78,6 +79,7 @@ __all__ = [
     "ServerError",
     "SessionConfig",
     "Timeout",
+    "TranslationClient",
     "UnknownEventTypeWarning",
     "Unset",
     "UsageTotals",
@@ -89,6 +91,7 @@ __all__ = [
     "replay",
     "testing",
     "tools",
+    "translation",
 ]
 
 
@@ -112,7 +115,7 @@ def __dir__() -> list[str]:
 def __getattr__(name: str) -> Any:
     # ``audio`` (numpy) and ``testing`` (the ``mock`` extra) load on first use, so
     # that ``import realtime_sync`` stays fast and needs only the core dependencies.
-    if name in ("audio", "client_secrets", "testing", "tools"):
+    if name in ("audio", "client_secrets", "testing", "tools", "translation"):
         import importlib
 
         return importlib.import_module(f"realtime_sync.{name}")
@@ -120,4 +123,8 @@ def __getattr__(name: str) -> Any:
         from realtime_sync.client_secrets import ClientSecret
 
         return ClientSecret
+    if name == "TranslationClient":
+        from realtime_sync.translation import TranslationClient
+
+        return TranslationClient
     raise AttributeError(f"module 'realtime_sync' has no attribute {name!r}")
