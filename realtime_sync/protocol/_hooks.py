@@ -41,6 +41,7 @@ Rules (they are the protocol's, see ``shared/protocol/REALTIME_PROTOCOL.md`` §1
 
 from __future__ import annotations
 
+import sys
 import types
 import typing
 from collections.abc import Callable
@@ -273,6 +274,9 @@ class HookSet:
             elif a is int:
                 lines.append("    if c is int: return v")
                 expected.append("int")
+            elif a is bool:
+                lines.append("    if c is bool: return v")
+                expected.append("bool")
             elif typing.get_origin(a) is list:
                 helper = self._helper_for(a)
                 lines.append(f"    if c is list: return {helper}(v, None)")
@@ -285,18 +289,29 @@ class HookSet:
                 table_name = self._name("table")
                 table: dict[Any, Any] = {}
                 for cls in classes:
-                    tval = _const_default(cls, "type")
                     rval = _const_default(cls, "role")
                     hook = f"s_{cls.__name__}"
-                    if rval is not None:
-                        table.setdefault(tval, {})[rval] = hook
-                    else:
-                        table[tval] = hook
+                    # UNION_TYPES: the type values a class answers to, when its
+                    # ``type`` is optional on the wire (None: no ``type`` key).
+                    union_types = getattr(cls, "UNION_TYPES", None)
+                    tvals = union_types or (_const_default(cls, "type"),)
+                    for tval in tvals:
+                        key = UNSET if union_types and tval is None else tval
+                        if rval is not None:
+                            table.setdefault(key, {})[rval] = hook
+                        else:
+                            table[key] = hook
                 self._ns[table_name] = table
                 default = _union_default(classes)
+                untyped = (
+                    f" else {table_name}.get(UNSET) if t is UNSET"
+                    if UNSET in table
+                    else ""
+                )
                 lines += [
                     "        t = v.get('type', UNSET)",
-                    f"        h = {table_name}.get(t) if t.__class__ is str else None",
+                    f"        h = {table_name}.get(t) if t.__class__ is str"
+                    f"{untyped} else None",
                     "        if h.__class__ is dict:",
                     "            r = v.get('role')",
                     "            h = h.get(r) if r.__class__ is str else None",
@@ -324,7 +339,8 @@ class HookSet:
 
     def add_class(self, cls: type) -> None:
         """Generate the structure and unstructure hooks of one attrs class."""
-        hints = typing.get_type_hints(cls, vars(models) | vars(_base))
+        module = sys.modules[cls.__module__]
+        hints = typing.get_type_hints(cls, vars(models) | vars(_base) | vars(module))
         fields = [f for f in attrs.fields(cls) if f.name not in ("extra", "wire_hints")]
         has_hints = any(f.name == "wire_hints" for f in attrs.fields(cls))
         is_event = issubclass(cls, Event)
@@ -408,6 +424,29 @@ class HookSet:
             lines.append("    return d")
             self._exec("\n".join(lines))
             table[cls] = self._ns[uname]
+
+    def make_lenient(self, cls: type) -> None:
+        """Decode ``cls`` leniently from now on (call after :meth:`add_class`).
+
+        Where a ``cls`` object is expected (a field, a list element, a union
+        member), one whose fields have the wrong JSON types decodes to
+        :class:`UnknownModel` holding the object as received, instead of failing
+        the whole frame. A value that is not a JSON object still fails.
+        """
+        name = f"s_{cls.__name__}"
+        strict = self._ns[name]
+
+        def lenient(d: Any, _: Any) -> Any:
+            try:
+                return strict(d, None)
+            except Bad:
+                if d.__class__ is not dict:
+                    raise
+                t = d.get("type", UNSET)
+                return UnknownModel(type=t if t.__class__ is str else UNSET, data=d)
+
+        self._ns[name] = lenient
+        self.structure[cls] = lenient
 
     def _unstructure_expr(self, tp: Any, var: str, variant: str) -> str:
         if tp in (str, int, float, bool) or tp is Any:
