@@ -148,7 +148,7 @@ def test_the_server_refuses_bad_settings(client: TranslationClient) -> None:
     error = info.value.event.error
     assert error.code == "invalid_value"
     assert error.param == "session.audio.output.language"
-    with pytest.raises(ServerError, match="Unknown parameter: 'session.voice'"):
+    with pytest.raises(ServerError, match=r"Unknown parameter: 'session\.voice'"):
         client.update_session(session={"voice": "marin"})
     with pytest.raises(ServerError, match="cannot be changed"):
         client.update_session(session={"model": "other"})
