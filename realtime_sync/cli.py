@@ -1,4 +1,4 @@
-"""The ``realtime-sync`` command: demo, mock-server, chat, say and replay.
+"""The ``realtime-sync`` command: demo, mock-server, chat, say, translate and replay.
 
 ``realtime-sync demo`` runs a whole conversation against the embedded mock server (no
 key, no network): a text turn, a voice turn with server VAD, a tool call executed
@@ -38,6 +38,7 @@ examples:
   realtime-sync demo                     a whole conversation, offline
   realtime-sync chat --mock              a text chat with the mock server
   realtime-sync say question.wav answer.wav
+  realtime-sync translate talk.wav talk-fr.wav --to fr
   realtime-sync mock-server --port 8765  serve the mock for your own client
   realtime-sync replay session.jsonl     show what a recorded session received
 
@@ -648,6 +649,10 @@ def _parser() -> argparse.ArgumentParser:
                 metavar="OUT.wav",
                 help="where the answer goes (checked before anything is sent)",
             )
+
+    from realtime_sync.translation._cli import add_parser as add_translate
+
+    add_translate(command)
 
     rp = command(
         "replay",

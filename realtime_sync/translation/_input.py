@@ -94,6 +94,9 @@ class InputConverter:
         resampler, self._resampler, self._rate = self._resampler, None, None
         if resampler is None:
             return b""
+        import numpy as np
+
         from realtime_sync.audio import float_to_pcm16, pcm16_to_bytes
 
-        return pcm16_to_bytes(float_to_pcm16(resampler.flush()))
+        tail = resampler.flush()
+        return pcm16_to_bytes(tail if tail.dtype == np.int16 else float_to_pcm16(tail))
