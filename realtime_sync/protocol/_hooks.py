@@ -462,9 +462,18 @@ class HookSet:
             inner = self._unstructure_expr(args[1], "x", variant)
             return var if inner == "x" else f"{{k: {inner} for k, x in {var}.items()}}"
         if origin in (Union, types.UnionType):
-            if not any(attrs.has(a) for a in args):
-                return var
-            return f"UNION{variant}({var})"
+            base = (
+                f"UNION{variant}({var})" if any(attrs.has(a) for a in args) else var
+            )
+            for a in args:  # a list member of objects (``str | list[Part]``)
+                if typing.get_origin(a) is list:
+                    inner = self._unstructure_expr(typing.get_args(a)[0], "x", variant)
+                    if inner != "x":
+                        return (
+                            f"([{inner} for x in {var}] "
+                            f"if {var}.__class__ is list else {base})"
+                        )
+            return base
         raise TypeError(f"unsupported field type {tp!r}")  # pragma: no cover
 
     def finish(self) -> None:

@@ -236,8 +236,8 @@ class SessionOutputAudioDelta(LiveServerEvent):
     TYPE: ClassVar[str] = "session.output_audio.delta"
 
     delta: str
-    start_ms: int | Unset = UNSET
-    end_ms: int | Unset = UNSET
+    start_ms: int | Unset | None = UNSET
+    end_ms: int | Unset | None = UNSET
 
     @property
     def audio(self) -> NDArray[np.int16]:
