@@ -121,6 +121,7 @@ def create(
     azure_endpoint: str | None = None,
     token_provider: Callable[[], str] | None = None,
     allow_insecure: bool = False,
+    translation: bool = False,
 ) -> ClientSecret:
     """Mint an ephemeral key with ``POST /realtime/client_secrets``.
 
@@ -150,6 +151,12 @@ def create(
             ``Authorization: Bearer``.
         allow_insecure: Allow plain ``http://`` to a host that is not loopback (the
             key would cross the network in clear text).
+        translation: Mint a key for the Realtime Translation API instead
+            (``POST /realtime/translations/client_secrets``): ``session`` is then a
+            translation session, a dict such as ``{"model":
+            "gpt-realtime-translate", "audio": {"output": {"language": "fr"}}}``
+            (``model`` defaults to ``gpt-realtime-translate``), and
+            ``ClientSecret.session`` the translation session. Not on Azure.
 
     Returns:
         The minted :class:`ClientSecret`.
@@ -176,7 +183,11 @@ def create(
             "anchor": "created_at",
             "seconds": _check_expiry(expires_after_seconds),
         }
-    if session is not None:
+    if translation:
+        if azure_endpoint is not None:
+            raise ValueError("Azure has no Realtime Translation client secrets")
+        body["session"] = _translation_session_dict(session)
+    elif session is not None:
         body["session"] = _session_dict(session)
 
     request_headers: dict[str, str] = {}
@@ -209,7 +220,8 @@ def create(
         if not api_key:
             raise ValueError("no API key: pass api_key= or set OPENAI_API_KEY")
         base = base_url or os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL
-        url = base.rstrip("/") + "/realtime/client_secrets"
+        path = "/realtime/translations" if translation else "/realtime"
+        url = base.rstrip("/") + path + "/client_secrets"
         loopback = _check_url(url, allow_insecure=allow_insecure)
         request_headers["Authorization"] = f"Bearer {_check_key(api_key)}"
         secrets.add(api_key)
@@ -282,6 +294,31 @@ def _session_dict(session: object) -> dict[str, Any]:
         "session must be a SessionConfig, a RealtimeSession, a TranscriptionSession "
         f"or a dict, not {type(session).__name__}"
     )
+
+
+def _translation_session_dict(session: object) -> dict[str, Any]:
+    """The wire dict of a translation session (``model`` defaults), checked."""
+    from realtime_sync.translation import events as tev
+    from realtime_sync.translation.codec import TranslationCodec
+
+    codec = TranslationCodec()
+    if session is None:
+        wire: dict[str, Any] = {}
+    elif isinstance(session, tev.TranslationSession):
+        wire = codec.to_dict(session)
+    elif isinstance(session, Mapping):
+        wire = dict(session)
+    else:
+        raise TypeError(
+            "a translation session must be a dict or a TranslationSession, not "
+            f"{type(session).__name__}"
+        )
+    wire.setdefault("model", "gpt-realtime-translate")
+    try:  # the strict hooks: a wrong value fails here, with its path
+        codec.decode_server(json.dumps({"type": "session.created", "session": wire}))
+    except ProtocolError as exc:
+        raise TypeError(str(exc)) from None
+    return wire
 
 
 def _check_url(url: str, *, allow_insecure: bool) -> bool:
