@@ -39,6 +39,7 @@ from realtime_sync.testing._scripted import ReplayResponder, ScriptedResponder
 from realtime_sync.testing._server import MockRealtimeServer
 from realtime_sync.testing._session import DEFAULT_INSTRUCTIONS
 from realtime_sync.testing._synth import find_marker, speech_like, synth_speech
+from realtime_sync.testing._translation_responder import TranslationResponder
 from realtime_sync.testing._vad import threshold_dbfs
 
 __all__ = [
@@ -50,6 +51,7 @@ __all__ = [
     "ReplayResponder",
     "Responder",
     "ScriptedResponder",
+    "TranslationResponder",
     "find_marker",
     "speech_like",
     "synth_speech",
