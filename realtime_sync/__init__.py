@@ -42,8 +42,9 @@ from realtime_sync.session import Response, ResponseTimings, UsageTotals
 from realtime_sync.session_config import SessionConfig
 
 if TYPE_CHECKING:
-    from realtime_sync import audio, client_secrets, testing, tools, translation
+    from realtime_sync import audio, client_secrets, live, testing, tools, translation
     from realtime_sync.client_secrets import ClientSecret
+    from realtime_sync.live import LiveClient
     from realtime_sync.translation import TranslationClient
 
 __version__ = "0.1.0.dev0"
@@ -65,6 +66,7 @@ __all__ = [
     "HandlerError",
     "Interruption",
     "ItemChange",
+    "LiveClient",
     "ProtocolError",
     "QueueFull",
     "RateLimitError",
@@ -87,6 +89,7 @@ __all__ = [
     "audio",
     "client_secrets",
     "events",
+    "live",
     "protocol",
     "replay",
     "testing",
@@ -115,7 +118,7 @@ def __dir__() -> list[str]:
 def __getattr__(name: str) -> Any:
     # ``audio`` (numpy) and ``testing`` (the ``mock`` extra) load on first use, so
     # that ``import realtime_sync`` stays fast and needs only the core dependencies.
-    if name in ("audio", "client_secrets", "testing", "tools", "translation"):
+    if name in ("audio", "client_secrets", "live", "testing", "tools", "translation"):
         import importlib
 
         return importlib.import_module(f"realtime_sync.{name}")
@@ -123,6 +126,10 @@ def __getattr__(name: str) -> Any:
         from realtime_sync.client_secrets import ClientSecret
 
         return ClientSecret
+    if name == "LiveClient":
+        from realtime_sync.live import LiveClient
+
+        return LiveClient
     if name == "TranslationClient":
         from realtime_sync.translation import TranslationClient
 
