@@ -227,7 +227,7 @@ class TranslationResponder(_FaultsMixin):
                     f"{path}.transcription.model",
                 )
         nr = inp.noise_reduction
-        if isinstance(nr, tev.NoiseReduction):
+        if isinstance(nr, tev.TranslationNoiseReduction):
             _check_known(nr, f"{path}.noise_reduction")
             if nr.type not in ("near_field", "far_field"):
                 raise _Rejected(

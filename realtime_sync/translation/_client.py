@@ -117,12 +117,14 @@ class TranslationClient(EventsAPI, ReconnectingClient):
             close, a new session with the same configuration; the gap is in
             ``translation.gaps`` and ``on_reconnected``. The service has no
             resume: what the lost session had not translated yet is lost.
-        connect_timeout, max_queue_bytes, ping_interval, ping_timeout,
-        max_message_size, ca_bundle, ssl_context, allow_insecure, record,
-        slow_handler_seconds, transport: As for
-            :class:`~realtime_sync.RealtimeClient`.
+        transport: Where connections come from;
+            ``rs.testing.InMemoryTransport()`` runs the mock in-process.
 
-    The key never appears in reprs, logs or exception messages.
+    ``connect_timeout``, ``max_queue_bytes``, ``ping_interval``, ``ping_timeout``,
+    ``max_message_size``, ``ca_bundle``, ``ssl_context``, ``allow_insecure``,
+    ``record`` and ``slow_handler_seconds`` are as for
+    :class:`~realtime_sync.RealtimeClient`. The key never appears in reprs, logs or
+    exception messages.
     """
 
     def __init__(

@@ -47,7 +47,6 @@ __all__ = [
     "Error",
     "InputAudioBufferAppend",
     "InputTranscriptDelta",
-    "NoiseReduction",
     "OutputAudioDelta",
     "OutputTranscriptDelta",
     "SessionClose",
@@ -58,6 +57,7 @@ __all__ = [
     "TranslationAudio",
     "TranslationAudioInput",
     "TranslationAudioOutput",
+    "TranslationNoiseReduction",
     "TranslationSession",
     "TranslationSessionRequest",
     "TranslationTranscription",
@@ -83,7 +83,7 @@ class TranslationTranscription(Model):
 
 
 @attrs.frozen(kw_only=True)
-class NoiseReduction(Model):
+class TranslationNoiseReduction(Model):
     """Input noise reduction (``audio.input.noise_reduction``).
 
     Attributes:
@@ -107,7 +107,7 @@ class TranslationAudioInput(Model):
     """
 
     transcription: TranslationTranscription | Unset | None = UNSET
-    noise_reduction: NoiseReduction | Unset | None = UNSET
+    noise_reduction: TranslationNoiseReduction | Unset | None = UNSET
 
 
 @attrs.frozen(kw_only=True)
@@ -350,7 +350,7 @@ SERVER_EVENTS: Mapping[str, type[ServerEvent]] = MappingProxyType(
 #: The nested model classes (the codec generates a hook for each).
 MODELS: tuple[type[Model], ...] = (
     TranslationTranscription,
-    NoiseReduction,
+    TranslationNoiseReduction,
     TranslationAudioInput,
     TranslationAudioOutput,
     TranslationAudio,

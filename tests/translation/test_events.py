@@ -271,7 +271,7 @@ def test_encoding_checks_client_events_with_the_path() -> None:
         session=tev.TranslationSessionRequest(
             audio=tev.TranslationAudio(
                 input=tev.TranslationAudioInput(
-                    noise_reduction=tev.NoiseReduction(
+                    noise_reduction=tev.TranslationNoiseReduction(
                         type="near_field", strength="max"
                     )  # type: ignore[arg-type]
                 )
