@@ -13,6 +13,11 @@ server events out, testable without a socket::
 ``rs.RealtimeClient(transport=InMemoryTransport())`` for fast unit tests of a voice
 app.
 
+One server answers the Realtime, Live and Translation APIs, each on its own path
+(``MockRealtimeServer(api="live")`` makes :attr:`~MockRealtimeServer.url` point to
+``/v1/live/sessions``; :class:`LiveResponder` is the Live behaviour, with
+:class:`LiveFaults`).
+
 Also here: :class:`ScriptedResponder` (the test body plays the server, step by
 step) and :class:`ReplayResponder` (replays a recording's server frames) for
 ``responder_factory=``; :func:`synth_speech` (test audio the mock's VAD hears and its
@@ -32,7 +37,9 @@ except ImportError as exc:  # pragma: no cover - depends on the environment
         'pip install "realtime-sync[mock]"'
     ) from exc
 
+from realtime_sync.testing._apis import CloseFrame
 from realtime_sync.testing._faults import RawFrame
+from realtime_sync.testing._live_responder import LiveFaults, LiveResponder
 from realtime_sync.testing._memory import InMemoryChannel, InMemoryTransport
 from realtime_sync.testing._responder import Responder
 from realtime_sync.testing._scripted import ReplayResponder, ScriptedResponder
@@ -44,8 +51,11 @@ from realtime_sync.testing._vad import threshold_dbfs
 
 __all__ = [
     "DEFAULT_INSTRUCTIONS",
+    "CloseFrame",
     "InMemoryChannel",
     "InMemoryTransport",
+    "LiveFaults",
+    "LiveResponder",
     "MockRealtimeServer",
     "RawFrame",
     "ReplayResponder",

@@ -1,0 +1,41 @@
+"""The Live API of the mock: ``/v1/live/sessions`` (and Azure's path), the LiveResponder.
+
+Registered as ``"live"`` in :mod:`realtime_sync.testing._apis`: a connection to
+``/v1/live/sessions`` (or Azure Foundry's ``/openai/v1/live/sessions``) speaks the
+Live protocol through :class:`~realtime_sync.live.codec.LiveCodec`, played by a
+:class:`~realtime_sync.testing.LiveResponder`. The model is not in the URL (it comes
+with ``session.start``); query parameters are ignored.
+"""
+
+from __future__ import annotations
+
+from realtime_sync.live.codec import LiveCodec
+from realtime_sync.testing._apis import ConnectRequest, MockApi, register_api
+from realtime_sync.testing._live_responder import LiveResponder
+
+__all__ = ["LIVE_API", "LIVE_PATHS"]
+
+#: OpenAI's primary WebSocket and Azure Foundry's.
+LIVE_PATHS = frozenset({"/v1/live/sessions", "/openai/v1/live/sessions"})
+
+
+def _codec(request: ConnectRequest) -> LiveCodec:
+    return LiveCodec()
+
+
+def _responder(request: ConnectRequest) -> LiveResponder:
+    options = request.options
+    chunk = options.get("audio_chunk_ms") or 100
+    lifetime = options.get("max_session_seconds") or 3600.0
+    return LiveResponder(chunk_ms=chunk, session_lifetime_s=lifetime)
+
+
+LIVE_API = MockApi(
+    name="live",
+    paths=LIVE_PATHS,
+    url_path="/v1/live/sessions",
+    make_codec=_codec,
+    make_responder=_responder,
+    audio_delta_types=frozenset({"session.output_audio.delta"}),
+)
+register_api(LIVE_API)
