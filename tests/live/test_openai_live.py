@@ -1,0 +1,269 @@
+"""openai-python's own ``client.live.connect()`` against the mock's Live API.
+
+A Live client nobody here wrote checks the mock: openai's sync connection runs a
+voice exchange, a client delegation and a Responses delegation with a function tool
+against ``MockRealtimeServer(api="live")``, and every frame the mock sent
+(``server.sent``) must validate, strictly, against openai's pydantic union of Live
+server events (``openai.types.live.ServerEvent``).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+openai = pytest.importorskip("openai")
+pydantic = pytest.importorskip("pydantic")
+pytest.importorskip("openai.types.live")
+
+from openai.types.live import ServerEvent  # noqa: E402
+
+from realtime_sync.testing import MockRealtimeServer, synth_speech  # noqa: E402
+from tests.helpers import openai_ws_options  # noqa: E402
+
+pytestmark = pytest.mark.timeout(30)
+
+LIVE_EVENTS: Any = pydantic.TypeAdapter(ServerEvent)
+WS_OPTIONS: Any = openai_ws_options()
+CHUNK = 4800  # bytes: 100 ms of 24 kHz pcm16
+SILENCE = bytes(CHUNK)
+
+ORDER_TOOL = {
+    "type": "function",
+    "name": "lookup_order",
+    "description": "The status of an order.",
+    "parameters": {
+        "type": "object",
+        "properties": {"order_id": {"type": "string"}},
+        "required": ["order_id"],
+    },
+}
+
+
+@pytest.fixture
+def server() -> Iterator[MockRealtimeServer]:
+    with MockRealtimeServer(api="live", require_api_key="sk-test") as s:
+        yield s
+
+
+def _client(server: MockRealtimeServer) -> Any:
+    return openai.OpenAI(api_key="sk-test", base_url=server.base_url)
+
+
+def _connect(server: MockRealtimeServer) -> Any:
+    return _client(server).live.connect(websocket_connection_options=WS_OPTIONS)
+
+
+def _send_audio(conn: Any, audio: bytes) -> None:
+    for i in range(0, len(audio), CHUNK):
+        chunk = audio[i : i + CHUNK]
+        conn.send(
+            {
+                "type": "session.input_audio.append",
+                "audio": base64.b64encode(chunk).decode(),
+            }
+        )
+
+
+class _Reader:
+    """Reads events off an openai connection, keeping them all."""
+
+    def __init__(self, conn: Any) -> None:
+        self.conn = conn
+        self.events: list[Any] = []
+
+    def until(self, done: Callable[[Any], bool], limit: int = 5000) -> Any:
+        for _ in range(limit):
+            event = self.conn.recv()
+            self.events.append(event)
+            if done(event):
+                return event
+        raise AssertionError("the expected event never came")
+
+    def of(self, wire_type: str) -> list[Any]:
+        return [e for e in self.events if e.type == wire_type]
+
+    def transcript(self, wire_type: str) -> str:
+        return "".join(e.delta for e in self.of(wire_type))
+
+
+def _start(conn: Any, reader: _Reader, session: dict[str, Any]) -> Any:
+    conn.send({"type": "session.start", "event_id": "start_1", "session": session})
+    return reader.until(lambda e: e.type in ("session.started", "error"))
+
+
+def _validate_all(server: MockRealtimeServer) -> list[str]:
+    """Validate every frame the mock sent, strictly; return their types."""
+    types = []
+    for frame in server.sent:
+        data = json.loads(frame)
+        LIVE_EVENTS.validate_python(data, strict=True)
+        types.append(data["type"])
+    return types
+
+
+def test_voice_exchange(server: MockRealtimeServer) -> None:
+    """session.start, speech in, transcript and a spoken answer out, then close."""
+    with _connect(server) as conn:
+        reader = _Reader(conn)
+        started = _start(
+            conn, reader, {"model": "gpt-live-1", "instructions": "Be brief."}
+        )
+        assert started.type == "session.started"
+        assert started.client_event_id == "start_1"
+        assert started.session.audio.format.rate == 24000
+        assert started.session.audio.output.voice == "marin"
+
+        _send_audio(conn, synth_speech("What time is it", trail_ms=700))
+        _send_audio(conn, SILENCE * 40)
+        reader.until(
+            lambda e: (
+                e.type == "session.output_transcript.delta" and e.delta.endswith(".")
+            )
+        )
+        conn.send({"type": "session.close", "event_id": "bye"})
+        closed = reader.until(lambda e: e.type == "session.closed")
+
+    assert reader.transcript("session.input_transcript.delta") == "What time is it"
+    assert reader.transcript("session.output_transcript.delta") == (
+        "You said: What time is it."
+    )
+    deltas = reader.of("session.output_audio.delta")
+    assert len(deltas) >= 40  # a continuous track: one per 100 ms of input
+    assert all(len(base64.b64decode(d.delta)) == CHUNK for d in deltas)
+    assert closed.reason == "close_requested" and closed.usage.seconds >= 4
+    types = _validate_all(server)
+    assert types[0] == "session.started" and types[-1] == "session.closed"
+
+
+def test_client_delegation(server: MockRealtimeServer) -> None:
+    """A delegation to the client, answered with commentary, is spoken."""
+    with _connect(server) as conn:
+        reader = _Reader(conn)
+        _start(conn, reader, {"model": "gpt-live-1"})
+
+        _send_audio(conn, synth_speech("Can you check my order", trail_ms=700))
+        created = reader.until(lambda e: e.type == "session.delegation.created")
+        assert created.delegation.target == "client"
+        conn.send(
+            {
+                "type": "session.thinking.append",
+                "event_id": "t1",
+                "content": "Looking it up.",
+                "delegation_id": created.delegation.id,
+            }
+        )
+        conn.send(
+            {
+                "type": "session.commentary.append",
+                "event_id": "c1",
+                "content": "Order 42 shipped today.",
+                "delegation_id": created.delegation.id,
+            }
+        )
+        _send_audio(conn, SILENCE * 60)
+        reader.until(
+            lambda e: (
+                e.type == "session.output_transcript.delta"
+                and e.delta.endswith("today.")
+            )
+        )
+        conn.send({"type": "session.close"})
+        reader.until(lambda e: e.type == "session.closed")
+
+    assert [e.client_event_id for e in reader.of("session.thinking.appended")] == ["t1"]
+    appended = reader.of("session.commentary.appended")
+    assert [e.client_event_id for e in appended] == ["c1"]
+    assert appended[0].start_ms >= created.offset_ms
+    assert reader.transcript("session.output_transcript.delta").endswith(
+        "Order 42 shipped today."
+    )
+    _validate_all(server)
+
+
+def test_responses_delegation_with_a_function_tool(server: MockRealtimeServer) -> None:
+    """The backend calls a client tool; its output, sent back, is spoken."""
+    session = {
+        "model": "gpt-live-1",
+        "delegation": {
+            "type": "responses",
+            "responses": {"model": "gpt-5-mini", "tools": [ORDER_TOOL]},
+        },
+    }
+    with _connect(server) as conn:
+        reader = _Reader(conn)
+        _start(conn, reader, session)
+
+        _send_audio(conn, synth_speech("Please lookup order A42", trail_ms=700))
+        created = reader.until(lambda e: e.type == "session.delegation.created")
+        done = reader.until(
+            lambda e: (
+                e.type == "response.event"
+                and e.event.get("type") == "response.completed"
+            )
+        )
+        calls = [
+            e.event["item"]
+            for e in reader.of("response.event")
+            if e.event.get("type") == "response.output_item.done"
+        ]
+        assert len(calls) == 1 and calls[0]["name"] == "lookup_order"
+        conn.send(
+            {
+                "type": "response.item.create",
+                "item": {
+                    "type": "function_call_output",
+                    "call_id": calls[0]["call_id"],
+                    "output": "shipped",
+                },
+            }
+        )
+        conn.send({"type": "response.create"})
+        _send_audio(conn, SILENCE * 60)
+        reader.until(
+            lambda e: (
+                e.type == "session.output_transcript.delta"
+                and e.delta.endswith("shipped.")
+            )
+        )
+        conn.send({"type": "session.close"})
+        reader.until(lambda e: e.type == "session.closed")
+
+    assert created.delegation.target == "responses"
+    assert created.delegation.response_id
+    assert done.delegation_id == created.delegation.id
+    nested = [e.event["type"] for e in reader.of("response.event")]
+    assert nested[:6] == [
+        "response.created",
+        "response.output_item.added",
+        "response.function_call_arguments.delta",
+        "response.function_call_arguments.done",
+        "response.output_item.done",
+        "response.completed",
+    ]
+    assert "response.output_text.delta" in nested[6:]
+    assert nested[-1] == "response.completed"
+    assert json.loads(calls[0]["arguments"]) == {"order_id": "A42"}
+    assert reader.transcript("session.output_transcript.delta").endswith(
+        "The tool returned: shipped."
+    )
+    _validate_all(server)
+
+
+def test_refused_start_names_the_field(server: MockRealtimeServer) -> None:
+    """An unknown session field is refused with its name; a second start works."""
+    with _connect(server) as conn:
+        reader = _Reader(conn)
+        error = _start(conn, reader, {"model": "gpt-live-1", "voice": "marin"})
+        started = _start(conn, reader, {"model": "gpt-live-1"})
+
+    assert error.type == "error"
+    assert error.error.code == "unknown_parameter"
+    assert error.error.param == "session.voice"
+    assert error.error.client_event_id == "start_1"
+    assert started.type == "session.started"
+    _validate_all(server)
