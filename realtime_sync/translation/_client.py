@@ -340,11 +340,15 @@ class TranslationClient(EventsAPI, ReconnectingClient):
             self._fail_all(exc)
             self._pump.stop(1.0)
             return
+        if channel is not self._channel:
+            super()._on_close(channel, closed)  # a replaced channel: nothing to do
+            return
+        # Paused before a reconnection can start (and end, resuming it): fed audio
+        # waits in the pump during the outage, not in the outage buffer.
+        self._pump.pause()
         super()._on_close(channel, closed)
-        if self._state is ClientState.RECONNECTING:
-            self._pump.pause()  # fed audio waits in the pump, not in the outage
-        elif self._closed_exc is not None:
-            self._pump.stop(1.0)
+        if self._state is not ClientState.RECONNECTING and self._closed_exc is not None:
+            self._pump.stop(1.0)  # the session ended for good
 
     def _reconnected(self, info: Any) -> None:
         policy = self._reconnect_policy
@@ -505,7 +509,9 @@ class TranslationClient(EventsAPI, ReconnectingClient):
         """Close the connection and join every thread. Idempotent; safe in a handler.
 
         Closing without :meth:`finish` abandons the translation still on its way.
+        The input pump stops first (fed audio not sent yet is logged as unsent).
         """
+        self._pump.stop(timeout)
         super().close(timeout)
 
     # -- results -----------------------------------------------------------------------
