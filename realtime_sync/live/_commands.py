@@ -183,11 +183,14 @@ class LiveCommandsAPI(LiveEventsAPI):
         future = _AckFuture()
         with self._lock:
             self._acks[event_id] = future
+            # Tracked now, also when held before connect() (written later as is).
+            self._core.sending(event)
         try:
             self._send_event(event)
         except BaseException:
             with self._lock:
                 self._acks.pop(event_id, None)
+                self._core.withdraw(event)
             raise
         if not wait:
             return event_id

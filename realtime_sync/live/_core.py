@@ -28,6 +28,7 @@ import attrs
 from realtime_sync._formats import RATES
 from realtime_sync.events import UNSET
 from realtime_sync.exceptions import RealtimeError
+from realtime_sync.live import events as lev
 from realtime_sync.live._carry import MAX_INPUT_MESSAGES, CarriedOver, carry_over
 from realtime_sync.live._turns import DEFAULT_TURN_GAP_MS, Turn, TurnBuilder
 from realtime_sync.session import Effects
@@ -283,8 +284,16 @@ class LiveCore:
         self.closed_event: Any = None
         #: Context appends the last reconnection sent again.
         self.resent = 0
-        #: Kept for the driver's reconnection (see ``ReconnectingClient``).
-        self.sending_types: frozenset[type] = frozenset()
+        #: The client events :meth:`sending` wants to see (the driver takes its
+        #: lock only for these): the context appends and ``session.update``.
+        self.sending_types: frozenset[type] = frozenset(
+            {
+                lev.SessionInstructionsAppend,
+                lev.SessionThinkingAppend,
+                lev.SessionCommentaryAppend,
+                lev.SessionUpdate,
+            }
+        )
         self._steps: dict[str, Callable[[Any], LiveEffects | None]] = {
             "session.started": self._on_started,
             "session.updated": self._on_updated,
