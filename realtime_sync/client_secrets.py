@@ -30,7 +30,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import attrs
@@ -51,6 +51,9 @@ from realtime_sync.exceptions import (
 from realtime_sync.protocol import Codec
 from realtime_sync.protocol._from_dict import client_event_from_dict
 from realtime_sync.session_config import SessionConfig
+
+if TYPE_CHECKING:
+    from realtime_sync.translation.events import TranslationSession
 
 __all__ = ["ClientSecret", "create"]
 
@@ -113,7 +116,7 @@ class ClientSecret:
 def create(
     *,
     api_key: str | None = None,
-    session: SessionLike | None = None,
+    session: SessionLike | TranslationSession | None = None,
     expires_after_seconds: int | None = None,
     base_url: str | None = None,
     timeout: float = 10.0,

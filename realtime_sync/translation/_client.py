@@ -22,7 +22,7 @@ import ssl
 import threading
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, TypeVar, overload
 
 import attrs
 
@@ -64,6 +64,7 @@ __all__ = ["DEFAULT_MODEL", "TranslationClient"]
 logger = logging.getLogger("realtime_sync.translation")
 
 DEFAULT_MODEL = "gpt-realtime-translate"
+E = TypeVar("E", bound=ServerEvent)
 _UNSET: Any = object()  # "not given" for update_session's keywords
 
 
@@ -505,6 +506,33 @@ class TranslationClient(EventsAPI, ReconnectingClient):
         self.close(timeout=self._connect_timeout)
         return self.translation
 
+    def translate(
+        self,
+        audio: bytes | Any,
+        *,
+        sample_rate: int | None = None,
+        channels: int | None = None,
+        timeout: float | None = 120.0,
+    ) -> Translation:
+        """Translate a whole recording: connect if needed, append it, :meth:`finish`.
+
+        Blocks for about the length of the audio (the pump sends it at its pace)
+        plus the service's latency.
+
+        Args:
+            audio: As for :meth:`append_audio`.
+            sample_rate: As for :meth:`append_audio`.
+            channels: As for :meth:`append_audio`.
+            timeout: Seconds for :meth:`finish`.
+
+        Returns:
+            The :class:`~realtime_sync.translation.Translation`.
+        """
+        if self._state is ClientState.UNOPENED and not self._connecting:
+            self.connect()
+        self.append_audio(audio, sample_rate=sample_rate, channels=channels)
+        return self.finish(timeout)
+
     def close(self, timeout: float = 5.0) -> None:
         """Close the connection and join every thread. Idempotent; safe in a handler.
 
@@ -649,6 +677,21 @@ class TranslationClient(EventsAPI, ReconnectingClient):
         """Remove a handler registered with :meth:`on`/:meth:`once` for ``event``."""
         return super().off(_translation_key(event), handler)
 
+    @overload
+    def wait_for(
+        self,
+        event: type[E],
+        predicate: Callable[[E], bool] | None = None,
+        timeout: float | None = None,
+    ) -> E: ...
+    @overload
+    def wait_for(
+        self,
+        event: str,
+        predicate: Callable[[Any], bool] | None = None,
+        timeout: float | None = None,
+    ) -> Any: ...
+
     def wait_for(
         self, event: Any, predicate: Any = None, timeout: float | None = None
     ) -> Any:
@@ -658,6 +701,15 @@ class TranslationClient(EventsAPI, ReconnectingClient):
         a type string names a translation event (``"session.output_audio.delta"``).
         """
         return super().wait_for(_translation_key(event), predicate, timeout)
+
+    @overload
+    def expect(
+        self, event: type[E], predicate: Callable[[E], bool] | None = None
+    ) -> Expectation[E]: ...
+    @overload
+    def expect(
+        self, event: str, predicate: Callable[[Any], bool] | None = None
+    ) -> Expectation[Any]: ...
 
     def expect(self, event: Any, predicate: Any = None) -> Expectation[Any]:
         """Listen for an event from before the request that causes it is sent."""

@@ -357,3 +357,21 @@ def test_no_key_is_an_authentication_error(monkeypatch: pytest.MonkeyPatch) -> N
 def test_the_key_never_shows(client: TranslationClient) -> None:
     keyed = TranslationClient(api_key="sk-secret-123", url="ws://127.0.0.1:1/x")
     assert "sk-secret" not in repr(keyed)
+
+
+def test_translate_is_one_blocking_call() -> None:
+    client = make(target_language="pt-BR")
+    result = client.translate(HELLO, timeout=20)
+    assert result.transcript == "[pt-BR] Hello there, how are you?"
+    assert client.state is rs.ClientState.CLOSED
+
+
+def test_wait_for_is_typed_and_takes_translation_type_strings(
+    client: TranslationClient,
+) -> None:
+    with client.expect("session.output_transcript.delta") as first:
+        client.append_audio(BYE)
+        event = first.wait(timeout=10)
+    assert isinstance(event, tev.OutputTranscriptDelta)
+    later = client.wait_for(tev.OutputTranscriptDelta, timeout=10)
+    assert later.delta  # typed: an OutputTranscriptDelta

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 
 import pytest
 
@@ -23,14 +24,14 @@ SESSION = {
 
 
 @pytest.fixture
-def stub() -> HTTPStub:
+def stub() -> Iterator[HTTPStub]:
     with HTTPStub() as s:
         s.reply = Reply(
             body=json.dumps(
                 {"value": EPHEMERAL, "expires_at": EXPIRES_AT, "session": SESSION}
             ).encode()
         )
-        yield s  # type: ignore[misc]
+        yield s
 
 
 def test_the_translation_endpoint_and_body(stub: HTTPStub) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import threading
+from collections.abc import Sequence
 
 import pytest
 
@@ -28,7 +29,7 @@ def update(**audio: object) -> tev.SessionUpdate:
     return hook({"type": "session.update", "event_id": "evt_1", "session": audio}, None)  # type: ignore[no-any-return]
 
 
-def error_of(frames: list[object]) -> Error:
+def error_of(frames: Sequence[object]) -> Error:
     (error,) = frames
     assert isinstance(error, Error)
     return error
