@@ -642,3 +642,37 @@ def test_in_memory_transport_runs_the_live_responder() -> None:
         assert types[-1] == "session.closed"
         assert isinstance(channel.responder, LiveResponder)
         assert closed and closed[0].code == 1000
+
+
+def test_server_drop_fault_sends_no_close_frame() -> None:
+    """drop_at_ms: the TCP connection ends with neither session.closed nor a close frame."""
+    faults = LiveFaults(drop_at_ms=300)
+    with MockRealtimeServer(
+        api="live", responder_factory=lambda: LiveResponder(faults=faults)
+    ) as server:
+        ws = _ws(server.url)
+        _send(ws, lv.SessionStart(session=lv.SessionConfig(model="gpt-live-1")))
+        _recv_until(ws, "session.started")
+        _send(ws, silence(500))
+        opcodes = []
+        with pytest.raises(websocket.WebSocketConnectionClosedException):
+            while True:
+                opcode, _data = ws.recv_data(control_frame=True)
+                opcodes.append(opcode)
+        ws.shutdown()
+
+    assert websocket.ABNF.OPCODE_CLOSE not in opcodes
+    assert not any('"session.closed"' in frame for frame in server.sent)
+
+
+def test_server_session_limit_closes_as_expired() -> None:
+    """max_session_seconds: session.closed with reason expired, then a close frame."""
+    with MockRealtimeServer(api="live", max_session_seconds=0.3) as server:
+        ws = _ws(server.url)
+        _send(ws, lv.SessionStart(session=lv.SessionConfig(model="gpt-live-1")))
+        events = _recv_until(ws, "session.closed")
+        ws.close()
+
+    assert events[0].type == "session.started"
+    assert isinstance(events[-1], lv.SessionClosed)
+    assert events[-1].reason == "expired"

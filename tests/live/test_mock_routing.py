@@ -75,3 +75,14 @@ def test_mock_server_command_takes_api() -> None:
     args = _parser().parse_args(["mock-server", "--port", "0", "--api", "realtime"])
     server = _mock_server_of(args)
     assert server.api.name == "realtime"
+
+
+def test_mock_server_command_serves_live() -> None:
+    """realtime-sync mock-server --api live points its URL to /v1/live/sessions."""
+    args = _parser().parse_args(["mock-server", "--port", "0", "--api", "live"])
+    server = _mock_server_of(args)
+
+    assert server.api.name == "live"
+    with server:
+        assert server.url.endswith("/v1/live/sessions")
+        assert server.url_for("realtime").endswith("/v1/realtime?model=gpt-realtime")

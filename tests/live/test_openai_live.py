@@ -267,3 +267,152 @@ def test_refused_start_names_the_field(server: MockRealtimeServer) -> None:
     assert error.error.client_event_id == "start_1"
     assert started.type == "session.started"
     _validate_all(server)
+
+
+def test_every_kind_of_mock_frame_validates() -> None:
+    """The responder's every event kind, encoded, validates against openai's union."""
+    from realtime_sync.live import events as lv
+    from realtime_sync.live.codec import LiveCodec
+    from realtime_sync.testing import LiveFaults, LiveResponder
+
+    codec = LiveCodec()
+
+    def run(responder: LiveResponder, *frames: dict[str, Any]) -> list[str]:
+        out = []
+        for frame in frames:
+            for event in responder.handle(codec.decode_client(json.dumps(frame))):
+                if isinstance(event, lv.LiveServerEvent):
+                    out.append(codec.encode_server(event))
+        return out
+
+    def speech(words: str) -> dict[str, Any]:
+        data = synth_speech(words, trail_ms=700) + SILENCE * 30
+        return {
+            "type": "session.input_audio.append",
+            "audio": base64.b64encode(data).decode(),
+        }
+
+    def silence(ms: int) -> dict[str, Any]:
+        data = bytes(48 * ms)
+        return {
+            "type": "session.input_audio.append",
+            "audio": base64.b64encode(data).decode(),
+        }
+
+    questions = [
+        {"type": "predicate", "instructions": "Angry?"},
+        {"type": "choice", "instructions": "Topic?", "choices": [{"value": True}]},
+        {"type": "score", "instructions": "Urgency?", "levels": [{"label": "low"}]},
+    ]
+    clip = base64.b64encode(bytes(4800 * 3)).decode()
+    frames = run(
+        LiveResponder(faults=LiveFaults(error_after_start=("invalid_model", "x"))),
+        {"type": "session.input_audio.mute"},
+        {"type": "session.start", "session": {"model": "gpt-live-1", "nope": 1}},
+        {
+            "type": "session.start",
+            "session": {
+                "model": "gpt-live-1",
+                "triggers": [
+                    {
+                        "type": "decisions",
+                        "event_type": "session.input_transcript.delta",
+                        "decisions": {"questions": questions},
+                    }
+                ],
+            },
+        },
+        {"type": "session.update", "event_id": "u", "session": {"triggers": []}},
+        {"type": "session.input_audio.mute"},
+        {"type": "session.input_audio.unmute"},
+        speech("Please check this"),
+        {
+            "type": "session.instructions.append",
+            "content": "Be brief.",
+            "delegation_id": None,
+        },
+        {
+            "type": "session.thinking.append",
+            "content": "Hm.",
+            "delegation_id": "deleg_0001",
+        },
+        {
+            "type": "session.commentary.append",
+            "content": "Done.",
+            "delegation_id": "deleg_0001",
+        },
+        silence(31_000),
+        {"type": "session.output_audio.fixture.play", "audio": clip},
+        silence(500),
+        {"type": "decision.item.create", "item": {"role": "user", "content": "hi"}},
+        {"type": "decision.item.delete", "item_id": "ditem_0001"},
+        {"type": "response.create"},
+        {"type": "session.close"},
+    )
+    frames += run(
+        LiveResponder(faults=LiveFaults(end_at_ms=(7000, "content"))),
+        {
+            "type": "session.start",
+            "session": {
+                "model": "gpt-live-1",
+                "delegation": {
+                    "type": "responses",
+                    "responses": {"model": "gpt-5", "tools": [ORDER_TOOL]},
+                },
+            },
+        },
+        speech("Lookup order 7"),
+        {
+            "type": "response.item.create",
+            "item": {
+                "type": "function_call_output",
+                "call_id": "call_0001",
+                "output": "ok",
+            },
+        },
+        {"type": "response.create"},
+        silence(3000),
+    )
+    frames += run(
+        LiveResponder(),
+        {
+            "type": "session.start",
+            "session": {
+                "model": "gpt-live-1",
+                "delegation": {
+                    "type": "decisions",
+                    "decisions": {"model": "gpt-5-mini", "questions": questions},
+                },
+            },
+        },
+        speech("Check the mood"),
+        {"type": "decision.create", "event_id": "d1"},
+    )
+
+    kinds = set()
+    for frame in frames:
+        data = json.loads(frame)
+        LIVE_EVENTS.validate_python(data, strict=True)
+        kinds.add(data["type"])
+    assert kinds >= {
+        "error",
+        "session.started",
+        "session.updated",
+        "session.input_audio.muted",
+        "session.input_audio.unmuted",
+        "session.input_transcript.delta",
+        "session.output_transcript.delta",
+        "session.output_audio.delta",
+        "session.delegation.created",
+        "session.instructions.appended",
+        "session.thinking.appended",
+        "session.commentary.appended",
+        "session.usage.updated",
+        "session.output_audio.fixture.playing",
+        "session.output_audio.fixture.played",
+        "decision.item.created",
+        "decision.item.deleted",
+        "decision.event",
+        "response.event",
+        "session.closed",
+    }
