@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import base64
+import contextlib
+import copy
 import json
+import os
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from realtime_sync.events import UNSET, UnknownModel
 from realtime_sync.exceptions import ProtocolError
@@ -14,6 +19,7 @@ from realtime_sync.live import events as lv
 from realtime_sync.live.codec import LiveCodec
 from tests.live.data import LivePayload, live_payloads
 from tests.protocol._helpers import assert_json_equal
+from tests.strategies import json_paths, retype
 
 PAYLOADS = live_payloads()
 CODEC = LiveCodec()
@@ -302,3 +308,33 @@ def test_optional_fields_are_omitted() -> None:
             "delegation": {"type": "client"},
         },
     }
+
+
+@settings(max_examples=2000 if os.environ.get("CI") else 300, deadline=None)
+@given(data=st.data())
+def test_mutated_payloads_fail_cleanly_or_round_trip(data: st.DataObject) -> None:
+    """Any value retyped anywhere: a ProtocolError, or a decode that re-encodes as is."""
+    example = data.draw(st.sampled_from(PAYLOADS))
+    payload = copy.deepcopy(example.payload)
+    path = data.draw(st.sampled_from(json_paths(payload)[1:]))
+    parent = payload
+    for key in path[:-1]:
+        parent = parent[key]
+    parent[path[-1]] = retype(parent[path[-1]])
+    text = json.dumps(payload)
+
+    try:
+        event = _decode(example.direction, text)
+    except ProtocolError as exc:
+        assert exc.raw == text
+        return
+    assert_json_equal(_encode(event), payload)
+
+
+@settings(max_examples=500 if os.environ.get("CI") else 100, deadline=None)
+@given(garbage=st.binary(max_size=64) | st.text(max_size=64))
+def test_garbage_never_escapes_as_another_exception(garbage: bytes | str) -> None:
+    """Whatever a decoder gets, it returns an event or raises ProtocolError."""
+    for decode in (CODEC.decode_server, CODEC.decode_client):
+        with contextlib.suppress(ProtocolError):
+            decode(garbage)
