@@ -772,6 +772,10 @@ def _parser() -> argparse.ArgumentParser:
 
     _add_translate(command)
 
+    from realtime_sync._cli_live import add_live_command
+
+    add_live_command(command)
+
     rp = command(
         "replay",
         "show the server events of a recording (RealtimeClient(record=...))",

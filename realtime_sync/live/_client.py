@@ -316,6 +316,7 @@ class LiveClient(LiveCommandsAPI, LiveInputAPI, DelegationAPI, ReconnectingClien
         self._tool_workers = tool_workers
         self._delegation_timeout = delegation_timeout
         self._carried: CarriedOver | None = None
+        self._answer_mark = 0  # assistant deltas when audio was last appended
         self._ended: SessionEnd | None = None
 
     @classmethod
@@ -626,6 +627,42 @@ class LiveClient(LiveCommandsAPI, LiveInputAPI, DelegationAPI, ReconnectingClien
         ends (decorator or call).
         """
         return self._add_hook("turn", handler)
+
+    def wait_for_answer(
+        self, timeout: float | None = 60.0, *, quiet_ms: float = 1000.0
+    ) -> Turn:
+        """Block until the assistant answered the audio appended last.
+
+        Live has no "response done": the model speaks when it decides to. This
+        waits for assistant speech that began after the latest
+        :meth:`append_audio` call, followed by ``quiet_ms`` of output track
+        without assistant speech (the output track is continuous, so its length
+        follows the session's timeline, not the wall clock).
+
+        Args:
+            timeout: Seconds; None waits for ever.
+            quiet_ms: Output-track milliseconds without speech that end the answer.
+
+        Returns:
+            The assistant's latest :class:`Turn`.
+
+        Raises:
+            Timeout: No answer in time.
+            ConnectionClosed: The connection closed first.
+            RuntimeError: Called from a handler.
+        """
+        mark = self._answer_mark
+        core = self._core
+
+        def answered(_: Any) -> bool:
+            return (
+                core.assistant_deltas > mark
+                and core.output_ms - core.last_assistant_output_ms >= quiet_ms
+            )
+
+        self.wait_for(lev.SessionOutputAudioDelta, answered, timeout)
+        turns = [t for t in self.turns if t.role == "assistant"]
+        return turns[-1]
 
     def play(self, player: Any) -> Callable[[Any], None]:
         """Send the output track to ``player`` (an ``rs.audio.Player``).

@@ -25,6 +25,7 @@ from typing import Any
 
 import attrs
 
+from realtime_sync import _b64
 from realtime_sync._formats import RATES
 from realtime_sync.events import UNSET
 from realtime_sync.exceptions import RealtimeError
@@ -282,6 +283,12 @@ class LiveCore:
         self._tokens_out = 0
         self._final = False
         self.closed_event: Any = None
+        #: Output audio received, in ms: the output track is continuous (silence
+        #: between replies), so this follows the session's timeline.
+        self.output_ms = 0.0
+        #: Assistant transcript fragments received, and ``output_ms`` at the last.
+        self.assistant_deltas = 0
+        self.last_assistant_output_ms = 0.0
         #: Context appends the last reconnection sent again.
         self.resent = 0
         #: The client events :meth:`sending` wants to see (the driver takes its
@@ -309,6 +316,7 @@ class LiveCore:
             "session.input_audio.muted": self._on_muted,
             "session.input_audio.unmuted": self._on_unmuted,
             "error": self._on_error,
+            "session.output_audio.delta": self._on_output_audio,
         }
 
     # -- reading -----------------------------------------------------------------
@@ -525,10 +533,23 @@ class LiveCore:
     def _on_output_transcript(self, event: Any) -> LiveEffects | None:
         return self._transcript("assistant", event)
 
+    def _on_output_audio(self, event: Any) -> None:
+        delta = getattr(event, "delta", None)
+        if isinstance(delta, str):
+            self.output_ms += _b64.decoded_size(delta) * 1000.0 / self._output_rate()
+
+    def _output_rate(self) -> int:
+        """Bytes of output audio per second (one byte a sample for G.711)."""
+        rate = self.sample_rate()
+        return rate if self.input_format() in ("audio/pcmu", "audio/pcma") else 2 * rate
+
     def _transcript(self, role: str, event: Any) -> LiveEffects | None:
         delta = getattr(event, "delta", None)
         if not isinstance(delta, str):
             return None
+        if role == "assistant":
+            self.assistant_deltas += 1
+            self.last_assistant_output_ms = self.output_ms
         start = _ms(getattr(event, "start_ms", None))
         end = _ms(getattr(event, "end_ms", None), start)
         finished = self.turns.add(role, delta, start, end)

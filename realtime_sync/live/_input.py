@@ -35,6 +35,7 @@ class LiveInputAPI(ThreadedClient):
     _pump: InputPump | None
     _converter: InputConverter
     _input_lock: threading.Lock
+    _answer_mark: int
 
     def append_audio(
         self,
@@ -60,6 +61,7 @@ class LiveInputAPI(ThreadedClient):
         """
         with self._input_lock:
             data = self._converter.convert(audio, sample_rate, channels)
+            self._answer_mark = self._core.assistant_deltas
             self._raise_if_closed()
             if self._state in (ClientState.CLOSING, ClientState.CLOSED):
                 raise ConnectionClosed("the client is closed")

@@ -302,3 +302,15 @@ def test_a_handler_that_raises_does_not_stop_the_reader(
         client.off(lev.SessionOutputAudioDelta, boom)
         assert client.append_instructions("go on").kind == "instructions"
     assert any(isinstance(e, rs.HandlerError) for e in errors)
+
+
+def test_wait_for_answer_returns_the_spoken_reply(server: MockRealtimeServer) -> None:
+    with client_for(server.url) as client:
+        client.append_audio(speech("Is it raining?"))
+        answer = client.wait_for_answer(timeout=20, quiet_ms=500)
+        assert answer.role == "assistant" and "Is it raining" in answer.text
+        client.append_audio(speech("And tomorrow?"))
+        again = client.wait_for_answer(timeout=20, quiet_ms=500)
+        assert "And tomorrow" in again.text and again.start_ms > answer.end_ms
+        # The answer to the audio appended last, again: at the next output chunk.
+        assert client.wait_for_answer(timeout=20).text == again.text
