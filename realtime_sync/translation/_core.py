@@ -26,6 +26,7 @@ import attrs
 
 from realtime_sync import _b64
 from realtime_sync import events as ev
+from realtime_sync.exceptions import ServerError
 from realtime_sync.reconnect import merge_session
 from realtime_sync.session import Effects
 from realtime_sync.translation import events as tev
@@ -247,11 +248,22 @@ class TranslationCore:
         return None
 
     def _on_error(self, event: ev.Error) -> Effects | None:
-        failed = getattr(event.error, "event_id", None)
-        if not isinstance(failed, str):
-            return None
         out = Effects()
-        out.answered.append((failed, event))
+        failed = getattr(event.error, "event_id", None)
+        if isinstance(failed, str):
+            out.answered.append((failed, event))  # a helper may wait for it
+        else:
+            # About the session or the audio stream (appends carry no id): nobody
+            # waits for it, so on_error hears of it rather than nobody at all.
+            message = getattr(event.error, "message", None)
+            out.report.append(
+                ServerError(
+                    message
+                    if isinstance(message, str)
+                    else "the server reported an error",
+                    event=event,
+                )
+            )
         return out
 
     def _elapsed(self, value: object) -> None:

@@ -250,6 +250,8 @@ def test_a_close_fault_without_reconnection_is_reported() -> None:
 def test_session_expiry_ends_the_session_with_an_error() -> None:
     with MockRealtimeServer(api="translation", max_session_seconds=0.5) as server:
         client = TranslationClient(url=server.url, pace=25)
+        reported: list[BaseException] = []
+        client.on_error(reported.append)
         with client.expect(Error) as expired:
             client.connect()
             event = expired.wait(timeout=10)
@@ -258,6 +260,9 @@ def test_session_expiry_ends_the_session_with_an_error() -> None:
             client.wait_for(tev.SessionClosed, timeout=10)
         client.close()
     assert info.value.code == 1001
+    # An error about no event of ours reaches on_error (then the close does).
+    assert isinstance(reported[0], rs.ServerError)
+    assert reported[0].code == "session_expired"
 
 
 def test_the_mock_server_command_serves_translation() -> None:
