@@ -462,9 +462,7 @@ class HookSet:
             inner = self._unstructure_expr(args[1], "x", variant)
             return var if inner == "x" else f"{{k: {inner} for k, x in {var}.items()}}"
         if origin in (Union, types.UnionType):
-            base = (
-                f"UNION{variant}({var})" if any(attrs.has(a) for a in args) else var
-            )
+            base = f"UNION{variant}({var})" if any(attrs.has(a) for a in args) else var
             for a in args:  # a list member of objects (``str | list[Part]``)
                 if typing.get_origin(a) is list:
                     inner = self._unstructure_expr(typing.get_args(a)[0], "x", variant)
