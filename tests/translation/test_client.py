@@ -375,3 +375,17 @@ def test_wait_for_is_typed_and_takes_translation_type_strings(
     assert isinstance(event, tev.OutputTranscriptDelta)
     later = client.wait_for(tev.OutputTranscriptDelta, timeout=10)
     assert later.delta  # typed: an OutputTranscriptDelta
+
+
+def test_record_writes_both_directions(tmp_path: Any) -> None:
+    import json
+
+    path = tmp_path / "session.jsonl"
+    with make(record=path) as client:
+        client.append_audio(BYE)
+        client.finish(timeout=20)
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line]
+    assert len(rows) > 5  # one JSON object per frame
+    text = path.read_text()
+    assert "session.input_audio_buffer.append" in text  # sent
+    assert "session.output_audio.delta" in text and "session.closed" in text  # received
