@@ -93,9 +93,7 @@ _WINDOW_MS = 20
 _LEVEL_DBFS = threshold_dbfs(0.5)
 _MAX_HEARD_MS = 60_000  # input kept for the transcriber between two turns
 _MAX_FIXTURE_MS = 30_000
-_MAX_RESPONSE_ITEMS = 128
 _CLIENT_TYPES = tuple(sorted(lv.PRIMARY_CLIENT_TYPES))
-_NOT_RESPONSES = "{} requires Responses delegation."
 
 
 @attrs.frozen(kw_only=True)
@@ -130,7 +128,7 @@ class _Append:
     event: (
         lv.SessionInstructionsAppend
         | lv.SessionThinkingAppend
-        | (lv.SessionCommentaryAppend)
+        | lv.SessionCommentaryAppend
     )
     due_ms: int
 
@@ -208,7 +206,6 @@ class LiveResponder(_LiveBackendMixin):
         self._segments: collections.deque[_Segment] = collections.deque()
         self._appends: list[_Append] = []
         self._next_usage = usage_interval_ms
-        self._faults_done: set[str] = set()
         self._delegations: dict[str, str] = {}  # id -> target
         self._client_pending: set[str] = set()  # client delegations not answered
         self._responses_delegation: str | None = None
@@ -234,6 +231,11 @@ class LiveResponder(_LiveBackendMixin):
             lv.ResponseCreate: self._response_create,
             lv.SessionClose: self._close,
         }
+
+    @property
+    def pending_delegations(self) -> list[str]:
+        """Client delegations not answered yet (no commentary with their id placed)."""
+        return sorted(self._client_pending)
 
     # -- what the server calls ---------------------------------------------------------
 

@@ -358,6 +358,7 @@ def test_client_delegation_speaks_the_commentary() -> None:
     out = responder.handle(audio(synth_speech("Please check my order", trail_ms=600)))
     [created] = of(out, lv.SessionDelegationCreated)
     delegation_id = created.delegation.id
+    assert responder.pending_delegations == [delegation_id]
     [error] = responder.handle(
         lv.SessionCommentaryAppend(content="x", delegation_id="deleg_9999")
     )
@@ -371,6 +372,7 @@ def test_client_delegation_speaks_the_commentary() -> None:
     assert created.offset_ms > 0
     assert error.error.param == "delegation_id"
     assert text(out, lv.SessionOutputTranscriptDelta).endswith("It shipped.")
+    assert responder.pending_delegations == []
 
 
 def test_responses_commands_need_responses_delegation() -> None:
