@@ -61,7 +61,6 @@ from __future__ import annotations
 
 import binascii
 import collections
-import math
 import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -85,7 +84,7 @@ from realtime_sync.testing._live_session import (
 from realtime_sync.testing._synth import (
     find_marker,
 )
-from realtime_sync.testing._vad import threshold_dbfs
+from realtime_sync.testing._vad import threshold_dbfs, voiced_windows
 
 __all__ = ["LiveFaults", "LiveResponder"]
 
@@ -477,11 +476,11 @@ class LiveResponder(_LiveBackendMixin):
         return []
 
     def _voiced(self, chunk: bytes) -> bool:
-        samples = self._decode_input(chunk).astype(np.float64)
-        if not len(samples):
-            return False
-        rms = math.sqrt(float(np.mean(samples * samples)))
-        return bool(rms >= 32768.0 * 10.0 ** (_LEVEL_DBFS / 20.0))
+        """Whether a window of input is speech (the Realtime mock's energy detector)."""
+        samples = self._decode_input(chunk)
+        return (
+            bool(samples.size) and voiced_windows(samples, samples.size, _LEVEL_DBFS)[0]
+        )
 
     # -- turns and replies -------------------------------------------------------------
 
