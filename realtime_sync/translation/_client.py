@@ -15,28 +15,24 @@ pump) and ``realtime-sync-reconnect`` while reconnecting; all joined by
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import ssl
 import threading
 import time
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar, overload
+from typing import Any
 
 import attrs
 
 from realtime_sync import _b64
 from realtime_sync.client._endpoints import Endpoint, _ws_scheme
-from realtime_sync.client._events_api import EventsAPI, Expectation
 from realtime_sync.client._outages import ReconnectingClient
 from realtime_sync.client._pump import InputPump
 from realtime_sync.client._threaded import ClientState, ThreadedClient
-from realtime_sync.events import ClientEvent, ServerEvent
 from realtime_sync.exceptions import (
     AuthenticationError,
     ConnectionClosed,
-    ProtocolError,
     QueueFull,
     RealtimeError,
     ServerError,
@@ -50,6 +46,7 @@ from realtime_sync.translation._endpoint import (
     openai_translation_endpoint,
     url_translation_endpoint,
 )
+from realtime_sync.translation._events_api import TranslationEventsAPI
 from realtime_sync.translation._input import InputConverter
 from realtime_sync.translation.codec import TranslationCodec
 from realtime_sync.transport import (
@@ -64,7 +61,6 @@ __all__ = ["DEFAULT_MODEL", "TranslationClient"]
 logger = logging.getLogger("realtime_sync.translation")
 
 DEFAULT_MODEL = "gpt-realtime-translate"
-E = TypeVar("E", bound=ServerEvent)
 _UNSET: Any = object()  # "not given" for update_session's keywords
 
 
@@ -75,7 +71,7 @@ class _Restored:
     skipped_items: int = 0
 
 
-class TranslationClient(EventsAPI, ReconnectingClient):
+class TranslationClient(TranslationEventsAPI, ReconnectingClient):
     """A synchronous client for one Realtime Translation session.
 
     ::
@@ -631,93 +627,3 @@ class TranslationClient(EventsAPI, ReconnectingClient):
         answer = self._send_and_wait(event, tev.SessionUpdated, timeout)
         assert isinstance(answer, tev.SessionUpdated)
         return answer.session
-
-    def send(self, event: ClientEvent | Mapping[str, Any]) -> str:
-        """Queue a translation client event (a class of ``translation.events`` or a dict).
-
-        Returns:
-            The event's ``event_id`` (one is given when it has none).
-
-        Raises:
-            TypeError: Not a translation client event, or a field of the wrong type.
-            ConnectionClosed: The client is closed.
-        """
-        if isinstance(event, Mapping):
-            try:
-                decoded = self._codec_or_fail().decode_client(json.dumps(dict(event)))
-            except ProtocolError as exc:
-                raise TypeError(
-                    f"not a valid translation client event: {exc}"
-                ) from None
-            event = decoded
-        if not isinstance(event, ClientEvent):
-            raise TypeError(
-                f"expected a client event or a dict, not {type(event).__name__}"
-            )
-        if not isinstance(event.event_id, str):
-            event = attrs.evolve(event, event_id=self._new_id())
-        event_id = event.event_id
-        assert isinstance(event_id, str)
-        self._send_event(event)
-        return event_id
-
-    def _codec_or_fail(self) -> TranslationCodec:
-        codec = self._codec
-        assert isinstance(codec, TranslationCodec)
-        return codec
-
-    # -- events: type strings name translation events ----------------------------------
-
-    def _add(self, event: Any, handler: Any, once: bool) -> Any:
-        return super()._add(_translation_key(event), handler, once)
-
-    def off(
-        self, event: type[ServerEvent] | str, handler: Callable[[Any], Any]
-    ) -> bool:
-        """Remove a handler registered with :meth:`on`/:meth:`once` for ``event``."""
-        return super().off(_translation_key(event), handler)
-
-    @overload
-    def wait_for(
-        self,
-        event: type[E],
-        predicate: Callable[[E], bool] | None = None,
-        timeout: float | None = None,
-    ) -> E: ...
-    @overload
-    def wait_for(
-        self,
-        event: str,
-        predicate: Callable[[Any], bool] | None = None,
-        timeout: float | None = None,
-    ) -> Any: ...
-
-    def wait_for(
-        self, event: Any, predicate: Any = None, timeout: float | None = None
-    ) -> Any:
-        """Block until an event of this type (matching ``predicate``) arrives.
-
-        As :meth:`RealtimeClient.wait_for <realtime_sync.RealtimeClient.wait_for>`;
-        a type string names a translation event (``"session.output_audio.delta"``).
-        """
-        return super().wait_for(_translation_key(event), predicate, timeout)
-
-    @overload
-    def expect(
-        self, event: type[E], predicate: Callable[[E], bool] | None = None
-    ) -> Expectation[E]: ...
-    @overload
-    def expect(
-        self, event: str, predicate: Callable[[Any], bool] | None = None
-    ) -> Expectation[Any]: ...
-
-    def expect(self, event: Any, predicate: Any = None) -> Expectation[Any]:
-        """Listen for an event from before the request that causes it is sent."""
-        return super().expect(_translation_key(event), predicate)
-
-
-def _translation_key(event: Any) -> Any:
-    """A translation type string as its class (``on("session.closed")``)."""
-    if isinstance(event, str):
-        return tev.SERVER_EVENTS.get(event, event)
-    return event
