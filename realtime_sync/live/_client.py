@@ -33,7 +33,6 @@ from typing import Any
 
 import attrs
 
-from realtime_sync import _b64
 from realtime_sync.client._endpoints import Endpoint, _ws_scheme
 from realtime_sync.client._outages import ReconnectingClient
 from realtime_sync.client._pump import InputPump
@@ -47,7 +46,7 @@ from realtime_sync.exceptions import (
     Timeout,
 )
 from realtime_sync.live import events as lev
-from realtime_sync.live._audio import InputConverter, decode_output
+from realtime_sync.live._audio import InputConverter
 from realtime_sync.live._carry import CarriedOver
 from realtime_sync.live._commands import LiveCommandsAPI, _AckFuture
 from realtime_sync.live._config import DEFAULT_MODEL, build_config
@@ -65,7 +64,8 @@ from realtime_sync.live._endpoint import (
     url_live_endpoint,
 )
 from realtime_sync.live._input import LiveInputAPI
-from realtime_sync.live._turns import DEFAULT_TURN_GAP_MS, Turn
+from realtime_sync.live._output import LiveOutputAPI
+from realtime_sync.live._turns import DEFAULT_TURN_GAP_MS
 from realtime_sync.live.codec import LiveCodec
 from realtime_sync.reconnect import Reconnected, ReconnectPolicy
 from realtime_sync.transport import (
@@ -106,7 +106,9 @@ class _Restored:
     skipped_items: int
 
 
-class LiveClient(LiveCommandsAPI, LiveInputAPI, DelegationAPI, ReconnectingClient):
+class LiveClient(
+    LiveCommandsAPI, LiveOutputAPI, LiveInputAPI, DelegationAPI, ReconnectingClient
+):
     """A synchronous client for one Live conversation, with a background reader.
 
     ``connect()`` sends ``session.start`` with the configuration and returns once
@@ -387,17 +389,6 @@ class LiveClient(LiveCommandsAPI, LiveInputAPI, DelegationAPI, ReconnectingClien
             return self._core.usage
 
     @property
-    def turns(self) -> list[Turn]:
-        """The transcript grouped into turns (every session's), oldest first."""
-        with self._lock:
-            return self._core.turns.turns()
-
-    @property
-    def transcript(self) -> str:
-        """The transcript as text, one ``role: text`` line per turn."""
-        return "\n".join(f"{t.role}: {t.text.strip()}" for t in self.turns)
-
-    @property
     def muted(self) -> bool:
         """Whether the server confirmed that the input is muted."""
         return self._core.muted
@@ -604,7 +595,8 @@ class LiveClient(LiveCommandsAPI, LiveInputAPI, DelegationAPI, ReconnectingClien
         live = out if isinstance(out, LiveEffects) else None
         if live is not None:
             for event_id, ack in live.acks:
-                future = self._acks.pop(event_id, None)
+                with self._lock:
+                    future = self._acks.pop(event_id, None)
                 if future is not None:
                     future.result = ack
                     future.done.set()
@@ -617,84 +609,6 @@ class LiveClient(LiveCommandsAPI, LiveInputAPI, DelegationAPI, ReconnectingClien
             self._run_delegations(live.delegations)
         if live.tool_calls:
             self._run_tool_calls(live.tool_calls)
-
-    # -- handlers beyond on()/wait_for() -------------------------------------------
-
-    def on_turn(self, handler: Callable[[Turn], Any]) -> Callable[[Turn], Any]:
-        """Register a handler called with each finished :class:`Turn` (reader thread).
-
-        A turn finishes when the other speaker starts after it, or the session
-        ends (decorator or call).
-        """
-        return self._add_hook("turn", handler)
-
-    def wait_for_answer(
-        self, timeout: float | None = 60.0, *, quiet_ms: float = 1000.0
-    ) -> Turn:
-        """Block until the assistant answered the audio appended last.
-
-        Live has no "response done": the model speaks when it decides to. This
-        waits for assistant speech that began after the latest
-        :meth:`append_audio` call, followed by ``quiet_ms`` of output track
-        without assistant speech (the output track is continuous, so its length
-        follows the session's timeline, not the wall clock).
-
-        Args:
-            timeout: Seconds; None waits for ever.
-            quiet_ms: Output-track milliseconds without speech that end the answer.
-
-        Returns:
-            The assistant's latest :class:`Turn`.
-
-        Raises:
-            Timeout: No answer in time.
-            ConnectionClosed: The connection closed first.
-            RuntimeError: Called from a handler.
-        """
-        mark = self._answer_mark
-        core = self._core
-
-        def answered(_: Any) -> bool:
-            return (
-                core.assistant_deltas > mark
-                and core.output_ms - core.last_assistant_output_ms >= quiet_ms
-            )
-
-        self.wait_for(lev.SessionOutputAudioDelta, answered, timeout)
-        turns = [t for t in self.turns if t.role == "assistant"]
-        return turns[-1]
-
-    def play(self, player: Any) -> Callable[[Any], None]:
-        """Send the output track to ``player`` (an ``rs.audio.Player``).
-
-        Registers a handler of ``session.output_audio.delta`` that hands the
-        decoded samples (G.711 decoded) to ``player.play("live", samples)``.
-
-        Returns:
-            The handler (pass it to :meth:`off` to stop).
-        """
-        if not callable(getattr(player, "play", None)):
-            raise TypeError("player must have a play(item_id, audio) method")
-
-        def on_audio(event: lev.SessionOutputAudioDelta) -> None:
-            data = _b64.decode(event.delta)
-            player.play("live", decode_output(data, self._core.input_format()))
-
-        self.on(lev.SessionOutputAudioDelta, on_audio)
-        return on_audio
-
-    def replay(self, path: str | os.PathLike[str], *, pace: bool = False) -> int:
-        """Feed the server frames of a recording (``record=``) through this client.
-
-        Handlers, turns and usage see them as if they had arrived; no network.
-        The client must not be connected.
-
-        Returns:
-            The number of frames replayed.
-        """
-        from realtime_sync.recording import replay
-
-        return replay(path, self, pace=pace)  # type: ignore[arg-type]
 
 
 def _with_tools(config: dict[str, Any], tools: list[dict[str, Any]]) -> dict[str, Any]:

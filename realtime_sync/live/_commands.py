@@ -51,7 +51,8 @@ class LiveCommandsAPI(LiveEventsAPI):
     _carry_out: Callable[..., None]  # ReadingClient's, later in the MRO
 
     def _answered(self, request_id: str, event: Any) -> None:
-        future = self._acks.pop(request_id, None)
+        with self._lock:
+            future = self._acks.pop(request_id, None)
         error = _server_error(event)
         if future is not None:
             future.error = error

@@ -169,8 +169,9 @@ class SessionEnd:
 
     Attributes:
         reason: ``session.closed``'s ``reason`` (``close_requested``,
-            ``expired``, ``content``, ``remote_hangup``, ``connection_lost``), or
-            ``"finalization unconfirmed"`` when the connection closed first.
+            ``expired``, ``content``, ``remote_hangup``, ``connection_lost``),
+            ``"finalization unconfirmed"`` when the connection closed first, or
+            ``"not started"`` when no session started.
         confirmed: Whether ``session.closed`` arrived (the server finalized the
             session: usage and recording storage are settled).
         usage: The usage at the end (the final one when confirmed).
@@ -185,6 +186,8 @@ class SessionEnd:
 
 #: ``SessionEnd.reason`` when the connection closed before ``session.closed``.
 UNCONFIRMED = "finalization unconfirmed"
+#: ``SessionEnd.reason`` when no session ever started (``connect()`` failed).
+NOT_STARTED = "not started"
 
 
 class LiveEffects(Effects):
@@ -386,6 +389,8 @@ class LiveCore:
                 usage=self.usage,
                 event=closed,
             )
+        if self.session_id is None:
+            return SessionEnd(reason=NOT_STARTED, confirmed=False, usage=self.usage)
         return SessionEnd(reason=UNCONFIRMED, confirmed=False, usage=self.usage)
 
     # -- the client's events -----------------------------------------------------

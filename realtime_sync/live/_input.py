@@ -97,8 +97,15 @@ class LiveInputAPI(ThreadedClient):
     def _pump_failed(self, exc: BaseException) -> None:
         if self._state in (ClientState.CLOSING, ClientState.CLOSED):
             return
-        if self._closed_exc is not None or self._core.closed_event is not None:
-            return  # the connection ended: on_error heard of it already
+        if (
+            self._closed_exc is not None
+            or self._core.closed_event is not None
+            or isinstance(exc, ConnectionClosed)
+        ):
+            # The connection ended: on_error hears of it from the client itself
+            # (the pump may see it a moment before the client does).
+            logger.info("the input pump stopped: %s", exc)
+            return
         error = (
             exc
             if isinstance(exc, RealtimeError)

@@ -314,3 +314,68 @@ def test_wait_for_answer_returns_the_spoken_reply(server: MockRealtimeServer) ->
         assert "And tomorrow" in again.text and again.start_ms > answer.end_ms
         # The answer to the audio appended last, again: at the next output chunk.
         assert client.wait_for_answer(timeout=20).text == again.text
+
+
+def _faulty(**faults: Any) -> MockRealtimeServer:
+    return MockRealtimeServer(
+        api="live", responder_factory=lambda: LiveResponder(faults=LiveFaults(**faults))
+    )
+
+
+def test_a_session_the_server_ends_is_an_end_not_an_error() -> None:
+    errors: list[rs.RealtimeError] = []
+    with _faulty(end_at_ms=(600, "expired")) as srv:
+        client = client_for(srv.url, reconnect=rs.ReconnectPolicy(initial_delay=0.01))
+        client.on_error(errors.append)
+        client.connect()
+        closed = client.wait_for(lev.SessionClosed, timeout=20)
+        assert closed.reason == "expired"
+        end = client.close()
+        assert srv.total_connections == 1  # not reconnected
+    assert end.confirmed and end.reason == "expired"
+    assert not [e for e in errors if isinstance(e, rs.ConnectionClosed)]
+
+
+def test_an_error_after_start_goes_to_on_error() -> None:
+    errors: list[rs.RealtimeError] = []
+    got = threading.Event()
+    with _faulty(error_after_start=("server_error", "Something broke.")) as srv:
+        client = client_for(srv.url)
+
+        @client.on_error
+        def on_error(error: rs.RealtimeError) -> None:
+            errors.append(error)
+            got.set()
+
+        with client:
+            assert got.wait(10)
+            assert client.append_instructions("still here").kind == "instructions"
+    assert isinstance(errors[0], rs.ServerError) and "Something broke" in str(errors[0])
+
+
+def test_a_refused_start_raises_from_connect() -> None:
+    with _faulty(refuse_start=("credit_balance_exhausted", "No credit.")) as srv:
+        client = client_for(srv.url)
+        with pytest.raises(rs.ServerError, match="No credit") as info:
+            client.connect()
+        assert info.value.code == "credit_balance_exhausted"
+        assert client.close().reason == "not started"
+
+
+def test_close_from_a_handler_does_not_wait_for_itself(
+    server: MockRealtimeServer,
+) -> None:
+    ended: list[SessionEnd] = []
+    done = threading.Event()
+    client = client_for(server.url)
+
+    @client.once(lev.SessionOutputAudioDelta)
+    def hang_up(event: lev.SessionOutputAudioDelta) -> None:
+        ended.append(client.close())  # session.close sent; no waiting here
+        done.set()
+
+    client.connect()
+    assert done.wait(10)
+    assert not ended[0].confirmed and ended[0].reason == "finalization unconfirmed"
+    assert client.close() is ended[0]  # the outcome does not change afterwards
+    assert client.state is rs.ClientState.CLOSED
