@@ -28,6 +28,7 @@ import logging
 import os
 import ssl
 import threading
+import weakref
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -300,13 +301,14 @@ class LiveClient(
         self.model = config["model"]
         self._input_lock = threading.Lock()
         self._converter = InputConverter(self._core.sample_rate())
+        pump_send, pump_failed = _weak_pump_callbacks(self)
         self._pump: InputPump | None = (
             InputPump(
-                self._pump_send,
+                pump_send,
                 sample_rate=self._core.sample_rate(),
                 chunk_ms=input_chunk_ms,
                 pace=input_pace,
-                on_error=self._pump_failed,
+                on_error=pump_failed,
             )
             if input_pump
             else None
@@ -638,6 +640,32 @@ def _refused(exc: ServerError) -> ServerError:
 def _any(event: Any) -> Any:
     """A Live event where the shared machinery's signatures say ``ClientEvent``."""
     return event
+
+
+def _weak_pump_callbacks(
+    client: LiveClient,
+) -> tuple[Callable[[bytes], None], Callable[[BaseException], None]]:
+    """The pump's ``send`` and ``on_error``, holding the client only weakly.
+
+    As the transport's threads do: a client dropped without ``close()`` can be
+    reclaimed (its channels closed); the pump's next send then fails and the pump
+    stops itself.
+    """
+    send_ref = weakref.WeakMethod(client._pump_send)
+    error_ref = weakref.WeakMethod(client._pump_failed)
+
+    def send(chunk: bytes) -> None:
+        method = send_ref()
+        if method is None:
+            raise ConnectionClosed("the client was garbage-collected")
+        method(chunk)
+
+    def on_error(exc: BaseException) -> None:
+        method = error_ref()
+        if method is not None:
+            method(exc)
+
+    return send, on_error
 
 
 def _token(provider: Callable[[], str]) -> str:
