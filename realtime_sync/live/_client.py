@@ -314,6 +314,7 @@ class LiveClient(
             else None
         )
         self._acks: dict[str, _AckFuture] = {}
+        self._nested = {}  # on_response_event registrations
         self._results = {}
         self._calls = {}
         self._tool_timeout = tool_timeout

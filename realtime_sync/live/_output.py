@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
+
+import attrs
 
 from realtime_sync import _b64
 from realtime_sync.live import events as lev
@@ -21,12 +23,90 @@ from realtime_sync.live._turns import Turn
 
 __all__ = ["LiveOutputAPI"]
 
+M = TypeVar("M")
+
+
+def _nested_type(event: object) -> str:
+    """The nested wire type of a Responses event class (or the string itself)."""
+    if isinstance(event, str) and event:
+        return event
+    if isinstance(event, type) and event in lev.RESPONSES_EVENTS.values():
+        default = attrs.fields_dict(event)["type"].default
+        if isinstance(default, str):
+            return default
+    raise TypeError(
+        "expected a class of realtime_sync.live.events.responses or a nested type "
+        f"string, not {event!r}"
+    )
+
 
 class LiveOutputAPI(LiveEventsAPI):
     """Turns, answers, playback and replay of :class:`~realtime_sync.live.LiveClient`."""
 
     _core: LiveCore
     _answer_mark: int
+    _nested: dict[tuple[str, Callable[[Any], Any]], Callable[[Any], None]]
+
+    def on_response_event(
+        self, event: type[M] | str, handler: Callable[[M], Any] | None = None
+    ) -> Any:
+        """Register a typed handler for one kind of wrapped backend event.
+
+        Under Responses delegation the backend's events arrive wrapped in
+        ``response.event``; this unwraps them: the handler gets the nested event
+        (``lev.ResponseOutputTextDelta``, ...) when its type matches, on the
+        reader thread. A nested event decoded leniently (an ``UnknownModel``,
+        for a trimmed snapshot) is passed as it is. For the ``delegation_id``,
+        register ``on(lev.ResponseEvent, ...)`` instead. Decorator or call;
+        remove it with :meth:`off_response_event`.
+
+        Args:
+            event: A class of :mod:`realtime_sync.live.events.responses`, or a
+                nested type string (``"response.output_text.delta"``).
+            handler: The callable; omit it to use this as a decorator.
+
+        Raises:
+            TypeError: Not a nested Responses event class or a string.
+        """
+        wanted = _nested_type(event)
+        if handler is None:
+
+            def decorator(fn: Callable[[M], Any]) -> Callable[[M], Any]:
+                self._add_nested(wanted, fn)
+                return fn
+
+            return decorator
+        self._add_nested(wanted, handler)
+        return handler
+
+    def _add_nested(self, wanted: str, handler: Callable[[Any], Any]) -> None:
+        if not callable(handler):
+            raise TypeError("handler must be callable")
+
+        def unwrap(envelope: lev.ResponseEvent) -> None:
+            nested = envelope.event
+            kind = getattr(nested, "type", None)
+            if kind == wanted:
+                handler(nested)
+
+        with self._lock:
+            self._nested = {**self._nested, (wanted, handler): unwrap}
+        self.on(lev.ResponseEvent, unwrap)
+
+    def off_response_event(
+        self, event: type[Any] | str, handler: Callable[[Any], Any]
+    ) -> bool:
+        """Remove a handler registered with :meth:`on_response_event`.
+
+        Returns:
+            True if it was registered.
+        """
+        key = (_nested_type(event), handler)
+        with self._lock:
+            nested = dict(self._nested)
+            unwrap = nested.pop(key, None)
+            self._nested = nested
+        return unwrap is not None and self.off(lev.ResponseEvent, unwrap)
 
     @property
     def turns(self) -> list[Turn]:

@@ -104,6 +104,14 @@ def test_responses_delegation_runs_function_tools(server: MockRealtimeServer) ->
         return {"order": order_id, "status": "shipped"}
 
     client.on(lev.ResponseEvent, wrapped.append)
+    texts: list[lev.ResponseOutputTextDelta] = []
+    client.on_response_event(lev.ResponseOutputTextDelta, texts.append)
+
+    @client.on_response_event("response.completed")
+    def completed(event: Any) -> None:
+        texts_done.append(event)
+
+    texts_done: list[Any] = []
     with client:
         start = got(server, "session.start")
         tools = start.session.delegation.responses.tools
@@ -116,6 +124,13 @@ def test_responses_delegation_runs_function_tools(server: MockRealtimeServer) ->
     assert '"status": "shipped"' in output.item.output
     assert any(getattr(w.event, "type", None) == "response.completed" for w in wrapped)
     assert client.usage.backend_output_tokens >= 0
+    assert texts and all(isinstance(t, lev.ResponseOutputTextDelta) for t in texts)
+    assert "shipped" in "".join(t.delta for t in texts)
+    assert len(texts_done) == 2  # the tool call's response, then the answer's
+    assert client.off_response_event(lev.ResponseOutputTextDelta, texts.append)
+    assert not client.off_response_event(lev.ResponseOutputTextDelta, texts.append)
+    with pytest.raises(TypeError):
+        client.on_response_event(lev.SessionStarted, print)
 
 
 def test_synth_marker_names_the_request(server: MockRealtimeServer) -> None:
