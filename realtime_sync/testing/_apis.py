@@ -24,6 +24,7 @@ events, :class:`~realtime_sync.testing.RawFrame` (text sent verbatim) and
 from __future__ import annotations
 
 import importlib
+import re
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal, Protocol
@@ -126,6 +127,11 @@ class MockResponder(Protocol):
     def output_ms(self, delta: str) -> float:
         """Milliseconds of audio in a base64 output delta (for realtime pacing)."""
 
+    # Optional: ``bind(push)``. When a responder has it, the server (or in-memory
+    # channel) calls it once with a thread-safe ``push(frames)`` that sends frames on
+    # this connection from any thread (the Live sideband gets its session's events
+    # that way).
+
 
 @attrs.frozen(kw_only=True)
 class MockApi:
@@ -139,6 +145,8 @@ class MockApi:
         make_responder: The responder of a connection (a new one each time).
         audio_delta_types: Wire types of server events carrying output audio in
             ``delta``, paced by their duration with ``pace="realtime"``.
+        pattern: Also serve the paths this matches in full (paths with an id:
+            ``/v1/live/sessions/{id}/attach``).
     """
 
     name: str
@@ -147,12 +155,14 @@ class MockApi:
     make_codec: Callable[[ConnectRequest], ServerCodec]
     make_responder: Callable[[ConnectRequest], MockResponder]
     audio_delta_types: frozenset[str] = frozenset()
+    pattern: re.Pattern[str] | None = None
 
 
 # Built-in APIs defined outside this module, imported when first asked for.
 _BUILTIN: dict[str, str] = {
     "realtime": "realtime_sync.testing._realtime_api",
     "live": "realtime_sync.testing._live_api",
+    "live-sideband": "realtime_sync.testing._live_api",
     "translation": "realtime_sync.testing._translation_api",
 }
 _lock = threading.Lock()
@@ -217,7 +227,11 @@ def api_for_path(path: str) -> MockApi | None:
     _load_builtins()
     wanted = path.rstrip("/") or "/"
     with _lock:
-        for api in _apis.values():
-            if wanted in api.paths:
-                return api
+        apis = list(_apis.values())
+    for api in apis:
+        if wanted in api.paths:
+            return api
+    for api in apis:
+        if api.pattern is not None and api.pattern.fullmatch(wanted):
+            return api
     return None

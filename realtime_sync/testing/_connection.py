@@ -79,6 +79,12 @@ class _Connection:
             self.outbox.extend(events)
             self.cond.notify_all()
 
+    def push(self, frames: Sequence[Any]) -> None:
+        """Queue frames from any thread (a responder's ``bind``); dropped once closing."""
+        with self.cond:
+            if not self.closing:
+                self.post(frames)
+
     def shut(self) -> None:
         """Stop the sender at its next step, even mid-pause."""
         with self.cond:

@@ -5,15 +5,22 @@ Registered as ``"live"`` in :mod:`realtime_sync.testing._apis`: a connection to
 Live protocol through :class:`~realtime_sync.live.codec.LiveCodec`, played by a
 :class:`~realtime_sync.testing.LiveResponder`. The model is not in the URL (it comes
 with ``session.start``); query parameters are ignored.
+
+Also ``"live-sideband"``: ``/v1/live/sessions/{session_id}/attach`` attaches a
+:class:`~realtime_sync.testing._live_sideband.LiveSidebandResponder` to a running
+mock session of this process.
 """
 
 from __future__ import annotations
 
+import re
+
 from realtime_sync.live.codec import LiveCodec
 from realtime_sync.testing._apis import ConnectRequest, MockApi, register_api
 from realtime_sync.testing._live_responder import LiveResponder
+from realtime_sync.testing._live_sideband import LiveSidebandResponder
 
-__all__ = ["LIVE_API", "LIVE_PATHS"]
+__all__ = ["LIVE_API", "LIVE_PATHS", "LIVE_SIDEBAND_API"]
 
 #: OpenAI's primary WebSocket and Azure Foundry's.
 LIVE_PATHS = frozenset({"/v1/live/sessions", "/openai/v1/live/sessions"})
@@ -39,3 +46,21 @@ LIVE_API = MockApi(
     audio_delta_types=frozenset({"session.output_audio.delta"}),
 )
 register_api(LIVE_API)
+
+_ATTACH = re.compile(r"(?:/openai)?/v1/live/sessions/(?P<session_id>[^/]+)/attach")
+
+
+def _sideband(request: ConnectRequest) -> LiveSidebandResponder:
+    match = _ATTACH.fullmatch(request.path.rstrip("/"))
+    return LiveSidebandResponder(match["session_id"] if match else "")
+
+
+LIVE_SIDEBAND_API = MockApi(
+    name="live-sideband",
+    paths=frozenset(),
+    url_path="/v1/live/sessions/{session_id}/attach",
+    make_codec=_codec,
+    make_responder=_sideband,
+    pattern=_ATTACH,
+)
+register_api(LIVE_SIDEBAND_API)

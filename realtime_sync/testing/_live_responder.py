@@ -81,6 +81,11 @@ from realtime_sync.testing._live_session import (
     check_update,
     resolve,
 )
+from realtime_sync.testing._live_sideband import (
+    _SidebandHost,
+    new_session_id,
+    register_session,
+)
 from realtime_sync.testing._synth import (
     find_marker,
 )
@@ -132,7 +137,7 @@ class _Append:
     due_ms: int
 
 
-class LiveResponder(_LiveBackendMixin):
+class LiveResponder(_LiveBackendMixin, _SidebandHost):
     """The behaviour of a mock Live server for one session, without a socket.
 
     Feed it client events with :meth:`handle`; it returns the server events a real
@@ -213,6 +218,7 @@ class LiveResponder(_LiveBackendMixin):
         self._decision_items: set[str] = set()
         self._fixture = False
         self.transcript: list[tuple[str, str]] = []  # ("user"|"assistant", text)
+        self._init_sideband()
         self._handlers: dict[type, Callable[[Any], list[Any]]] = {
             lv.SessionStart: self._start,
             lv.SessionUpdate: self._update,
@@ -259,6 +265,13 @@ class LiveResponder(_LiveBackendMixin):
         """
         if not isinstance(event, lv.LiveClientEvent):
             raise TypeError(f"expected a Live client event, not {type(event).__name__}")
+        out = self._side_events()
+        own = self._answer(event)
+        self._reflect(event, own)
+        return out + own
+
+    def _answer(self, event: lv.LiveClientEvent) -> list[Any]:
+        """The events answering one command, of the primary or a sideband."""
         if self.closed:
             return []
         handler = self._handlers.get(type(event))
@@ -325,9 +338,10 @@ class LiveResponder(_LiveBackendMixin):
             raise _Rejected(refused[1], refused[0], None)
         self.session = resolve(
             event.session,
-            session_id=self._next_id("live"),
+            session_id=new_session_id(),
             expires_at=int(self._clock() + self.session_lifetime_s),
         )
+        register_session(str(self.session.id), self)
         out: list[Any] = [
             lv.SessionStarted(
                 event_id=self._next_id("event"),

@@ -47,6 +47,15 @@ logger = logging.getLogger(__name__)
 _STOP = object()
 
 
+class _Frames:
+    """Inbox item: frames a responder pushed (``bind``), to deliver as they are."""
+
+    __slots__ = ("frames",)
+
+    def __init__(self, frames: list[Any]) -> None:
+        self.frames = frames
+
+
 class InMemoryTransport:
     """A :class:`~realtime_sync.transport.Transport` that runs the mock in-process.
 
@@ -196,6 +205,9 @@ class InMemoryChannel:
                 raise RuntimeError("An in-memory channel connects once.")
             self.responder = self._make()
             self._state = "open"
+        bind = getattr(self.responder, "bind", None)
+        if callable(bind):
+            bind(self._push)
         self._thread = threading.Thread(
             target=self._serve, name="realtime-sync-memory", daemon=True
         )
@@ -234,6 +246,13 @@ class InMemoryChannel:
             thread.join(timeout)
         return ()
 
+    def _push(self, frames: Sequence[Any]) -> None:
+        """Frames the responder sends from another thread (``bind``)."""
+        with self._cond:
+            if self._state == "open":
+                self._inbox.append(_Frames(list(frames)))
+                self._cond.notify()
+
     def raise_if_failed(self) -> None:
         """Nothing can crash below the client here."""
 
@@ -263,6 +282,10 @@ class InMemoryChannel:
                     item = self._inbox.popleft() if self._inbox else None
                 if item is _STOP:
                     break
+                if isinstance(item, _Frames):
+                    if not self._deliver(item.frames):
+                        return
+                    continue
                 if item is not None:
                     if not self._deliver(self._handle(responder, item)):
                         return

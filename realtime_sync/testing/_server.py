@@ -621,6 +621,9 @@ class MockRealtimeServer(_ServerFaults):
         conn = _Connection(
             number, ws, api.make_codec(request), responder, self, api=api
         )
+        bind = getattr(responder, "bind", None)
+        if callable(bind):
+            bind(conn.push)
         with self._faults.lock:
             conn.close_after = self._faults.close_after
         with self._lock:

@@ -84,7 +84,7 @@ def test_start_fills_the_defaults() -> None:
     assert isinstance(event, lv.SessionStarted)
     assert event.client_event_id == "s1"
     session = event.session
-    assert session.id == "live_0001" and session.status == "active"
+    assert session.id.startswith("live_") and session.status == "active"
     assert session.expires_at == 1000 + 3600
     assert session.audio == lv.AudioConfig(
         format=lv.AudioPCM(rate=24000), output=lv.AudioOutput(voice="marin")
@@ -678,3 +678,52 @@ def test_server_session_limit_closes_as_expired() -> None:
     assert events[0].type == "session.started"
     assert isinstance(events[-1], lv.SessionClosed)
     assert events[-1].reason == "expired"
+
+
+# -- sideband --------------------------------------------------------------------------
+
+
+def test_sideband_sees_the_session_and_acts_on_it() -> None:
+    """Attach by id: reflections and events; its commands act at the next step."""
+    from realtime_sync.testing._live_sideband import LiveSidebandResponder
+
+    primary, [start] = started()
+    sideband = LiveSidebandResponder(start.session.id)
+
+    assert sideband.start() == []
+    [refused] = sideband.handle(lv.SessionStart(session=lv.SessionConfig()))
+    assert sideband.handle(lv.SessionInputAudioMute(event_id="m")) == []
+    out = primary.handle(silence(200))
+
+    assert refused.error.param == "type"
+    assert isinstance(out[0], lv.SessionInputAudioMuted) and primary.muted
+    seen = sideband.outbox
+    assert isinstance(seen[0], lv.SessionInputAudioMuted)
+    assert isinstance(seen[1], lv.ServerSessionInputAudioAppend)
+    deltas = of(seen, lv.SessionOutputAudioDelta)
+    assert [(d.start_ms, d.end_ms) for d in deltas] == [(0, 100), (100, 200)]
+    assert all(d.start_ms is UNSET for d in of(out, lv.SessionOutputAudioDelta))
+
+
+def test_sideband_learns_of_a_lost_primary() -> None:
+    """The primary connection drops: the sideband gets session.closed connection_lost."""
+    from realtime_sync.testing._live_sideband import LiveSidebandResponder
+
+    primary, [start] = started(_options={"faults": LiveFaults(drop_at_ms=100)})
+    sideband = LiveSidebandResponder(start.session.id)
+    sideband.start()
+
+    primary.handle(silence(200))
+
+    closed = of(sideband.outbox, lv.SessionClosed)
+    assert [c.reason for c in closed] == ["connection_lost"]
+    assert sideband.outbox[-1] == CloseFrame(code=1000)
+
+
+def test_sideband_to_an_unknown_session() -> None:
+    from realtime_sync.testing._live_sideband import LiveSidebandResponder
+
+    error, close = LiveSidebandResponder("live_missing").start()
+
+    assert error.error.code == "session_not_found"
+    assert close == CloseFrame(code=1008, reason="session not found")

@@ -416,3 +416,72 @@ def test_every_kind_of_mock_frame_validates() -> None:
         "response.event",
         "session.closed",
     }
+
+
+def test_sideband_attaches_to_a_running_session(server: MockRealtimeServer) -> None:
+    """The sideband of openai's client: the session's events, reflections, commands."""
+    from openai.types.live import ConnectServerEvent
+
+    sideband_events: Any = pydantic.TypeAdapter(ConnectServerEvent)
+    client = _client(server)
+    with _connect(server) as conn:
+        reader = _Reader(conn)
+        started = _start(conn, reader, {"model": "gpt-live-1"})
+        with client.live.sideband.connect(
+            session_id=started.session.id, websocket_connection_options=WS_OPTIONS
+        ) as side:
+            side_reader = _Reader(side)
+            side.send({"type": "session.start", "event_id": "no", "session": {}})
+            side.send(
+                {
+                    "type": "session.commentary.append",
+                    "event_id": "sb1",
+                    "content": "Hello from the backend.",
+                    "delegation_id": None,
+                }
+            )
+            refused = side_reader.until(lambda e: e.type == "error")
+            _send_audio(conn, SILENCE * 40)
+            reader.until(lambda e: e.type == "session.commentary.appended")
+            reader.until(
+                lambda e: (
+                    e.type == "session.output_transcript.delta"
+                    and e.delta.endswith("backend.")
+                )
+            )
+            side_reader.until(
+                lambda e: (
+                    e.type == "session.output_transcript.delta"
+                    and e.delta.endswith("backend.")
+                )
+            )
+            conn.send({"type": "session.close"})
+            reader.until(lambda e: e.type == "session.closed")
+            side_closed = side_reader.until(lambda e: e.type == "session.closed")
+
+    assert refused.error.client_event_id == "no"
+    assert "sideband" in refused.error.message
+    assert side_reader.of("session.started") == []
+    reflections = side_reader.of("session.input_audio.append")
+    assert reflections and all(len(base64.b64decode(r.audio)) > 0 for r in reflections)
+    deltas = side_reader.of("session.output_audio.delta")
+    assert deltas[0].start_ms == 0 and all(d.end_ms - d.start_ms == 100 for d in deltas)
+    [ack] = side_reader.of("session.commentary.appended")
+    assert ack.client_event_id == "sb1"
+    assert side_closed.reason == "close_requested"
+    for frame in server.sent:
+        data = json.loads(frame)
+        sideband_events.validate_python(data, strict=True)
+        LIVE_EVENTS.validate_python(data, strict=True)
+
+
+def test_sideband_to_an_unknown_session_is_refused(server: MockRealtimeServer) -> None:
+    """No such session: an error naming it, then the server closes."""
+    client = _client(server)
+    with client.live.sideband.connect(
+        session_id="live_nope", websocket_connection_options=WS_OPTIONS
+    ) as side:
+        error = side.recv()
+
+    assert error.type == "error" and error.error.code == "session_not_found"
+    assert "live_nope" in error.error.message
