@@ -379,3 +379,19 @@ def test_close_from_a_handler_does_not_wait_for_itself(
     assert not ended[0].confirmed and ended[0].reason == "finalization unconfirmed"
     assert client.close() is ended[0]  # the outcome does not change afterwards
     assert client.state is rs.ClientState.CLOSED
+
+
+def test_what_is_sent_before_connect_follows_session_start(
+    server: MockRealtimeServer,
+) -> None:
+    client = client_for(server.url)
+    client.append_audio(speech("Early words"))
+    event_id = client.append_instructions("Queued before connect.", wait=False)
+    assert isinstance(event_id, str)
+    with client:
+        wait_turn(client, "assistant", "Early words")
+        got(server, "session.instructions.append")
+    types = [e.type for e in server.received]
+    assert types[0] == "session.start"
+    assert types.index("session.instructions.append") > 0
+    assert client.turns[0].text.startswith("Early words")

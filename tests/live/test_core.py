@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from realtime_sync.live import MAX_INPUT_MESSAGES
 from realtime_sync.live._core import UNCONFIRMED, LiveCore, LiveEffects
@@ -416,3 +419,42 @@ def test_formats_and_mute() -> None:
     assert not core.muted
     with pytest.raises(ValueError, match="model"):
         LiveCore({}, client, CODEC.to_dict)
+
+
+@settings(max_examples=200)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["user", "assistant"]),
+            st.text(min_size=1, max_size=4),
+            st.integers(0, 3000),
+            st.integers(0, 400),
+        ),
+        max_size=40,
+    ),
+    st.integers(0, 2000),
+)
+def test_turns_keep_every_fragment_in_order(
+    raw: list[tuple[str, str, int, int]], gap: int
+) -> None:
+    """Each speaker's fragments come out whole and in order, however interleaved.
+
+    And every turn is finished (reported) at most once.
+    """
+    builder = TurnBuilder(gap_ms=gap)
+    clock = {"user": 0, "assistant": 0}
+    sent: dict[str, list[str]] = {"user": [], "assistant": []}
+    finished_once: list[tuple[str, int]] = []
+    for role, text, step, length in raw:
+        start = clock[role] + step  # each speaker's fragments move forward
+        clock[role] = start + length
+        sent[role].append(text)
+        for turn in builder.add(role, text, start, start + length):
+            finished_once.append((turn.role, turn.start_ms))
+    turns = builder.turns()
+    for role in ("user", "assistant"):
+        mine = [t for t in turns if t.role == role]
+        assert "".join(t.text for t in mine) == "".join(sent[role])
+        assert all(a.start_ms <= b.start_ms for a, b in itertools.pairwise(mine))
+    assert len(finished_once) == len(set(finished_once))
+    assert all(t.start_ms <= t.end_ms for t in turns)
