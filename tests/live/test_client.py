@@ -395,3 +395,18 @@ def test_what_is_sent_before_connect_follows_session_start(
     assert types[0] == "session.start"
     assert types.index("session.instructions.append") > 0
     assert client.turns[0].text.startswith("Early words")
+
+
+def test_update_session_changes_delegation_settings(
+    server: MockRealtimeServer,
+) -> None:
+    with client_for(server.url) as client:
+        session = client.update_session(
+            delegation={"type": "client", "acknowledgement_delay_ms": 250}
+        )
+        assert session.delegation.acknowledgement_delay_ms == 250
+        assert client.config["delegation"]["acknowledgement_delay_ms"] == 250
+        with client.expect(lev.SessionUpdated) as updated:
+            event_id = client.update_session(triggers=[], wait=False)
+            assert isinstance(event_id, str)
+            assert updated.wait(timeout=10).client_event_id == event_id
