@@ -42,8 +42,10 @@ def test_a_lost_session_restarts_with_the_transcript_in_its_input() -> None:
             reconnected.append(info)
             done.set()
 
+        # Queued before connect(): the speech starts the timeline, so that the drop
+        # at 4 s comes after the answer whatever the machine's load.
+        client.append_audio(speech("My name is Ada"))
         with client:
-            client.append_audio(speech("My name is Ada"))
             wait_turn(client, "assistant", "My name is Ada")
             assert done.wait(30)
             starts = [e for e in server.received if e.type == "session.start"]
@@ -71,8 +73,8 @@ def test_an_unacknowledged_append_is_sent_again_to_the_new_session() -> None:
             input_pace=PACE,
             reconnect=rs.ReconnectPolicy(initial_delay=0.01, jitter=0),
         )
+        client.append_audio(speech("Hello there"))
         with client:
-            client.append_audio(speech("Hello there"))
             wait_turn(client, "assistant", "Hello there")
             # Sent while reconnecting or just before the drop: it must arrive.
             ack = client.append_instructions("Remember the name Ada.", timeout=30)
