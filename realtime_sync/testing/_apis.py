@@ -163,6 +163,7 @@ _BUILTIN: dict[str, str] = {
     "realtime": "realtime_sync.testing._realtime_api",
     "live": "realtime_sync.testing._live_api",
     "live-sideband": "realtime_sync.testing._live_api",
+    "live-fork": "realtime_sync.testing._live_api",
     "translation": "realtime_sync.testing._translation_api",
 }
 _lock = threading.Lock()

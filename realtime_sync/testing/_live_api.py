@@ -8,7 +8,8 @@ with ``session.start``); query parameters are ignored.
 
 Also ``"live-sideband"``: ``/v1/live/sessions/{session_id}/attach`` attaches a
 :class:`~realtime_sync.testing._live_sideband.LiveSidebandResponder` to a running
-mock session of this process.
+mock session of this process; ``"live-fork"``: ``/v1/live/sessions/{session_id}/fork``
+starts a new session from a stored (``store: true``) mock session of this process.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from realtime_sync.testing._apis import ConnectRequest, MockApi, register_api
 from realtime_sync.testing._live_responder import LiveResponder
 from realtime_sync.testing._live_sideband import LiveSidebandResponder
 
-__all__ = ["LIVE_API", "LIVE_PATHS", "LIVE_SIDEBAND_API"]
+__all__ = ["LIVE_API", "LIVE_FORK_API", "LIVE_PATHS", "LIVE_SIDEBAND_API"]
 
 #: OpenAI's primary WebSocket and Azure Foundry's.
 LIVE_PATHS = frozenset({"/v1/live/sessions", "/openai/v1/live/sessions"})
@@ -64,3 +65,26 @@ LIVE_SIDEBAND_API = MockApi(
     pattern=_ATTACH,
 )
 register_api(LIVE_SIDEBAND_API)
+
+_FORK = re.compile(r"(?:/openai)?/v1/live/sessions/(?P<session_id>[^/]+)/fork")
+
+
+def _fork(request: ConnectRequest) -> LiveResponder:
+    match = _FORK.fullmatch(request.path.rstrip("/"))
+    return LiveResponder(
+        chunk_ms=request.options.get("audio_chunk_ms") or 100,
+        session_lifetime_s=request.options.get("max_session_seconds") or 3600.0,
+        fork_of=match["session_id"] if match else "",
+    )
+
+
+LIVE_FORK_API = MockApi(
+    name="live-fork",
+    paths=frozenset(),
+    url_path="/v1/live/sessions/{session_id}/fork",
+    make_codec=_codec,
+    make_responder=_fork,
+    audio_delta_types=frozenset({"session.output_audio.delta"}),
+    pattern=_FORK,
+)
+register_api(LIVE_FORK_API)

@@ -51,8 +51,13 @@ each Live connection. It simulates what LIVE_PROTOCOL.md §13 lists, determinist
   with a recoverable code (1011, 1012) without ``session.closed``, and
   ``session.closed`` with ``expired`` or ``content``.
 
-Not simulated: sideband attach, forks, WebRTC/SIP, barge-in (the mock finishes
-speaking), triggers firing on transcripts.
+* **Sideband and forks** (:mod:`._live_sideband`): a sideband attached to the
+  session's id sees its events and reflections and may send commands; a
+  ``store: true`` session can be forked (``fork_of``): the fork inherits its
+  configuration and conversation.
+
+Not simulated: WebRTC and SIP (no ``transport.*`` events, no pause/resume),
+barge-in (the mock finishes speaking), triggers firing on transcripts.
 
 Not thread-safe: the server calls it under its connection's lock.
 """
@@ -79,12 +84,15 @@ from realtime_sync.testing._live_session import (
     MAX_APPEND_CHARS,
     check_start,
     check_update,
+    fork_config,
     resolve,
 )
 from realtime_sync.testing._live_sideband import (
     _SidebandHost,
+    find_stored,
     new_session_id,
     register_session,
+    store_session,
 )
 from realtime_sync.testing._synth import (
     find_marker,
@@ -156,6 +164,9 @@ class LiveResponder(_LiveBackendMixin, _SidebandHost):
         session_lifetime_s: Seconds from ``session.start`` to ``expires_at``.
         faults: Faults to inject.
         clock: Wall-clock seconds (for ``expires_at`` only).
+        fork_of: Play a fork connection of this stored session (``store: true``):
+            ``session.start`` carries overrides and the new session inherits the
+            stored one's configuration and conversation (as its ``input``).
 
     Raises:
         ValueError: A non-positive duration.
@@ -174,6 +185,7 @@ class LiveResponder(_LiveBackendMixin, _SidebandHost):
         session_lifetime_s: float = 3600.0,
         faults: LiveFaults | None = None,
         clock: Callable[[], float] = time.time,
+        fork_of: str | None = None,
     ) -> None:
         for name, value in (
             ("chunk_ms", chunk_ms),
@@ -197,6 +209,7 @@ class LiveResponder(_LiveBackendMixin, _SidebandHost):
         self.session_lifetime_s = session_lifetime_s
         self.faults = faults or LiveFaults()
         self._clock = clock
+        self.fork_of = fork_of
         self._counters: dict[str, Iterator[int]] = {}
         self.session: lv.SessionResource | None = None
         self.closed = False
@@ -332,16 +345,28 @@ class LiveResponder(_LiveBackendMixin, _SidebandHost):
             raise _Rejected(
                 "The session has already started.", "session_already_started", "type"
             )
-        check_start(event.session)
+        config = event.session
+        if self.fork_of is not None:
+            stored = find_stored(self.fork_of)
+            if stored is None or stored.session is None:
+                raise _Rejected(
+                    f"No stored session with id '{self.fork_of}'.",
+                    "session_not_found",
+                    None,
+                )
+            config = fork_config(stored.session, list(stored.transcript), config)
+        check_start(config)
         refused = self.faults.refuse_start
         if refused is not None:
             raise _Rejected(refused[1], refused[0], None)
         self.session = resolve(
-            event.session,
+            config,
             session_id=new_session_id(),
             expires_at=int(self._clock() + self.session_lifetime_s),
         )
         register_session(str(self.session.id), self)
+        if self.session.store is True:
+            store_session(str(self.session.id), self)
         out: list[Any] = [
             lv.SessionStarted(
                 event_id=self._next_id("event"),

@@ -26,6 +26,8 @@ from realtime_sync.live.events import (
     ClientDelegation,
     DecisionsDelegation,
     DeveloperMessage,
+    InputTextContent,
+    OutputText,
     ResponsesDelegation,
     SessionConfig,
     SessionResource,
@@ -34,7 +36,14 @@ from realtime_sync.live.events import (
 )
 from realtime_sync.testing._base import _Rejected
 
-__all__ = ["LIVE_MODELS", "VOICES", "check_start", "check_update", "resolve"]
+__all__ = [
+    "LIVE_MODELS",
+    "VOICES",
+    "check_start",
+    "check_update",
+    "fork_config",
+    "resolve",
+]
 
 #: The models the mock accepts (the SDK's literal).
 LIVE_MODELS = ("gpt-live-1", "gpt-live-1.1")
@@ -262,4 +271,90 @@ def resolve(
         delegation=delegation,
         input=config.input if isinstance(config.input, list) else [],
         **fields,
+    )
+
+
+_FORK_FIELDS = ("audio", "client", "delegation", "store")
+
+
+def fork_config(
+    stored: SessionResource,
+    transcript: list[tuple[str, str]],
+    overrides: SessionConfig,
+) -> SessionConfig:
+    """The configuration of a fork: the stored session's, with the overrides.
+
+    The fork inherits the model, instructions, voice, delegation and triggers;
+    its ``input`` is the stored session's conversation (startup input and
+    transcript, the newest 128 messages). A fork may override ``audio.format``,
+    ``client``, the Responses settings of a Responses session, and ``store``.
+
+    Raises:
+        _Rejected: A model, or any field a fork cannot override.
+    """
+    _unknown_field(overrides, "session")
+    if overrides.model is not UNSET:
+        raise _invalid(
+            "A fork inherits its model: do not set 'session.model'.", "session.model"
+        )
+    for field in attrs.fields(SessionConfig):
+        name = field.name
+        if name in (*_FORK_FIELDS, "model", "extra"):
+            continue
+        if getattr(overrides, name) is not UNSET:
+            raise _Rejected(
+                f"Unknown parameter: 'session.{name}'.",
+                "unknown_parameter",
+                f"session.{name}",
+            )
+    audio = stored.audio if isinstance(stored.audio, AudioConfig) else AudioConfig()
+    if isinstance(overrides.audio, AudioConfig):
+        if overrides.audio.output is not UNSET:
+            raise _Rejected(
+                "Unknown parameter: 'session.audio.output'.",
+                "unknown_parameter",
+                "session.audio.output",
+            )
+        if overrides.audio.format is not UNSET:
+            audio = attrs.evolve(audio, format=overrides.audio.format)
+    delegation: Any = stored.delegation
+    new = overrides.delegation
+    if new is not UNSET and new is not None:
+        if not (
+            isinstance(new, ResponsesDelegation)
+            and isinstance(delegation, ResponsesDelegation)
+        ):
+            raise _invalid(
+                "A fork may only change the Responses settings of a Responses session.",
+                "session.delegation",
+            )
+        delegation = attrs.evolve(
+            delegation,
+            **{
+                f.name: getattr(new, f.name)
+                for f in attrs.fields(ResponsesDelegation)
+                if f.name not in ("type", "extra") and getattr(new, f.name) is not UNSET
+            },
+        )
+    messages: list[Any] = [
+        UserMessage(content=[InputTextContent(type="input_text", text=text)])
+        if role == "user"
+        else AssistantMessage(content=[OutputText(text=text)])
+        for role, text in transcript
+    ]
+    startup = [
+        m
+        for m in (stored.input if isinstance(stored.input, list) else [])
+        if isinstance(m, DeveloperMessage)
+    ]
+    return SessionConfig(
+        model=stored.model,
+        audio=audio,
+        client=overrides.client if overrides.client is not UNSET else stored.client,
+        delegation=delegation,
+        input=(startup + messages)[-MAX_INPUT_MESSAGES:],
+        instructions=stored.instructions,
+        safety_identifier=stored.safety_identifier,
+        store=overrides.store if overrides.store is not UNSET else stored.store,
+        triggers=stored.triggers,
     )

@@ -1,4 +1,8 @@
-"""The Live mock's sideband: attach to a running mock session by its id.
+"""The Live mock's sideband (attach to a running session) and its session registry.
+
+Every started mock session is registered by id (weakly); ``store: true`` sessions
+are also kept for forks (:func:`find_stored`, see ``_live_session.fork_config``).
+
 
 A connection to ``/v1/live/sessions/{session_id}/attach`` (or Azure's
 ``/openai/v1/...``) gets a :class:`LiveSidebandResponder` bound to the
@@ -46,12 +50,17 @@ __all__ = [
     "LiveSidebandResponder",
     "_SidebandHost",
     "find_session",
+    "find_stored",
     "new_session_id",
     "register_session",
+    "store_session",
 ]
 
 _lock = threading.Lock()
 _session_numbers = itertools.count(1)
+_MAX_STORED = 100
+# Sessions started with store: true, kept (strongly) for forks, oldest first.
+_stored: collections.OrderedDict[str, LiveResponder] = collections.OrderedDict()
 _sessions: weakref.WeakValueDictionary[str, LiveResponder] = (
     weakref.WeakValueDictionary()
 )
@@ -74,6 +83,20 @@ def register_session(session_id: str, responder: LiveResponder) -> None:
     """Make a started mock session attachable by its id."""
     with _lock:
         _sessions[session_id] = responder
+
+
+def store_session(session_id: str, responder: LiveResponder) -> None:
+    """Keep a ``store: true`` session for forks (the newest 100 of the process)."""
+    with _lock:
+        _stored[session_id] = responder
+        while len(_stored) > _MAX_STORED:
+            _stored.popitem(last=False)
+
+
+def find_stored(session_id: str) -> LiveResponder | None:
+    """The stored mock session with this id (running or closed), if any."""
+    with _lock:
+        return _stored.get(session_id)
 
 
 def find_session(session_id: str) -> LiveResponder | None:

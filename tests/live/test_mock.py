@@ -727,3 +727,60 @@ def test_sideband_to_an_unknown_session() -> None:
 
     assert error.error.code == "session_not_found"
     assert close == CloseFrame(code=1008, reason="session not found")
+
+
+# -- forks -----------------------------------------------------------------------------
+
+
+def test_fork_inherits_a_stored_session() -> None:
+    """A fork of a store: true session: its config, its conversation as input."""
+    stored, [start] = started(instructions="Be brief.", store=True)
+    stored.handle(audio(synth_speech("Book a table", trail_ms=600)))
+    fork = LiveResponder(fork_of=start.session.id)
+
+    [forked] = fork.handle(
+        decode_start({"audio": {"format": {"type": "audio/pcm", "rate": 16000}}})
+    )
+
+    assert isinstance(forked, lv.SessionStarted)
+    session = forked.session
+    assert session.id != start.session.id
+    assert (session.model, session.instructions) == ("gpt-live-1", "Be brief.")
+    assert session.audio.format == lv.AudioPCM(rate=16000)
+    assert session.audio.output == lv.AudioOutput(voice="marin")
+    assert [(type(m).__name__, m.content[0].text) for m in session.input] == [
+        ("UserMessage", "Book a table"),
+        ("AssistantMessage", "You said: Book a table."),
+    ]
+    assert fork.transcript == stored.transcript
+
+
+@pytest.mark.parametrize(
+    ("overrides", "code", "param"),
+    [
+        ({"model": "gpt-live-1"}, "invalid_value", "session.model"),
+        ({"instructions": "x"}, "unknown_parameter", "session.instructions"),
+        (
+            {"audio": {"output": {"voice": "ash"}}},
+            "unknown_parameter",
+            "session.audio.output",
+        ),
+        ({"delegation": {"type": "client"}}, "invalid_value", "session.delegation"),
+    ],
+)
+def test_fork_refuses_what_it_inherits(
+    overrides: dict[str, Any], code: str, param: str
+) -> None:
+    _stored, [start] = started(store=True)
+
+    [error] = LiveResponder(fork_of=start.session.id).handle(decode_start(overrides))
+
+    assert (error.error.code, error.error.param) == (code, param)
+
+
+def test_fork_needs_a_stored_session() -> None:
+    _unstored, [start] = started()
+
+    [error] = LiveResponder(fork_of=start.session.id).handle(decode_start({}))
+
+    assert error.error.code == "session_not_found"

@@ -485,3 +485,29 @@ def test_sideband_to_an_unknown_session_is_refused(server: MockRealtimeServer) -
 
     assert error.type == "error" and error.error.code == "session_not_found"
     assert "live_nope" in error.error.message
+
+
+def test_fork_of_a_stored_session(server: MockRealtimeServer) -> None:
+    """A fork by openai's forks.connect starts a session inheriting the stored one."""
+    client = _client(server)
+    with _connect(server) as conn:
+        reader = _Reader(conn)
+        first = _start(conn, reader, {"model": "gpt-live-1", "store": True})
+        _send_audio(conn, synth_speech("Remember the blue door", trail_ms=700))
+        reader.until(lambda e: e.type == "session.input_transcript.delta")
+        conn.send({"type": "session.close"})
+        reader.until(lambda e: e.type == "session.closed")
+
+    with client.live.forks.connect(
+        session_id=first.session.id, websocket_connection_options=WS_OPTIONS
+    ) as fork:
+        fork.send({"type": "session.start", "session": {}})
+        forked = fork.recv()
+        fork.send({"type": "session.close"})
+        while fork.recv().type != "session.closed":
+            pass
+
+    assert forked.type == "session.started"
+    assert forked.session.id != first.session.id
+    assert forked.session.input[0].content[0].text == "Remember the blue door"
+    _validate_all(server)
