@@ -316,6 +316,7 @@ class LiveClient(
         self._acks: dict[str, _AckFuture] = {}
         self._nested = {}  # on_response_event registrations
         self._results = {}
+        self._abandoned = set()
         self._calls = {}
         self._tool_timeout = tool_timeout
         self._tool_workers = tool_workers

@@ -93,6 +93,7 @@ class DelegationAPI(ThreadedClient):
     _tool_workers: int
     _delegation_timeout: float | None
     _results: dict[str, tuple[bool, Any]]
+    _abandoned: set[str]
     _calls: dict[str, str | None]
 
     # -- registration ------------------------------------------------------------
@@ -292,12 +293,24 @@ class DelegationAPI(ThreadedClient):
             logger.exception("delegate handler raised on %s", delegation_id)
             result = (False, exc)
         with self._lock:
-            self._results[delegation_id] = result
+            late = delegation_id in self._abandoned
+            if late:
+                self._abandoned.discard(delegation_id)
+            else:
+                self._results[delegation_id] = result
+        if late:
+            logger.warning(
+                "delegate handler answered delegation %s after its timeout: the "
+                "result was dropped (the model was told the task timed out)",
+                delegation_id,
+            )
 
     def _delegation_done(self, delegation_id: str, output: str) -> None:
         """The executor answered a delegation (pool or timer thread)."""
         with self._lock:
             result = self._results.pop(delegation_id, None)
+            if result is None:
+                self._abandoned.add(delegation_id)  # its result, if any, is late
         handler = self._delegate_handler
         if result is None:  # the executor's own error: a timeout, a shutdown
             try:

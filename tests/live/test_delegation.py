@@ -146,3 +146,27 @@ def test_synth_marker_names_the_request(server: MockRealtimeServer) -> None:
     with client:
         client.append_audio(synth_speech("look up the menu", lead_ms=100, trail_ms=800))
         assert got.wait(20)
+
+
+def test_a_slow_handler_times_out_and_the_model_is_told(
+    server: MockRealtimeServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    errors: list[rs.RealtimeError] = []
+    release = threading.Event()
+    client = LiveClient(url=server.url, input_pace=PACE)
+    client.on_error(errors.append)
+
+    @client.delegate(timeout=0.2)
+    def slow(task: DelegationTask) -> str:
+        release.wait(10)
+        return "too late"
+
+    with client:
+        client.append_audio(speech("Please check the stock"))
+        wait_turn(client, "assistant", "could not be completed")
+        release.set()
+    assert any(isinstance(e, rs.Timeout) for e in errors)
+    sent = [e.content for e in server.received if e.type == "session.commentary.append"]
+    assert sent and "too late" not in sent  # the late result is dropped...
+    assert "after its timeout" in caplog.text  # ...and said so
+    assert not client._results  # nothing kept for ever
