@@ -16,7 +16,8 @@ app.
 One server answers the Realtime, Live and Translation APIs, each on its own path
 (``MockRealtimeServer(api="live")`` makes :attr:`~MockRealtimeServer.url` point to
 ``/v1/live/sessions``; :class:`LiveResponder` is the Live behaviour, with
-:class:`LiveFaults`).
+:class:`LiveFaults`; a running mock Live session also answers a sideband on
+``/v1/live/sessions/{id}/attach`` and, when stored, a fork on ``.../{id}/fork``).
 
 Also here: :class:`ScriptedResponder` (the test body plays the server, step by
 step) and :class:`ReplayResponder` (replays a recording's server frames) for

@@ -784,3 +784,55 @@ def test_fork_needs_a_stored_session() -> None:
     [error] = LiveResponder(fork_of=start.session.id).handle(decode_start({}))
 
     assert error.error.code == "session_not_found"
+
+
+def test_in_memory_sideband_gets_pushed_events() -> None:
+    """In memory too, a sideband channel receives its session's events as pushed."""
+    transport = InMemoryTransport()
+    primary_got: list[str] = []
+    side_got: list[str] = []
+    started_event = threading.Event()
+    side_done = threading.Event()
+
+    def on_primary(text: str) -> None:
+        primary_got.append(text)
+        if json.loads(text)["type"] == "session.started":
+            started_event.set()
+
+    def on_side(text: str) -> None:
+        side_got.append(text)
+        if json.loads(text)["type"] == "session.closed":
+            side_done.set()
+
+    def open_channel(url: str, on_message: Any) -> Any:
+        channel = transport.open(
+            url,
+            headers={},
+            on_message=on_message,
+            on_close=lambda closed: None,
+            on_binary=lambda data: None,
+        )
+        channel.connect()
+        return channel
+
+    primary = open_channel("ws://mock/v1/live/sessions", on_primary)
+    primary.send(
+        CODEC.encode_client(
+            lv.SessionStart(session=lv.SessionConfig(model="gpt-live-1"))
+        )
+    )
+    assert started_event.wait(WAIT)
+    session_id = json.loads(primary_got[0])["session"]["id"]
+    side = open_channel(f"ws://mock/v1/live/sessions/{session_id}/attach", on_side)
+    side.send(CODEC.encode_client(lv.SessionClose(event_id="from-sideband")))
+    primary.send(CODEC.encode_client(silence(100)))
+    assert side_done.wait(WAIT)
+    side.close()
+    primary.close()
+
+    side_types = [json.loads(t)["type"] for t in side_got]
+    assert "session.started" not in side_types
+    assert side_types[-1] == "session.closed"
+    closed = json.loads(side_got[-1])
+    assert closed["client_event_id"] == "from-sideband"
+    assert json.loads(primary_got[-1])["type"] == "session.closed"
