@@ -547,6 +547,10 @@ class LiveClient(
             return self._core.closed_event is not None
         return True
 
+    def _filter_held(self, events: list[Any]) -> tuple[list[Any], None]:
+        """Held events for the new session: stale delegation ids go session-wide."""
+        return [self._core.rebind(e) for e in events], None
+
     def _closing(self, timeout: float) -> None:
         if self._pump is not None:
             self._pump.stop(timeout)

@@ -447,6 +447,24 @@ class LiveCore:
         self.resent = len(events)
         return events, 0
 
+    def rebind(self, event: Any) -> Any:
+        """``event`` as it may go to the current session (a held event).
+
+        An append answering a delegation of an earlier session goes session-wide
+        (``delegation_id`` None): the new session does not know the delegation.
+        """
+        if event.type not in APPEND_KINDS:
+            return event
+        delegation_id = _str(getattr(event, "delegation_id", None))
+        if delegation_id is None or self.answerable_id(delegation_id) is not None:
+            return event
+        event = attrs.evolve(event, delegation_id=None)
+        pending = self._pending.get(event.event_id)
+        if pending is not None:
+            pending.delegation_id = None
+            pending.event = event
+        return event
+
     # -- new sessions ------------------------------------------------------------
 
     def start_config(self) -> tuple[dict[str, Any], CarriedOver | None]:

@@ -458,3 +458,31 @@ def test_turns_keep_every_fragment_in_order(
         assert all(a.start_ms <= b.start_ms for a, b in itertools.pairwise(mine))
     assert len(finished_once) == len(set(finished_once))
     assert all(t.start_ms <= t.end_ms for t in turns)
+
+
+def test_a_held_answer_to_an_old_delegation_goes_session_wide() -> None:
+    core = make_core()
+    started(core)
+    core.receive(
+        server(
+            {
+                "type": "session.delegation.created",
+                "delegation": {"id": "d1", "type": "delegation", "target": "client"},
+                "offset_ms": 10,
+            }
+        )
+    )
+    held = client(
+        {
+            "type": "session.commentary.append",
+            "event_id": "c9",
+            "content": "late result",
+            "delegation_id": "d1",
+        }
+    )
+    assert core.rebind(held) is held  # d1 is the current session's
+    core.session_lost(ConnectionError("lost"), frozenset())
+    core.sending(held, held=True)
+    again = core.rebind(held)
+    assert again.delegation_id is None and again.content == "late result"
+    assert core.rebind(client({"type": "session.close"})).type == "session.close"
