@@ -21,6 +21,7 @@ from typing import Any
 
 import attrs
 
+from realtime_sync.client._threaded import ClientState
 from realtime_sync.exceptions import ProtocolError, RealtimeError, ServerError, Timeout
 from realtime_sync.live import events as lev
 from realtime_sync.live._core import AppendAck, Delegation, LiveCore
@@ -258,6 +259,11 @@ class LiveCommandsAPI(LiveEventsAPI):
             raise ValueError("give delegation= and/or triggers=")
         event = self._event_from_dict({"type": "session.update", "session": update})
         if not wait:
+            if self._state is ClientState.UNOPENED:
+                # Held until connect() and written as is: kept for the session
+                # configuration now (the update goes to the first session too).
+                with self._lock:
+                    self._core.sending(event)
             return self.send(event)
         self._check_thread("update_session()")
         answer = self._send_and_wait(event, lev.SessionUpdated, timeout)

@@ -410,3 +410,16 @@ def test_update_session_changes_delegation_settings(
             event_id = client.update_session(triggers=[], wait=False)
             assert isinstance(event_id, str)
             assert updated.wait(timeout=10).client_event_id == event_id
+
+
+def test_an_update_sent_before_connect_is_kept_for_new_sessions(
+    server: MockRealtimeServer,
+) -> None:
+    client = client_for(server.url)
+    client.update_session(
+        delegation={"type": "client", "acknowledgement_delay_ms": 300}, wait=False
+    )
+    assert client.config["delegation"]["acknowledgement_delay_ms"] == 300
+    with client:  # in session.start already (and sent as the update it was)
+        assert client.session_info.delegation.acknowledgement_delay_ms == 300
+        got(server, "session.update")
