@@ -252,11 +252,40 @@ class _LiveBackendMixin(_LiveBase):
                 return qs
         return []
 
+    def _trigger_events(self, event_type: str, source_event_id: str) -> list[Any]:
+        """``decision.event`` of each transcript trigger on ``event_type``.
+
+        The mock fires a trigger once per user turn (input transcript) or per spoken
+        answer (output transcript), on its last delta, not on every delta.
+        """
+        triggers = self._session().triggers
+        out: list[Any] = []
+        for number, trigger in enumerate(
+            triggers if isinstance(triggers, list) else [], 1
+        ):
+            questions = getattr(trigger.decisions, "questions", None)
+            if trigger.event_type != event_type or not isinstance(questions, list):
+                continue
+            event = self._decision_event(questions=questions)
+            out.append(
+                attrs.evolve(
+                    event,
+                    trigger_id=f"trigger_{number:04d}",
+                    source_event_id=source_event_id,
+                    source_event_type=event_type,
+                )
+            )
+        return out
+
     def _decision_event(
-        self, *, delegation_id: str | None = None, client_event_id: str | None = None
+        self,
+        *,
+        delegation_id: str | None = None,
+        client_event_id: str | None = None,
+        questions: list[Any] | None = None,
     ) -> lv.DecisionEvent:
         answers: list[Any] = []
-        for q in self._questions():
+        for q in self._questions() if questions is None else questions:
             name = getattr(q, "name", UNSET)
             if isinstance(q, lv.Predicate):
                 answers.append(lv.PredicateAnswer(name=name, probability=0.5))

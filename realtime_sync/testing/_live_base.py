@@ -33,6 +33,7 @@ class _Segment:
     after: list[Any] = attrs.field(factory=list)  # events when it has played
     plan: list[tuple[int, int, str]] | None = None  # transcript deltas, once started
     at: int = 0  # bytes already played
+    last_id: str | None = None  # event_id of its last transcript delta sent
 
 
 class _LiveBase:

@@ -57,7 +57,8 @@ each Live connection. It simulates what LIVE_PROTOCOL.md §13 lists, determinist
   configuration and conversation.
 
 Not simulated: WebRTC and SIP (no ``transport.*`` events, no pause/resume),
-barge-in (the mock finishes speaking), triggers firing on transcripts.
+barge-in (the mock finishes speaking). Transcript triggers fire once per user turn
+or spoken answer (on its last delta), not on every delta.
 
 Not thread-safe: the server calls it under its connection's lock.
 """
@@ -542,6 +543,10 @@ class LiveResponder(_LiveBackendMixin, _SidebandHost):
             )
             for s, e, piece in self._grid(text, start_ms, max(end_ms, start_ms + 1))
         ]
+        if out:
+            out += self._trigger_events(
+                "session.input_transcript.delta", str(out[-1].event_id)
+            )
         target = self._delegation_target(text)
         if target is None:
             self._say(f"You said: {text.rstrip('.')}.")
@@ -601,16 +606,18 @@ class LiveResponder(_LiveBackendMixin, _SidebandHost):
             assert segment.plan is not None
             while segment.plan and segment.plan[0][0] < self._output_ms:
                 s, e, piece = segment.plan.pop(0)
+                segment.last_id = self._next_id("event")
                 out.append(
                     lv.SessionOutputTranscriptDelta(
-                        event_id=self._next_id("event"),
-                        delta=piece,
-                        start_ms=s,
-                        end_ms=e,
+                        event_id=segment.last_id, delta=piece, start_ms=s, end_ms=e
                     )
                 )
             if segment.at >= len(segment.audio) and not segment.plan:
                 self._segments.popleft()
+                if segment.last_id is not None:
+                    out += self._trigger_events(
+                        "session.output_transcript.delta", segment.last_id
+                    )
                 for after in segment.after:
                     if isinstance(after, _FixtureDone):
                         self._fixture = False

@@ -836,3 +836,47 @@ def test_in_memory_sideband_gets_pushed_events() -> None:
     closed = json.loads(side_got[-1])
     assert closed["client_event_id"] == "from-sideband"
     assert json.loads(primary_got[-1])["type"] == "session.closed"
+
+
+def test_transcript_triggers_fire_decisions() -> None:
+    """A trigger on each transcript kind: decision.event naming its source delta."""
+    questions = [{"type": "predicate", "instructions": "Is it a question?"}]
+    responder = LiveResponder()
+    responder.handle(
+        decode_start(
+            {
+                "model": "gpt-live-1",
+                "triggers": [
+                    {
+                        "type": "decisions",
+                        "event_type": kind,
+                        "decisions": {"questions": questions},
+                    }
+                    for kind in (
+                        "session.input_transcript.delta",
+                        "session.output_transcript.delta",
+                    )
+                ],
+            }
+        )
+    )
+
+    out = responder.handle(audio(synth_speech("Is it open", trail_ms=600)))
+    out += responder.handle(silence(3000))
+
+    decisions = of(out, lv.DecisionEvent)
+    assert [d.source_event_type for d in decisions] == [
+        "session.input_transcript.delta",
+        "session.output_transcript.delta",
+    ]
+    assert [d.trigger_id for d in decisions] == ["trigger_0001", "trigger_0002"]
+    last_input = of(out, lv.SessionInputTranscriptDelta)[-1]
+    last_output = of(out, lv.SessionOutputTranscriptDelta)[-1]
+    assert [d.source_event_id for d in decisions] == [
+        last_input.event_id,
+        last_output.event_id,
+    ]
+    assert all(d.delegation_id is None for d in decisions)  # null for triggers
+    assert [type(a) for a in decisions[0].event.decision.answers] == [
+        lv.PredicateAnswer
+    ]

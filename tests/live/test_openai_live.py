@@ -383,11 +383,19 @@ def test_every_kind_of_mock_frame_validates() -> None:
                     "type": "decisions",
                     "decisions": {"model": "gpt-5-mini", "questions": questions},
                 },
+                "triggers": [
+                    {
+                        "type": "decisions",
+                        "event_type": "session.output_transcript.delta",
+                        "decisions": {"questions": questions},
+                    }
+                ],
             },
         },
         speech("Check the mood"),
         {"type": "decision.create", "event_id": "d1"},
     )
+    assert any('"trigger_id":"trigger_0001"' in f for f in frames)
 
     kinds = set()
     for frame in frames:
