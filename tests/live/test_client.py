@@ -13,8 +13,13 @@ import pytest
 import realtime_sync as rs
 from realtime_sync.live import AppendAck, LiveClient, SessionEnd, Turn
 from realtime_sync.live import events as lev
-from realtime_sync.testing import InMemoryTransport, MockRealtimeServer, synth_speech
-from realtime_sync.testing._live_responder import LiveFaults, LiveResponder
+from realtime_sync.testing import (
+    InMemoryTransport,
+    LiveFaults,
+    LiveResponder,
+    MockRealtimeServer,
+    synth_speech,
+)
 
 PACE = 20.0  # the mock's timeline follows the audio it gets: no need to wait
 

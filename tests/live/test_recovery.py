@@ -7,8 +7,7 @@ from typing import Any
 
 import realtime_sync as rs
 from realtime_sync.live import LiveClient, LiveReconnected
-from realtime_sync.testing import MockRealtimeServer
-from realtime_sync.testing._live_responder import LiveFaults, LiveResponder
+from realtime_sync.testing import LiveFaults, LiveResponder, MockRealtimeServer
 
 from .test_client import PACE, speech, wait_turn
 
