@@ -24,6 +24,7 @@ from realtime_sync.client._registry import (
     UnknownEventTypeWarning,
 )
 from realtime_sync.live.events import (
+    SERVER_EVENTS,
     LiveServerEvent,
     UnknownLiveServerEvent,
 )
@@ -37,22 +38,8 @@ __all__ = [
 ]
 
 
-def _server_types() -> Mapping[str, type]:
-    from realtime_sync.live.events import server as server_events
-
-    found: dict[str, type] = {}
-    for value in vars(server_events).values():
-        if (
-            isinstance(value, type)
-            and issubclass(value, LiveServerEvent)
-            and isinstance(getattr(value, "TYPE", None), str)
-        ):
-            found[value.TYPE] = value
-    return found
-
-
-#: Live server event classes by wire type (built once, read only).
-LIVE_SERVER_TYPES: Mapping[str, type] = _server_types()
+#: Live server event classes by wire type (the events package's table).
+LIVE_SERVER_TYPES: Mapping[str, type] = SERVER_EVENTS
 
 
 def resolve_live_key(event: type | str) -> tuple[bool, Key]:
