@@ -200,7 +200,8 @@ class MockRealtimeServer(_ServerFaults):
     ``transcription_session.created``) and no responses.
 
     Raises:
-        ValueError: For an unknown dialect or pace, a negative ``delta_interval``,
+        ValueError: For an unknown dialect, API (or one without a fixed URL, such as
+            ``"live-sideband"``) or pace, a negative ``delta_interval``,
             or a non-positive ``audio_chunk_ms``, ``audio_ms`` or
             ``max_session_seconds``.
     """
@@ -227,6 +228,11 @@ class MockRealtimeServer(_ServerFaults):
         if not isinstance(api, str):
             raise TypeError(f"api must be a string, not {type(api).__name__}")
         self.api: MockApi = get_api(api)
+        if not self.api.paths:
+            raise ValueError(
+                f"the {api!r} API has no fixed URL (it serves {self.api.url_path}); "
+                "serve its main API and connect to that path"
+            )
         if delta_interval < 0:
             raise ValueError("delta_interval must not be negative")
         if pace not in ("instant", "realtime"):

@@ -86,3 +86,16 @@ def test_mock_server_command_serves_live() -> None:
     with server:
         assert server.url.endswith("/v1/live/sessions")
         assert server.url_for("realtime").endswith("/v1/realtime?model=gpt-realtime")
+
+
+def test_apis_without_a_fixed_url_are_not_a_server_api() -> None:
+    """live-sideband and live-fork are reached by path, never as the server's url."""
+    for name in ("live-sideband", "live-fork"):
+        assert name in api_names()
+        with pytest.raises(ValueError, match="no fixed URL"):
+            MockRealtimeServer(api=name)
+    assert api_for_path("/v1/live/sessions/live_0001/attach") is get_api(
+        "live-sideband"
+    )
+    assert api_for_path("/openai/v1/live/sessions/x/fork") is get_api("live-fork")
+    assert api_for_path("/v1/live/sessions/x/y/attach") is None
