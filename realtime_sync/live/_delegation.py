@@ -248,20 +248,24 @@ class DelegationAPI(ThreadedClient):
         return tools
 
     def _start_workers(self) -> None:
-        if self._tool_registry is None or self._executor is not None:
-            return
+        """Make the tool pool once something may run on it (threads start on use)."""
         from realtime_sync.tools import ToolExecutor
 
-        self._executor = ToolExecutor(
-            self._tool_registry,
-            default_timeout=self._tool_timeout,
-            max_workers=self._tool_workers,
-        )
+        with self._lock:
+            if self._tool_registry is None or self._executor is not None:
+                return
+            self._executor = ToolExecutor(
+                self._tool_registry,
+                default_timeout=self._tool_timeout,
+                max_workers=self._tool_workers,
+            )
 
     # -- running -----------------------------------------------------------------
 
     def _run_delegations(self, delegations: list[Delegation]) -> None:
         """Hand new client delegations to the handler (reader thread, no lock)."""
+        if self._delegate_handler is not None:
+            self._start_workers()  # a handler registered after connect()
         for delegation in delegations:
             if self._delegate_handler is None or self._executor is None:
                 logger.info(

@@ -170,3 +170,14 @@ def test_a_slow_handler_times_out_and_the_model_is_told(
     assert sent and "too late" not in sent  # the late result is dropped...
     assert "after its timeout" in caplog.text  # ...and said so
     assert not client._results  # nothing kept for ever
+
+
+def test_a_handler_registered_after_connect_runs(server: MockRealtimeServer) -> None:
+    with LiveClient(url=server.url, input_pace=PACE) as client:
+
+        @client.delegate
+        def late(task: DelegationTask) -> str:
+            return "Registered late, still here."
+
+        client.append_audio(speech("Look up my balance"))
+        wait_turn(client, "assistant", "Registered late")
