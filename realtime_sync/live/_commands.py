@@ -35,9 +35,10 @@ logger = logging.getLogger("realtime_sync.live")
 class _AckFuture:
     """One context append waiting for its ``*.appended`` (or its error)."""
 
-    __slots__ = ("done", "error", "result")
+    __slots__ = ("detached", "done", "error", "result")
 
-    def __init__(self) -> None:
+    def __init__(self, detached: bool) -> None:
+        self.detached = detached  # wait=False: nobody will read an error here
         self.done = threading.Event()
         self.result: AppendAck | None = None
         self.error: BaseException | None = None
@@ -58,8 +59,9 @@ class LiveCommandsAPI(LiveEventsAPI):
         if future is not None:
             future.error = error
             future.done.set()
-            return
-        if not self._dispatch.answer(request_id, error):
+            if not future.detached:
+                return
+        if future is not None or not self._dispatch.answer(request_id, error):
             logger.warning("server error for %s: %s", request_id, error)
             self._dispatch.report(error)
 
@@ -182,7 +184,7 @@ class LiveCommandsAPI(LiveEventsAPI):
             delegation_id = self._core.answerable_id(delegation_id)
         event_id = self._new_id()
         event = cls(event_id=event_id, content=text, delegation_id=delegation_id)
-        future = _AckFuture()
+        future = _AckFuture(detached=not wait)
         with self._lock:
             self._acks[event_id] = future
             # Tracked now, also when held before connect() (written later as is).

@@ -428,3 +428,21 @@ def test_an_update_sent_before_connect_is_kept_for_new_sessions(
     with client:  # in session.start already (and sent as the update it was)
         assert client.session_info.delegation.acknowledgement_delay_ms == 300
         got(server, "session.update")
+
+
+def test_a_refused_append_nobody_waits_for_goes_to_on_error(
+    server: MockRealtimeServer,
+) -> None:
+    errors: list[rs.RealtimeError] = []
+    got_error = threading.Event()
+    with client_for(server.url) as client:
+
+        @client.on_error
+        def on_error(error: rs.RealtimeError) -> None:
+            errors.append(error)
+            got_error.set()
+
+        event_id = client.append_commentary("x", delegation_id="deleg_0", wait=False)
+        assert got_error.wait(10)
+    assert isinstance(errors[0], rs.ServerError)
+    assert errors[0].event.error.client_event_id == event_id
