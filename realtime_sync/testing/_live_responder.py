@@ -56,9 +56,10 @@ each Live connection. It simulates what LIVE_PROTOCOL.md §13 lists, determinist
   ``store: true`` session can be forked (``fork_of``): the fork inherits its
   configuration and conversation.
 
-Not simulated: WebRTC and SIP (no ``transport.*`` events, no pause/resume),
-barge-in (the mock finishes speaking). Transcript triggers fire once per user turn
-or spoken answer (on its last delta), not on every delta.
+Not simulated: WebRTC and SIP (no ``transport.*`` events, no pause/resume);
+barge-in only with ``barge_in=True`` (by default the mock finishes speaking).
+Transcript triggers fire once per user turn or spoken answer (on its last delta),
+not on every delta.
 
 Not thread-safe: the server calls it under its connection's lock.
 """
@@ -161,6 +162,9 @@ class LiveResponder(_LiveBackendMixin, _SidebandHost):
         ack_delay_ms: Timeline between an append and its acknowledgement.
         usage_interval_ms: Timeline between two ``session.usage.updated``.
         delegate_keywords: Words of a user turn that make the model delegate.
+        barge_in: When the user starts speaking while the model speaks, the
+            model stops: the rest of its speech (audio and transcript) is
+            dropped. Off by default (the mock finishes what it says).
         speech_chars_per_second: Speaking pace of the mock's voice.
         session_lifetime_s: Seconds from ``session.start`` to ``expires_at``.
         faults: Faults to inject.
@@ -187,6 +191,7 @@ class LiveResponder(_LiveBackendMixin, _SidebandHost):
         faults: LiveFaults | None = None,
         clock: Callable[[], float] = time.time,
         fork_of: str | None = None,
+        barge_in: bool = False,
     ) -> None:
         for name, value in (
             ("chunk_ms", chunk_ms),
@@ -211,6 +216,7 @@ class LiveResponder(_LiveBackendMixin, _SidebandHost):
         self.faults = faults or LiveFaults()
         self._clock = clock
         self.fork_of = fork_of
+        self.barge_in = barge_in
         self._counters: dict[str, Iterator[int]] = {}
         self.session: lv.SessionResource | None = None
         self.closed = False
@@ -470,6 +476,8 @@ class LiveResponder(_LiveBackendMixin, _SidebandHost):
         if voiced:
             if self._speech_start is None:
                 self._speech_start = start
+                if self.barge_in:
+                    self._interrupted()
             self._silence = 0
         elif self._speech_start is not None:
             self._silence += _WINDOW_MS
@@ -572,6 +580,17 @@ class LiveResponder(_LiveBackendMixin, _SidebandHost):
         else:
             out.append(self._decision_event(delegation_id=delegation_id))
         return out
+
+    def _interrupted(self) -> None:
+        """Barge-in: drop the model's speech not yet played (fixtures play on)."""
+        kept = [
+            s
+            for s in self._segments
+            if any(isinstance(a, _FixtureDone) for a in s.after)
+        ]
+        if len(kept) != len(self._segments):
+            self._segments.clear()
+            self._segments.extend(kept)
 
     def _delegation_target(self, text: str) -> str | None:
         words = text.lower()

@@ -880,3 +880,22 @@ def test_transcript_triggers_fire_decisions() -> None:
     assert [type(a) for a in decisions[0].event.decision.answers] == [
         lv.PredicateAnswer
     ]
+
+
+@pytest.mark.parametrize("barge_in", [False, True])
+def test_barge_in_is_opt_in(barge_in: bool) -> None:
+    """With barge_in, speaking over the model stops the rest of its answer."""
+    responder, _ = started(_options={"barge_in": barge_in})
+    long_text = "Tell me everything about the history of the city of Rome"
+
+    out = responder.handle(audio(synth_speech(long_text, trail_ms=600)))
+    out += responder.handle(silence(600))  # the answer starts
+    out += responder.handle(audio(synth_speech("Stop", trail_ms=600)))
+    out += responder.handle(silence(8000))
+
+    said = text(out, lv.SessionOutputTranscriptDelta)
+    full = f"You said: {long_text}."
+    if barge_in:
+        assert full not in said and said.endswith("You said: Stop.")
+    else:
+        assert full in said
