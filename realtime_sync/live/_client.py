@@ -39,6 +39,7 @@ from realtime_sync.client._outages import ReconnectingClient
 from realtime_sync.client._pump import InputPump
 from realtime_sync.client._threaded import ClientState, ThreadedClient
 from realtime_sync.exceptions import (
+    AudioLost,
     AuthenticationError,
     ConnectionClosed,
     ConnectTimeout,
@@ -585,10 +586,42 @@ class LiveClient(
         if carried is not None:
             carried = attrs.evolve(carried, resent_appends=self._core.resent)
         fields = {a.name: getattr(info, a.name) for a in attrs.fields(Reconnected)}
+        dropped = self._bound_outage_audio()
+        fields["dropped_audio_ms"] += dropped
         live = LiveReconnected(**fields, carried=carried, session_id=self.session_id)
         if self._pump is not None:
             self._pump.resume()
+        if dropped:
+            policy = self._reconnect_policy
+            seconds = policy.audio_buffer_seconds if policy is not None else 0.0
+            lost = AudioLost(
+                f"{dropped} ms of input audio appended while reconnecting did not "
+                "reach the new session: beyond ReconnectPolicy.audio_buffer_seconds "
+                f"({seconds:g} s; the newest audio is kept)",
+                dropped_ms=dropped,
+            )
+            logger.warning("%s", lost)
+            self._dispatch.report(lost)
         super()._reconnected(live)
+
+    def _bound_outage_audio(self) -> int:
+        """Keep the newest ``audio_buffer_seconds`` queued in the pump; ms dropped.
+
+        Audio appended during an outage waits in the paused pump; a new session
+        should not hear a long backlog late, so only the newest part of it goes,
+        as ``ReconnectPolicy.audio_buffer_seconds`` says for Realtime.
+        """
+        policy = self._reconnect_policy
+        if self._pump is None or policy is None:
+            return 0
+        bytes_per_ms = 2 * self._core.sample_rate() / 1000
+        keep = int(policy.audio_buffer_seconds * 1000 * bytes_per_ms) // 2 * 2
+        with self._input_lock:
+            pending = self._pump.clear()
+            dropped = max(0, len(pending) - keep)
+            if pending[dropped:]:
+                self._pump.feed(pending[dropped:])
+        return int(dropped / bytes_per_ms)
 
     def _give_up(
         self, closed: ConnectionClosed, how: str, cause: RealtimeError

@@ -93,3 +93,20 @@ def test_without_a_policy_a_drop_ends_the_client() -> None:
         end = client.close()
     assert not end.confirmed
     assert any(isinstance(e, rs.ConnectionClosed) for e in errors)
+
+
+def test_audio_queued_during_an_outage_is_bounded_newest_kept() -> None:
+    with MockRealtimeServer(api="live") as server:
+        client = LiveClient(
+            url=server.url,
+            reconnect=rs.ReconnectPolicy(audio_buffer_seconds=0.5),
+        )
+        # Not connected: the pump holds what is appended, as it does while paused
+        # during an outage.
+        client.append_audio(bytes(2 * 24000 * 2))  # 2 s
+        client.append_audio(b"\x01\x00" * 24000)  # 1 s more, the newest
+        assert client._bound_outage_audio() == 2500
+        assert client.pending_input_ms == 500
+        kept = client._pump.clear()  # type: ignore[union-attr]
+        assert kept == b"\x01\x00" * 12000  # the newest half second
+        client.close()
