@@ -264,7 +264,10 @@ def test_record_then_replay_offline(server: MockRealtimeServer, tmp_path: Path) 
     again.close()
 
 
-def test_keys_never_appear_in_reprs_or_errors(server: MockRealtimeServer) -> None:
+def test_keys_never_appear_in_reprs_or_errors(
+    server: MockRealtimeServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     secret = "sk-live-secret-123"
     client = LiveClient(api_key=secret, url=server.url.replace("ws://", "ws://"))
     assert secret not in repr(client)
