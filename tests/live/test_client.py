@@ -449,3 +449,16 @@ def test_a_refused_append_nobody_waits_for_goes_to_on_error(
         assert got_error.wait(10)
     assert isinstance(errors[0], rs.ServerError)
     assert errors[0].event.error.client_event_id == event_id
+
+
+def test_a_refused_key_is_not_echoed() -> None:
+    secret = "sk-wrong-key-456"
+    with MockRealtimeServer(api="live", require_api_key="sk-right") as srv:
+        client = LiveClient(url=srv.url, api_key=secret)
+        with pytest.raises(rs.AuthenticationError) as info:
+            client.connect()
+        assert secret not in str(info.value) and secret not in repr(info.value)
+        assert secret not in repr(client)
+        ok = LiveClient(url=srv.url, api_key="sk-right", input_pace=PACE)
+        with ok:
+            assert ok.session_id is not None
