@@ -555,6 +555,9 @@ class LiveClient(
     def _closing(self, timeout: float) -> None:
         if self._pump is not None:
             self._pump.stop(timeout)
+        # A delegate handler waiting for an acknowledgement would hold the pool's
+        # shutdown until its timeout: nothing will be acknowledged any more.
+        self._fail_acks(self._closed_exc or ConnectionClosed("the client was closed"))
         self._stop_workers(timeout)
 
     def _on_close(self, channel: Channel | None, closed: ConnectionClosed) -> None:

@@ -69,6 +69,10 @@ class LiveCommandsAPI(LiveEventsAPI):
         super()._fail_all(exc, held)
         if held is not None:
             return  # reconnecting: unacknowledged appends go to the new session
+        self._fail_acks(exc)
+
+    def _fail_acks(self, exc: BaseException) -> None:
+        """Wake every append waiting for its acknowledgement with ``exc``."""
         with self._lock:
             futures, self._acks = list(self._acks.values()), {}
         for future in futures:

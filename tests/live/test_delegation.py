@@ -181,3 +181,28 @@ def test_a_handler_registered_after_connect_runs(server: MockRealtimeServer) -> 
 
         client.append_audio(speech("Look up my balance"))
         wait_turn(client, "assistant", "Registered late")
+
+
+def test_close_wakes_a_handler_waiting_for_an_acknowledgement(
+    server: MockRealtimeServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    inside = threading.Event()
+    outcome: list[BaseException] = []
+    client = LiveClient(url=server.url, input_pace=PACE)
+
+    @client.delegate
+    def waits(task: DelegationTask) -> None:
+        client._pump.pause()  # type: ignore[union-attr]  # the timeline stops
+        inside.set()
+        try:  # so no acknowledgement will come
+            client.append_thinking("working", delegation_id=task.id, timeout=30)
+        except rs.RealtimeError as exc:
+            outcome.append(exc)
+
+    client.connect()
+    client.append_audio(speech("Please check it"))
+    assert inside.wait(20)
+    client.close(timeout=1)
+    # The pool shut down with the handler done (woken by close), not given up on.
+    assert "calls still running" not in caplog.text
+    assert outcome and isinstance(outcome[0], rs.ConnectionClosed)
