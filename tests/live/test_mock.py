@@ -824,11 +824,21 @@ def test_in_memory_sideband_gets_pushed_events() -> None:
     assert started_event.wait(WAIT)
     session_id = json.loads(primary_got[0])["session"]["id"]
     side = open_channel(f"ws://mock/v1/live/sessions/{session_id}/attach", on_side)
-    side.send(CODEC.encode_client(lv.SessionClose(event_id="from-sideband")))
-    primary.send(CODEC.encode_client(silence(100)))
-    assert side_done.wait(WAIT)
-    side.close()
-    primary.close()
+    try:
+        side.send(CODEC.encode_client(lv.SessionClose(event_id="from-sideband")))
+        # The sideband's command acts at the session's next step: keep the input
+        # flowing, as a client does, until it has.
+        for _ in range(100):
+            try:
+                primary.send(CODEC.encode_client(silence(100)))
+            except ConnectionClosed:  # the session closed: the primary is gone
+                pass
+            if side_done.wait(0.05):
+                break
+        assert side_done.is_set()
+    finally:
+        side.close()
+        primary.close()
 
     side_types = [json.loads(t)["type"] for t in side_got]
     assert "session.started" not in side_types
