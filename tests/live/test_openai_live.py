@@ -439,7 +439,6 @@ def test_sideband_attaches_to_a_running_session(server: MockRealtimeServer) -> N
             session_id=started.session.id, websocket_connection_options=WS_OPTIONS
         ) as side:
             side_reader = _Reader(side)
-            side.send({"type": "session.start", "event_id": "no", "session": {}})
             side.send(
                 {
                     "type": "session.commentary.append",
@@ -448,6 +447,8 @@ def test_sideband_attaches_to_a_running_session(server: MockRealtimeServer) -> N
                     "delegation_id": None,
                 }
             )
+            side.send({"type": "session.start", "event_id": "no", "session": {}})
+            # Refused in order, after the commentary was queued for the session.
             refused = side_reader.until(lambda e: e.type == "error")
             _send_audio(conn, SILENCE * 40)
             reader.until(lambda e: e.type == "session.commentary.appended")
