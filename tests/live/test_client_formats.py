@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import numpy as np
@@ -109,3 +110,17 @@ def test_play_sends_the_output_track_to_a_player() -> None:
     with pytest.raises(TypeError, match="play"):
         client.play(object())
     player.close()
+
+
+def test_without_the_pump_the_application_streams_the_input() -> None:
+    with MockRealtimeServer(api="live") as server:
+        client = LiveClient(url=server.url, input_pump=False)
+        with client:
+            assert "realtime-sync-pump" not in {t.name for t in threading.enumerate()}
+            assert client.pending_input_ms == 0 and client.wait_input_sent(0)
+            # The application's own clock: speech, then silence so the timeline moves.
+            client.append_audio(synth_speech("No pump here", lead_ms=100, trail_ms=800))
+            for _ in range(40):
+                client.append_audio(bytes(4800))  # 100 ms of silence each
+            wait_turn(client, "assistant", "No pump here")
+        assert client.sent_input_ms == 0  # nothing went through a pump
