@@ -21,7 +21,14 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from realtime_sync.client._registry import HandlerRegistry, Key, matches, resolve_key
+from realtime_sync.client._registry import (
+    REALTIME_EVENTS,
+    EventCatalog,
+    HandlerRegistry,
+    Key,
+    matches,
+    resolve_key,
+)
 from realtime_sync.events import ServerEvent
 from realtime_sync.exceptions import HandlerError, RealtimeError
 
@@ -47,10 +54,13 @@ class Waiter:
 
     @classmethod
     def for_event(
-        cls, event: type | str, predicate: Callable[[Any], bool] | None = None
+        cls,
+        event: type | str,
+        predicate: Callable[[Any], bool] | None = None,
+        catalog: EventCatalog = REALTIME_EVENTS,
     ) -> Waiter:
         """A waiter for what ``on()`` would accept (a class, a type, a prefix)."""
-        wild, key = resolve_key(event)
+        wild, key = resolve_key(event, catalog)
         return cls(key, wild, predicate)
 
     def wait(self, timeout: float | None) -> bool:

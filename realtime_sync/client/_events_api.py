@@ -3,26 +3,34 @@
 :class:`EventsAPI` is a mixin over :class:`~realtime_sync.client._threaded.ThreadedClient`
 (its ``_dispatch``, ``_lock`` and ``_check_thread``): handler registration, error
 handlers, blocking waits and the counters. The Realtime client uses it; a client for
-another protocol gets the same methods for its own event classes.
+another protocol (Live, Translation) gets the same methods for its own event classes
+by naming its :class:`~realtime_sync.client._registry.EventCatalog` in ``_events``
+and calling :meth:`EventsAPI._use_catalog` from its constructor.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from types import TracebackType
-from typing import Any, Generic, TypeVar, overload
+from typing import Any, ClassVar, Generic, TypeVar, overload
 
 import attrs
 
 from realtime_sync.client._dispatch import Dispatcher, Waiter
-from realtime_sync.client._registry import resolve_key, warn_if_unknown
+from realtime_sync.client._registry import (
+    REALTIME_EVENTS,
+    EventCatalog,
+    HandlerRegistry,
+    resolve_key,
+    warn_if_unknown,
+)
 from realtime_sync.client._threaded import ThreadedClient
-from realtime_sync.events import ServerEvent
+from realtime_sync.events import Event
 from realtime_sync.exceptions import RealtimeError, Timeout
 
 __all__ = ["ClientStats", "EventsAPI", "Expectation"]
 
-E = TypeVar("E", bound=ServerEvent)
+E = TypeVar("E", bound=Event)  # a server event class of the client's protocol
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
 
@@ -173,6 +181,14 @@ class Expectation(Generic[T]):
 class EventsAPI(ThreadedClient):
     """Handlers, error handlers, waits and counters (see the module docstring)."""
 
+    #: The server events of the client's protocol: what handler keys name.
+    _events: ClassVar[EventCatalog] = REALTIME_EVENTS
+
+    def _use_catalog(self) -> None:
+        """Key the dispatcher's registry by ``_events`` (from the constructor)."""
+        if self._dispatch.registry.catalog is not self._events:
+            self._dispatch.registry = HandlerRegistry(self._events)
+
     @overload
     def on(
         self, event: type[E]
@@ -198,8 +214,9 @@ class EventsAPI(ThreadedClient):
         type: a typo would otherwise leave the handler silent for ever.
 
         Args:
-            event: An event class (type-checked), a GA or beta type string,
-                ``"*"`` or a prefix like ``"response.*"``.
+            event: A server event class of the client's protocol (type-checked),
+                a type string (for Realtime, GA or beta), ``"*"`` or a prefix like
+                ``"response.*"``.
             handler: The callable; omit it to use ``on`` as a decorator.
 
         Returns:
@@ -225,8 +242,8 @@ class EventsAPI(ThreadedClient):
         return self._add(event, handler, once=True)
 
     def _add(self, event: Any, handler: Any, once: bool) -> Any:
-        resolve_key(event)  # validate now, also for the decorator form
-        warn_if_unknown(event, stacklevel=4)  # the caller of on() or once()
+        resolve_key(event, self._events)  # validate now, also for the decorator form
+        warn_if_unknown(event, 4, self._events)  # the caller of on() or once()
         registry = self._dispatch.registry
         if handler is None:
 
@@ -238,9 +255,7 @@ class EventsAPI(ThreadedClient):
         registry.add(event, handler, once)
         return handler
 
-    def off(
-        self, event: type[ServerEvent] | str, handler: Callable[[Any], Any]
-    ) -> bool:
+    def off(self, event: type[Event] | str, handler: Callable[[Any], Any]) -> bool:
         """Remove a handler registered with :meth:`on`/:meth:`once` for ``event``.
 
         Returns:
@@ -296,7 +311,7 @@ class EventsAPI(ThreadedClient):
         """Block until an event of this type (matching ``predicate``) arrives.
 
         Only events that arrive after the call count. The event is matched as
-        :meth:`on` matches handlers (classes, GA or beta type strings, prefixes).
+        :meth:`on` matches handlers (classes, type strings, prefixes).
 
         Safe when the event can only come after the call: another thread causes it
         later, or it answers nothing you sent (the next ``speech_started``). Not
@@ -305,7 +320,8 @@ class EventsAPI(ThreadedClient):
         then, which listens from before the send.
 
         Args:
-            event: An event class, a GA or beta type string, or a ``"prefix.*"``.
+            event: An event class, a type string (for Realtime, GA or beta), or a
+                ``"prefix.*"``.
             predicate: Called with each candidate event on the reader thread, with
                 no lock held: it may call the client (even ``close()``). One that
                 raises is logged and counts as no match.
@@ -322,8 +338,8 @@ class EventsAPI(ThreadedClient):
         """
         _check_timeout(timeout)
         self._check_thread("wait_for()", unopened_ok=True)
-        warn_if_unknown(event, stacklevel=3)
-        waiter = Waiter.for_event(event, predicate)
+        warn_if_unknown(event, 3, self._events)
+        waiter = Waiter.for_event(event, predicate, self._events)
         self._raise_if_closed()
         self._dispatch.add_waiter(waiter)
         try:
@@ -362,7 +378,8 @@ class EventsAPI(ThreadedClient):
         listening. The event is matched as :meth:`wait_for` matches it.
 
         Args:
-            event: An event class, a GA or beta type string, or a ``"prefix.*"``.
+            event: An event class, a type string (for Realtime, GA or beta), or a
+                ``"prefix.*"``.
             predicate: Called with each candidate event on the reader thread, with
                 no lock held (as for :meth:`wait_for`). One that raises is logged
                 and counts as no match.
@@ -371,8 +388,8 @@ class EventsAPI(ThreadedClient):
             An :class:`~realtime_sync.Expectation`: enter it, send, then call its
             ``wait(timeout)`` inside the block, which returns the event.
         """
-        warn_if_unknown(event, stacklevel=3)
-        waiter = Waiter.for_event(event, predicate)
+        warn_if_unknown(event, 3, self._events)
+        waiter = Waiter.for_event(event, predicate, self._events)
 
         def result() -> Any:
             return waiter.result

@@ -9,6 +9,10 @@ Keys a handler can be registered under:
 * ``"*"``: every event; a prefix ending in ``.*`` (``"response.*"``): every event whose
   GA or beta type starts with the prefix.
 
+The keys are resolved against an :class:`EventCatalog`, the server events of one
+protocol: :data:`REALTIME_EVENTS` by default; the Live and Translation clients give
+theirs (their classes, their type strings, their unknown-event class).
+
 Dispatch order for one event: the specific handlers of its class (or unknown type), in
 registration order, then the wildcard and prefix handlers, in registration order.
 
@@ -23,7 +27,7 @@ from __future__ import annotations
 import difflib
 import threading
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -32,7 +36,9 @@ from realtime_sync.events import SERVER_EVENTS, ServerEvent, UnknownServerEvent
 from realtime_sync.protocol.dialects import BETA_SERVER_TYPES, GA_TO_BETA_SERVER_TYPES
 
 __all__ = [
+    "REALTIME_EVENTS",
     "Entry",
+    "EventCatalog",
     "HandlerRegistry",
     "UnknownEventTypeWarning",
     "matches",
@@ -56,11 +62,46 @@ class Entry:
     once: bool = False
 
 
-def resolve_key(event: type | str) -> tuple[bool, Key]:
+@attrs.frozen(eq=False)
+class EventCatalog:
+    """The server events of one protocol, as handler keys name them.
+
+    Attributes:
+        base: The base class of the protocol's server events; ``on(base)`` (and
+            ``on(unknown)``) is ``on("*")``.
+        unknown: The class of an event whose type the catalog does not know; such
+            an event is keyed by its type string.
+        types: The event classes by wire type.
+        aliases: Other names of wire types (the Realtime beta names), resolved first.
+        what: How messages name these events (``"server event"``).
+        where: Where the classes are, for the error of a wrong class (``""``).
+    """
+
+    base: type
+    unknown: type
+    types: Mapping[str, type]
+    aliases: Mapping[str, str] = attrs.field(factory=dict)
+    what: str = "server event"
+    where: str = ""
+
+
+#: The Realtime server events (GA types, with the beta names as aliases).
+REALTIME_EVENTS = EventCatalog(
+    base=ServerEvent,
+    unknown=UnknownServerEvent,
+    types=SERVER_EVENTS,
+    aliases=BETA_SERVER_TYPES,
+)
+
+
+def resolve_key(
+    event: type | str, catalog: EventCatalog = REALTIME_EVENTS
+) -> tuple[bool, Key]:
     """Resolve what ``on()`` was given to (is_wildcard, key).
 
     Args:
         event: An event class, a GA or beta type string, ``"*"`` or ``"prefix.*"``.
+        catalog: The protocol's events (the Realtime ones by default).
 
     Returns:
         ``(False, cls_or_unknown_type)`` for a specific key, ``(True, prefix)`` for a
@@ -71,9 +112,11 @@ def resolve_key(event: type | str) -> tuple[bool, Key]:
         ValueError: An empty string.
     """
     if isinstance(event, type):
-        if not issubclass(event, ServerEvent):
-            raise TypeError(f"{event.__name__} is not a server event class")
-        if event is UnknownServerEvent or event is ServerEvent:
+        if not issubclass(event, catalog.base):
+            raise TypeError(
+                f"{event.__name__} is not a {catalog.what} class{catalog.where}"
+            )
+        if event is catalog.unknown or event is catalog.base:
             return True, ""  # every event is a ServerEvent
         return False, event
     if not isinstance(event, str):
@@ -84,8 +127,8 @@ def resolve_key(event: type | str) -> tuple[bool, Key]:
         return True, ""
     if event.endswith("*"):
         return True, event[:-1]
-    ga = BETA_SERVER_TYPES.get(event, event)
-    cls = SERVER_EVENTS.get(ga)
+    ga = catalog.aliases.get(event, event)
+    cls = catalog.types.get(ga)
     return (False, cls) if cls is not None else (False, event)
 
 
@@ -102,16 +145,20 @@ class UnknownEventTypeWarning(UserWarning):
     """
 
 
-def warn_if_unknown(event: object, stacklevel: int) -> None:
+def warn_if_unknown(
+    event: object, stacklevel: int, catalog: EventCatalog = REALTIME_EVENTS
+) -> None:
     """Warn when ``event`` is a type string or prefix that no known event has.
 
     Args:
         event: What ``on()`` was given (classes and known types pass silently).
         stacklevel: For :func:`warnings.warn`: the frame of the user's call.
+        catalog: The protocol's events (the Realtime ones by default).
     """
     if not isinstance(event, str) or event == "*":
         return
-    known = (*SERVER_EVENTS, *BETA_SERVER_TYPES)
+    known = (*catalog.types, *catalog.aliases)
+    what_event, unknown = catalog.what, catalog.unknown.__name__
     if event.endswith("*"):
         prefix = event[:-1]
         if any(name.startswith(prefix) for name in known):
@@ -124,16 +171,16 @@ def warn_if_unknown(event: object, stacklevel: int) -> None:
             p + "*" for p in difflib.get_close_matches(prefix, sorted(prefixes), n=1)
         ]
         what = (
-            f"no server event type this version knows starts with {prefix!r}: only "
-            "unknown events (UnknownServerEvent) of such types would match"
+            f"no {what_event} type this version knows starts with {prefix!r}: only "
+            f"unknown events ({unknown}) of such types would match"
         )
     else:
-        if event in SERVER_EVENTS or event in BETA_SERVER_TYPES:
+        if event in catalog.types or event in catalog.aliases:
             return
         close = difflib.get_close_matches(event, sorted(set(known)), n=1, cutoff=0.5)
         what = (
-            f"{event!r} is not a server event type this version knows: only an "
-            "UnknownServerEvent of exactly that type would match"
+            f"{event!r} is not a {what_event} type this version knows: only an "
+            f"{unknown} of exactly that type would match"
         )
     hint = (
         f"; did you mean {close[0]!r}?"
@@ -158,20 +205,24 @@ def matches(wild: bool, key: Key, event: ServerEvent) -> bool:
 
     The one matcher of the client: handlers and ``wait_for`` waiters alike. A prefix
     matches the GA type or the beta type, so ``"response.text.*"`` finds
-    ``response.output_text.delta`` in every dialect.
+    ``response.output_text.delta`` in every dialect. A type string that is not a
+    wildcard names a type the catalog does not know, so only an unknown event (of
+    any protocol's catalog) has it.
     """
     if wild:
         assert isinstance(key, str)
         ga_type, beta_type = _type_names(event)
         return ga_type.startswith(key) or beta_type.startswith(key)
-    cls = type(event)
-    return (event.type if cls is UnknownServerEvent else cls) == key
+    if isinstance(key, str):
+        return event.type == key
+    return type(event) is key
 
 
 class HandlerRegistry:
     """Handlers by event key; see the module docstring for the rules."""
 
-    def __init__(self) -> None:
+    def __init__(self, catalog: EventCatalog = REALTIME_EVENTS) -> None:
+        self.catalog = catalog
         self._lock = threading.Lock()
         self._specific: dict[Key, tuple[Entry, ...]] = {}
         self._wild: tuple[tuple[str, Entry], ...] = ()
@@ -181,7 +232,7 @@ class HandlerRegistry:
         """Register ``handler`` under ``event`` (see :func:`resolve_key`)."""
         if not callable(handler):
             raise TypeError(f"handler must be callable, not {type(handler).__name__}")
-        wild, key = resolve_key(event)
+        wild, key = resolve_key(event, self.catalog)
         entry = Entry(handler, once)
         with self._lock:
             if wild:
@@ -193,7 +244,7 @@ class HandlerRegistry:
 
     def remove(self, event: type | str, handler: Callable[[Any], Any]) -> bool:
         """Remove every registration of ``handler`` under ``event``; True if any."""
-        wild, key = resolve_key(event)
+        wild, key = resolve_key(event, self.catalog)
         with self._lock:
             if wild:
                 kept = tuple(
@@ -230,7 +281,7 @@ class HandlerRegistry:
     def handlers_for(self, event: ServerEvent) -> Sequence[Entry]:
         """The entries to call for ``event``, in order; ``once`` entries are removed."""
         cls = type(event)
-        key: Key = event.type if cls is UnknownServerEvent else cls
+        key: Key = event.type if cls is self.catalog.unknown else cls
         specific = self._specific.get(key, ())
         wild = self._wild
         if not wild and not self._once:

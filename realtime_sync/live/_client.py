@@ -291,7 +291,7 @@ class LiveClient(
             slow_handler_seconds=slow_handler_seconds,
             record=record,
         )
-        self._use_live_keys()
+        self._use_catalog()
         self._live_codec = codec
         self._core = LiveCore(
             config,

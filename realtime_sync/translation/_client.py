@@ -241,6 +241,7 @@ class TranslationClient(TranslationEventsAPI, ReconnectingClient):
             slow_handler_seconds=slow_handler_seconds,
             record=record,
         )
+        self._use_catalog()
         self.model = model
         self._tcore = TranslationCore(audio_retention_seconds=audio_retention_seconds)
         self._core = self._tcore
