@@ -34,7 +34,8 @@ class Endpoint:
         url: The ``ws://`` or ``wss://`` URL, query included.
         headers: HTTP headers of the upgrade request (secrets included: never log).
         secrets: Strings that must never appear in logs, reprs or messages.
-        dialect: The dialect this endpoint speaks (``"ga"``, ``"beta"`` or ``"auto"``).
+        dialect: The dialect this endpoint speaks (``"ga"``, ``"beta"`` or
+            ``"auto"``; ``"live"`` or ``"translation"`` for those protocols).
     """
 
     url: str
@@ -68,6 +69,40 @@ def _merge(base: dict[str, str], extra: Mapping[str, str] | None) -> dict[str, s
     return base
 
 
+def _openai_base(base_url: str | None) -> str:
+    """The REST base URL: ``base_url``, else ``OPENAI_BASE_URL``, else OpenAI's."""
+    return base_url or os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL
+
+
+def _openai_auth(api_key: str | None) -> tuple[dict[str, str], tuple[str, ...]]:
+    """The headers and secrets of an OpenAI key (when None, ``OPENAI_API_KEY``)."""
+    key = api_key if api_key is not None else os.environ.get("OPENAI_API_KEY")
+    if not key:
+        return {}, ()
+    return {"Authorization": f"Bearer {key}"}, (key,)
+
+
+def _azure_auth(
+    api_key: str | None, token: str | None
+) -> tuple[dict[str, str], tuple[str, ...]]:
+    """The headers and secrets of an Azure key (``api-key``) or Entra token.
+
+    Raises:
+        ValueError: Neither a key nor a token.
+    """
+    if not api_key and not token:
+        raise ValueError("Azure needs api_key= or token_provider=")
+    hdrs: dict[str, str] = {}
+    secrets: list[str] = []
+    if token:
+        hdrs["Authorization"] = f"Bearer {token}"
+        secrets.append(token)
+    if api_key:
+        hdrs["api-key"] = api_key
+        secrets.append(api_key)
+    return hdrs, tuple(secrets)
+
+
 def openai_endpoint(
     *,
     model: str | None,
@@ -96,9 +131,7 @@ def openai_endpoint(
     Raises:
         ValueError: Neither a model nor a call id, or a bad base URL.
     """
-    key = api_key if api_key is not None else os.environ.get("OPENAI_API_KEY")
-    base = base_url or os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL
-    url = _ws_scheme(base.rstrip("/") + "/realtime")
+    url = _ws_scheme(_openai_base(base_url).rstrip("/") + "/realtime")
     params: dict[str, str] = {}
     if call_id is not None:
         params["call_id"] = call_id
@@ -108,11 +141,7 @@ def openai_endpoint(
         raise ValueError("give a model (or call_id, or intent='transcription')")
     if intent is not None:
         params["intent"] = intent
-    hdrs: dict[str, str] = {}
-    secrets: tuple[str, ...] = ()
-    if key:
-        hdrs["Authorization"] = f"Bearer {key}"
-        secrets = (key,)
+    hdrs, secrets = _openai_auth(api_key)
     if dialect == "beta":
         hdrs["OpenAI-Beta"] = "realtime=v1"
     return Endpoint(
@@ -151,8 +180,7 @@ def azure_endpoint(
     Raises:
         ValueError: Neither a key nor a token, or a bad endpoint URL.
     """
-    if not api_key and not token:
-        raise ValueError("Azure needs api_key= or token_provider=")
+    hdrs, secrets = _azure_auth(api_key, token)
     base = _ws_scheme(endpoint.rstrip("/"))
     if api_version in (None, "v1"):
         params = {"call_id": call_id} if call_id else {"model": deployment}
@@ -164,16 +192,8 @@ def azure_endpoint(
             {"api-version": api_version, "deployment": deployment},
         )
         dialect = "beta"
-    hdrs: dict[str, str] = {}
-    secrets: list[str] = []
-    if token:
-        hdrs["Authorization"] = f"Bearer {token}"
-        secrets.append(token)
-    if api_key:
-        hdrs["api-key"] = api_key
-        secrets.append(api_key)
     return Endpoint(
-        url=url, headers=_merge(hdrs, headers), secrets=tuple(secrets), dialect=dialect
+        url=url, headers=_merge(hdrs, headers), secrets=secrets, dialect=dialect
     )
 
 
@@ -189,7 +209,8 @@ def url_endpoint(
     Args:
         url: ``ws://`` or ``wss://`` (``http(s)://`` is mapped).
         api_key: Sent as a bearer token when given; no ``Authorization`` otherwise.
-        dialect: ``"ga"``, ``"beta"`` or ``"auto"``.
+        dialect: ``"ga"``, ``"beta"`` or ``"auto"`` (or the protocol of another
+            client: ``"live"``, ``"translation"``).
         headers: Extra headers.
 
     Returns:

@@ -25,13 +25,19 @@ import attrs
 from realtime_sync import events as ev
 from realtime_sync.client._endpoints import (
     Endpoint,
-    _ws_scheme,
     azure_endpoint,
     openai_endpoint,
     url_endpoint,
 )
 from realtime_sync.client._events_api import EventsAPI
 from realtime_sync.client._handle import ResponseHandle
+from realtime_sync.client._options import (
+    check_connection_args,
+    check_openai_key,
+    check_url_security,
+    default_transport,
+    key_source,
+)
 from realtime_sync.client._outages import ReconnectingClient
 from realtime_sync.client._resources import (
     ConversationNamespace,
@@ -43,7 +49,7 @@ from realtime_sync.client._resources import (
 from realtime_sync.client._threaded import ThreadedClient
 from realtime_sync.client._tools_api import ToolsAPI
 from realtime_sync.events import ClientEvent
-from realtime_sync.exceptions import AuthenticationError, ConnectionClosed, ServerError
+from realtime_sync.exceptions import ConnectionClosed, ServerError
 from realtime_sync.protocol import Codec
 from realtime_sync.protocol._from_dict import client_event_from_dict
 from realtime_sync.reconnect import (
@@ -61,8 +67,6 @@ from realtime_sync.session_config import SessionConfig
 from realtime_sync.transport import (
     Channel,
     Transport,
-    WebSocketTransport,
-    check_transport_security,
 )
 
 __all__ = ["RealtimeClient"]
@@ -187,29 +191,21 @@ class RealtimeClient(ToolsAPI, EventsAPI, ReconnectingClient):
             dialect = "auto" if url is not None else "ga"
         if dialect not in ("ga", "beta", "auto"):
             raise ValueError(f"dialect must be 'ga', 'beta' or 'auto', not {dialect!r}")
-        if api_key is not None and not isinstance(api_key, str):
-            raise TypeError("api_key must be a string")
-        if token_provider is not None:
-            if not callable(token_provider):
-                raise TypeError("token_provider must be callable")
-            if api_key is not None:
-                raise ValueError("give api_key= or token_provider=, not both")
-        if reconnect is not None and not isinstance(reconnect, ReconnectPolicy):
-            raise TypeError("reconnect must be a ReconnectPolicy or None")
-        if connect_timeout <= 0:
-            raise ValueError("connect_timeout must be positive")
-        if not slow_handler_seconds > 0:
-            raise ValueError("slow_handler_seconds must be positive")
-
-        def key() -> str | None:
-            return _token(token_provider) if token_provider is not None else api_key
-
-        if url is not None and transport is None:  # checked now, not at connect()
-            check_transport_security(
-                _ws_scheme(url),
-                has_credentials=bool(api_key) or token_provider is not None,
-                allow_insecure=allow_insecure,
-            )
+        check_connection_args(
+            api_key=api_key,
+            token_provider=token_provider,
+            reconnect=reconnect,
+            connect_timeout=connect_timeout,
+            slow_handler_seconds=slow_handler_seconds,
+        )
+        key = key_source(api_key, token_provider)
+        check_url_security(
+            url,
+            transport,
+            api_key=api_key,
+            token_provider=token_provider,
+            allow_insecure=allow_insecure,
+        )
 
         if _endpoint_factory is not None:
             endpoint_factory = _endpoint_factory
@@ -220,15 +216,14 @@ class RealtimeClient(ToolsAPI, EventsAPI, ReconnectingClient):
                     url=url, api_key=key(), dialect=dialect, headers=headers
                 )
         else:
-            network = transport is None or isinstance(transport, WebSocketTransport)
 
             def endpoint_factory() -> Endpoint:
-                if network and token_provider is None and not _openai_key(api_key):
-                    raise AuthenticationError(
-                        "No API key: set OPENAI_API_KEY or pass api_key= "
-                        "(or url= for a local server, such as "
-                        "realtime_sync.testing.MockRealtimeServer)."
-                    )
+                check_openai_key(
+                    transport,
+                    api_key,
+                    token_provider,
+                    "realtime_sync.testing.MockRealtimeServer",
+                )
                 return openai_endpoint(
                     model=model,
                     api_key=key(),
@@ -239,8 +234,10 @@ class RealtimeClient(ToolsAPI, EventsAPI, ReconnectingClient):
                     headers=headers,
                 )
 
-        if transport is None:
-            transport = WebSocketTransport(
+        ThreadedClient.__init__(
+            self,
+            transport=default_transport(
+                transport,
                 max_queue_bytes=max_queue_bytes,
                 ping_interval=ping_interval,
                 ping_timeout=ping_timeout,
@@ -249,12 +246,7 @@ class RealtimeClient(ToolsAPI, EventsAPI, ReconnectingClient):
                 ca_bundle=ca_bundle,
                 ssl_context=ssl_context,
                 allow_insecure=allow_insecure,
-            )
-        elif not callable(getattr(transport, "open", None)):
-            raise TypeError("transport must be a realtime_sync.transport.Transport")
-        ThreadedClient.__init__(
-            self,
-            transport=transport,
+            ),
             endpoint_factory=endpoint_factory,
             codec=None if dialect == "auto" else Codec(dialect),  # type: ignore[arg-type]
             connect_timeout=connect_timeout,
@@ -564,21 +556,6 @@ class _Restored:
     skipped_items: int
 
 
-def _openai_key(api_key: str | None) -> bool:
-    """Whether a key for OpenAI is at hand (given, or in ``OPENAI_API_KEY``)."""
-    return bool(api_key) or bool(os.environ.get("OPENAI_API_KEY"))
-
-
 def _item_is(item_id: str) -> Callable[[Any], bool]:
     """A ``wait_for`` predicate: an item event about ``item_id``."""
     return lambda event: getattr(event.item, "id", None) == item_id
-
-
-def _token(provider: Callable[[], str]) -> str:
-    """Call a token provider and check what it returns (never echoing it)."""
-    token = provider()
-    if not isinstance(token, str) or not token:
-        raise TypeError(
-            f"token_provider must return a non-empty str, not {type(token).__name__}"
-        )
-    return token

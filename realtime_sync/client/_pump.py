@@ -38,7 +38,9 @@ import threading
 import time
 from collections.abc import Callable
 
-__all__ = ["MAX_CATCH_UP_CHUNKS", "InputPump"]
+from realtime_sync.exceptions import RealtimeError
+
+__all__ = ["MAX_CATCH_UP_CHUNKS", "InputPump", "pump_error"]
 
 logger = logging.getLogger(__name__)
 
@@ -401,3 +403,16 @@ class InputPump:
             self._on_error(exc)
         except Exception:
             logger.exception("on_error handler of input pump %s raised", self._name)
+
+
+def pump_error(exc: BaseException) -> RealtimeError:
+    """What a client's ``on_error`` handlers hear when its pump stopped on ``exc``.
+
+    ``exc`` itself when it is a :class:`RealtimeError`, else a RealtimeError
+    naming it (caused by it).
+    """
+    if isinstance(exc, RealtimeError):
+        return exc
+    error = RealtimeError(f"the input pump stopped: {type(exc).__name__}: {exc}")
+    error.__cause__ = exc
+    return error

@@ -34,13 +34,19 @@ from typing import Any
 
 import attrs
 
-from realtime_sync.client._endpoints import Endpoint, _ws_scheme
+from realtime_sync.client._endpoints import Endpoint
+from realtime_sync.client._options import (
+    check_connection_args,
+    check_openai_key,
+    check_url_security,
+    default_transport,
+    key_source,
+)
 from realtime_sync.client._outages import ReconnectingClient
 from realtime_sync.client._pump import InputPump
 from realtime_sync.client._threaded import ClientState, ThreadedClient
 from realtime_sync.exceptions import (
     AudioLost,
-    AuthenticationError,
     ConnectionClosed,
     ConnectTimeout,
     RealtimeError,
@@ -73,8 +79,6 @@ from realtime_sync.reconnect import Reconnected, ReconnectPolicy
 from realtime_sync.transport import (
     Channel,
     Transport,
-    WebSocketTransport,
-    check_transport_security,
 )
 
 __all__ = ["LiveClient", "LiveReconnected"]
@@ -205,17 +209,13 @@ class LiveClient(
         transport: Transport | None = None,
         _endpoint_factory: Callable[[], Endpoint] | None = None,
     ) -> None:
-        if api_key is not None and not isinstance(api_key, str):
-            raise TypeError("api_key must be a string")
-        if token_provider is not None:
-            if not callable(token_provider):
-                raise TypeError("token_provider must be callable")
-            if api_key is not None:
-                raise ValueError("give api_key= or token_provider=, not both")
-        if reconnect is not None and not isinstance(reconnect, ReconnectPolicy):
-            raise TypeError("reconnect must be a ReconnectPolicy or None")
-        if not connect_timeout > 0:
-            raise ValueError("connect_timeout must be positive")
+        check_connection_args(
+            api_key=api_key,
+            token_provider=token_provider,
+            reconnect=reconnect,
+            connect_timeout=connect_timeout,
+            slow_handler_seconds=slow_handler_seconds,
+        )
         if delegation_timeout is not None and not delegation_timeout > 0:
             raise ValueError("delegation_timeout must be positive or None")
         if isinstance(turn_gap_ms, bool) or not isinstance(turn_gap_ms, int):
@@ -235,15 +235,14 @@ class LiveClient(
             codec=codec,
         )
 
-        def key() -> str | None:
-            return _token(token_provider) if token_provider is not None else api_key
-
-        if url is not None and transport is None:
-            check_transport_security(
-                _ws_scheme(url),
-                has_credentials=bool(api_key) or token_provider is not None,
-                allow_insecure=allow_insecure,
-            )
+        key = key_source(api_key, token_provider)
+        check_url_security(
+            url,
+            transport,
+            api_key=api_key,
+            token_provider=token_provider,
+            allow_insecure=allow_insecure,
+        )
         if _endpoint_factory is not None:
             endpoint_factory = _endpoint_factory
         elif url is not None:
@@ -251,25 +250,22 @@ class LiveClient(
             def endpoint_factory() -> Endpoint:
                 return url_live_endpoint(url=url, api_key=key(), headers=headers)
         else:
-            network = transport is None or isinstance(transport, WebSocketTransport)
 
             def endpoint_factory() -> Endpoint:
-                if (
-                    network
-                    and token_provider is None
-                    and not (api_key or os.environ.get("OPENAI_API_KEY"))
-                ):
-                    raise AuthenticationError(
-                        "No API key: set OPENAI_API_KEY or pass api_key= (or url= "
-                        "for a local server, such as "
-                        "realtime_sync.testing.MockRealtimeServer(api='live'))."
-                    )
+                check_openai_key(
+                    transport,
+                    api_key,
+                    token_provider,
+                    "realtime_sync.testing.MockRealtimeServer(api='live')",
+                )
                 return openai_live_endpoint(
                     api_key=key(), base_url=base_url, headers=headers
                 )
 
-        if transport is None:
-            transport = WebSocketTransport(
+        ThreadedClient.__init__(
+            self,
+            transport=default_transport(
+                transport,
                 max_queue_bytes=max_queue_bytes,
                 ping_interval=ping_interval,
                 ping_timeout=ping_timeout,
@@ -278,12 +274,7 @@ class LiveClient(
                 ca_bundle=ca_bundle,
                 ssl_context=ssl_context,
                 allow_insecure=allow_insecure,
-            )
-        elif not callable(getattr(transport, "open", None)):
-            raise TypeError("transport must be a realtime_sync.transport.Transport")
-        ThreadedClient.__init__(
-            self,
-            transport=transport,
+            ),
             endpoint_factory=endpoint_factory,
             codec=codec,  # type: ignore[arg-type]
             connect_timeout=connect_timeout,
@@ -353,7 +344,7 @@ class LiveClient(
         headers = kwargs.pop("headers", None)
 
         def factory() -> Endpoint:
-            token = _token(token_provider) if token_provider is not None else None
+            token = key_source(None, token_provider)()
             return azure_live_endpoint(
                 endpoint=endpoint, api_key=api_key, token=token, headers=headers
             )
@@ -708,12 +699,3 @@ def _weak_pump_callbacks(
             method(exc)
 
     return send, on_error
-
-
-def _token(provider: Callable[[], str]) -> str:
-    token = provider()
-    if not isinstance(token, str) or not token:
-        raise TypeError(
-            f"token_provider must return a non-empty str, not {type(token).__name__}"
-        )
-    return token

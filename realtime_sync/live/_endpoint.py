@@ -10,14 +10,15 @@ sessions`` with a bearer token (an Entra token) or an ``api-key``.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
 from realtime_sync.client._endpoints import (
-    DEFAULT_BASE_URL,
     Endpoint,
+    _azure_auth,
     _merge,
+    _openai_auth,
+    _openai_base,
     _ws_scheme,
     url_endpoint,
 )
@@ -46,15 +47,9 @@ def openai_live_endpoint(
     Raises:
         ValueError: A base URL that is not http(s) or ws(s).
     """
-    key = api_key if api_key is not None else os.environ.get("OPENAI_API_KEY")
-    base = base_url or os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL
-    parts = urlsplit(base)
+    parts = urlsplit(_openai_base(base_url))
     url = _ws_scheme(parts._replace(path=parts.path.rstrip("/") + _PATH).geturl())
-    hdrs: dict[str, str] = {}
-    secrets: tuple[str, ...] = ()
-    if key:
-        hdrs["Authorization"] = f"Bearer {key}"
-        secrets = (key,)
+    hdrs, secrets = _openai_auth(api_key)
     return Endpoint(
         url=url, headers=_merge(hdrs, headers), secrets=secrets, dialect="live"
     )
@@ -81,19 +76,10 @@ def azure_live_endpoint(
     Raises:
         ValueError: Neither a key nor a token, or a bad endpoint URL.
     """
-    if not api_key and not token:
-        raise ValueError("Azure needs api_key= or token_provider=")
+    hdrs, secrets = _azure_auth(api_key, token)
     url = _ws_scheme(endpoint.rstrip("/")) + "/openai/v1" + _PATH
-    hdrs: dict[str, str] = {}
-    secrets: list[str] = []
-    if token:
-        hdrs["Authorization"] = f"Bearer {token}"
-        secrets.append(token)
-    if api_key:
-        hdrs["api-key"] = api_key
-        secrets.append(api_key)
     return Endpoint(
-        url=url, headers=_merge(hdrs, headers), secrets=tuple(secrets), dialect="live"
+        url=url, headers=_merge(hdrs, headers), secrets=secrets, dialect="live"
     )
 
 
@@ -101,10 +87,4 @@ def url_live_endpoint(
     *, url: str, api_key: str | None, headers: Mapping[str, str] | None = None
 ) -> Endpoint:
     """An explicit URL (a local mock, a compatible server), taken as given."""
-    endpoint = url_endpoint(url=url, api_key=api_key, dialect="ga", headers=headers)
-    return Endpoint(
-        url=endpoint.url,
-        headers=endpoint.headers,
-        secrets=endpoint.secrets,
-        dialect="live",
-    )
+    return url_endpoint(url=url, api_key=api_key, dialect="live", headers=headers)

@@ -16,9 +16,9 @@ import threading
 from typing import Any
 
 from realtime_sync import _b64
-from realtime_sync.client._pump import InputPump
+from realtime_sync.client._pump import InputPump, pump_error
 from realtime_sync.client._threaded import ClientState, ThreadedClient
-from realtime_sync.exceptions import ConnectionClosed, QueueFull, RealtimeError
+from realtime_sync.exceptions import ConnectionClosed, QueueFull
 from realtime_sync.live import events as lev
 from realtime_sync.live._audio import InputConverter, encode
 from realtime_sync.live._core import LiveCore
@@ -106,13 +106,7 @@ class LiveInputAPI(ThreadedClient):
             # (the pump may see it a moment before the client does).
             logger.info("the input pump stopped: %s", exc)
             return
-        error = (
-            exc
-            if isinstance(exc, RealtimeError)
-            else RealtimeError(f"the input pump stopped: {type(exc).__name__}: {exc}")
-        )
-        if error is not exc:
-            error.__cause__ = exc
+        error = pump_error(exc)
         logger.error("%s", error)
         self._dispatch.report(error)
 

@@ -26,12 +26,18 @@ from typing import Any
 import attrs
 
 from realtime_sync import _b64
-from realtime_sync.client._endpoints import Endpoint, _ws_scheme
+from realtime_sync.client._endpoints import Endpoint
+from realtime_sync.client._options import (
+    check_connection_args,
+    check_openai_key,
+    check_url_security,
+    default_transport,
+    key_source,
+)
 from realtime_sync.client._outages import ReconnectingClient
-from realtime_sync.client._pump import InputPump
+from realtime_sync.client._pump import InputPump, pump_error
 from realtime_sync.client._threaded import ClientState, ThreadedClient
 from realtime_sync.exceptions import (
-    AuthenticationError,
     ConnectionClosed,
     QueueFull,
     RealtimeError,
@@ -52,8 +58,6 @@ from realtime_sync.translation.codec import TranslationCodec
 from realtime_sync.transport import (
     Channel,
     Transport,
-    WebSocketTransport,
-    check_transport_security,
 )
 
 __all__ = ["DEFAULT_MODEL", "TranslationClient"]
@@ -155,23 +159,17 @@ class TranslationClient(TranslationEventsAPI, ReconnectingClient):
     ) -> None:
         if not isinstance(model, str) or not model:
             raise TypeError("model must be a non-empty string")
-        if api_key is not None and not isinstance(api_key, str):
-            raise TypeError("api_key must be a string")
-        if token_provider is not None:
-            if not callable(token_provider):
-                raise TypeError("token_provider must be callable")
-            if api_key is not None:
-                raise ValueError("give api_key= or token_provider=, not both")
-        if reconnect is not None and not isinstance(reconnect, ReconnectPolicy):
-            raise TypeError("reconnect must be a ReconnectPolicy or None")
-        if connect_timeout <= 0:
-            raise ValueError("connect_timeout must be positive")
+        check_connection_args(
+            api_key=api_key,
+            token_provider=token_provider,
+            reconnect=reconnect,
+            connect_timeout=connect_timeout,
+            slow_handler_seconds=slow_handler_seconds,
+        )
         if isinstance(chunk_ms, bool) or not isinstance(chunk_ms, int) or chunk_ms < 10:
             raise ValueError(f"chunk_ms must be an int >= 10, not {chunk_ms!r}")
         if not isinstance(pace, (int, float)) or isinstance(pace, bool) or not pace > 0:
             raise ValueError(f"pace must be a positive number, not {pace!r}")
-        if not slow_handler_seconds > 0:
-            raise ValueError("slow_handler_seconds must be positive")
         request = session_request(
             target_language=target_language,
             input_transcription=input_transcription,
@@ -182,44 +180,35 @@ class TranslationClient(TranslationEventsAPI, ReconnectingClient):
             tev.SessionUpdate(session=request) if request is not None else None
         )
 
-        def key() -> str | None:
-            if token_provider is None:
-                return api_key
-            token = token_provider()
-            if not isinstance(token, str) or not token:
-                raise TypeError("token_provider must return a non-empty str")
-            return token
-
+        key = key_source(api_key, token_provider)
+        check_url_security(
+            url,
+            transport,
+            api_key=api_key,
+            token_provider=token_provider,
+            allow_insecure=allow_insecure,
+        )
         if url is not None:
-            if transport is None:
-                check_transport_security(
-                    _ws_scheme(url),
-                    has_credentials=bool(api_key) or token_provider is not None,
-                    allow_insecure=allow_insecure,
-                )
 
             def endpoint_factory() -> Endpoint:
                 return url_translation_endpoint(url=url, api_key=key(), headers=headers)
         else:
-            network = transport is None or isinstance(transport, WebSocketTransport)
 
             def endpoint_factory() -> Endpoint:
-                if (
-                    network
-                    and token_provider is None
-                    and not (api_key or os.environ.get("OPENAI_API_KEY"))
-                ):
-                    raise AuthenticationError(
-                        "No API key: set OPENAI_API_KEY or pass api_key= (or url= "
-                        "for a local server, such as MockRealtimeServer(api="
-                        "'translation'))."
-                    )
+                check_openai_key(
+                    transport,
+                    api_key,
+                    token_provider,
+                    "MockRealtimeServer(api='translation')",
+                )
                 return openai_translation_endpoint(
                     model=model, api_key=key(), base_url=base_url, headers=headers
                 )
 
-        if transport is None:
-            transport = WebSocketTransport(
+        ThreadedClient.__init__(
+            self,
+            transport=default_transport(
+                transport,
                 max_queue_bytes=max_queue_bytes,
                 ping_interval=ping_interval,
                 ping_timeout=ping_timeout,
@@ -228,12 +217,7 @@ class TranslationClient(TranslationEventsAPI, ReconnectingClient):
                 ca_bundle=ca_bundle,
                 ssl_context=ssl_context,
                 allow_insecure=allow_insecure,
-            )
-        elif not callable(getattr(transport, "open", None)):
-            raise TypeError("transport must be a realtime_sync.transport.Transport")
-        ThreadedClient.__init__(
-            self,
-            transport=transport,
+            ),
             endpoint_factory=endpoint_factory,
             codec=TranslationCodec(),
             connect_timeout=connect_timeout,
@@ -437,13 +421,7 @@ class TranslationClient(TranslationEventsAPI, ReconnectingClient):
             return
         if self._closed_exc is not None or self._core.closed:
             return  # the connection ended: on_error heard of it already
-        error = (
-            exc
-            if isinstance(exc, RealtimeError)
-            else RealtimeError(f"the input pump stopped: {type(exc).__name__}: {exc}")
-        )
-        if error is not exc:
-            error.__cause__ = exc
+        error = pump_error(exc)
         logger.error("%s", error)
         self._dispatch.report(error)
 

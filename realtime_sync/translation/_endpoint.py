@@ -10,14 +10,14 @@ endpoint that the protocol documents, so there is none here. Pure functions.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from urllib.parse import parse_qs, urlsplit
 
 from realtime_sync.client._endpoints import (
-    DEFAULT_BASE_URL,
     Endpoint,
     _merge,
+    _openai_auth,
+    _openai_base,
     _with_query,
     _ws_scheme,
     url_endpoint,
@@ -49,19 +49,13 @@ def openai_translation_endpoint(
     """
     if not model:
         raise ValueError("a translation model is required")
-    key = api_key if api_key is not None else os.environ.get("OPENAI_API_KEY")
-    base = base_url or os.environ.get("OPENAI_BASE_URL") or DEFAULT_BASE_URL
-    parts = urlsplit(base)
+    parts = urlsplit(_openai_base(base_url))
     if "intent" in parse_qs(parts.query):
         raise ValueError("Realtime Translation does not accept an intent parameter")
     url = _ws_scheme(
         parts._replace(path=parts.path.rstrip("/") + "/realtime/translations").geturl()
     )
-    hdrs: dict[str, str] = {}
-    secrets: tuple[str, ...] = ()
-    if key:
-        hdrs["Authorization"] = f"Bearer {key}"
-        secrets = (key,)
+    hdrs, secrets = _openai_auth(api_key)
     return Endpoint(
         url=_with_query(url, {"model": model}),
         headers=_merge(hdrs, headers),
@@ -74,10 +68,6 @@ def url_translation_endpoint(
     *, url: str, api_key: str | None, headers: Mapping[str, str] | None = None
 ) -> Endpoint:
     """An explicit URL (a local mock, a compatible server), taken as given."""
-    endpoint = url_endpoint(url=url, api_key=api_key, dialect="ga", headers=headers)
-    return Endpoint(
-        url=endpoint.url,
-        headers=endpoint.headers,
-        secrets=endpoint.secrets,
-        dialect="translation",
+    return url_endpoint(
+        url=url, api_key=api_key, dialect="translation", headers=headers
     )
