@@ -1,7 +1,8 @@
 """Function tools on a client: ``@client.tool``, ``add_tool`` and running the calls.
 
-:class:`ToolsAPI` is a mixin of :class:`~realtime_sync.client.RealtimeClient`: it
-keeps the tool registry, adds the tools to the session, and starts the tool runner
+:class:`ToolsAPI` is a mixin of :class:`~realtime_sync.client.RealtimeClient` over
+:class:`~realtime_sync.client._tool_host.ToolHost` (the registry, ``@client.tool``,
+the pool): it adds the tools to the session, and starts the tool runner
 (:mod:`realtime_sync.tools`) whose worker threads execute the calls off the reader
 thread; the reader hands it the events it needs through ``_observer``.
 """
@@ -12,13 +13,14 @@ import collections
 import threading
 import time
 from collections.abc import Callable
-from typing import Any, TypeVar, overload
+from typing import Any
 
 import attrs
 
 from realtime_sync import events as ev
 from realtime_sync.client._handle import ResponseHandle
 from realtime_sync.client._senders import SendersAPI
+from realtime_sync.client._tool_host import ToolHost
 from realtime_sync.events import ServerEvent
 from realtime_sync.exceptions import Timeout
 from realtime_sync.protocol import Codec
@@ -29,53 +31,15 @@ __all__ = ["ToolsAPI"]
 # Follow-up handles kept for an ask() that may come for them (oldest dropped).
 _FOLLOW_UPS_KEPT = 32
 
-F = TypeVar("F", bound=Callable[..., Any])
 
 
-class ToolsAPI(SendersAPI):
+class ToolsAPI(ToolHost, SendersAPI):
     """Tool registration and execution (see the module docstring)."""
 
-    _tool_registry: Any = None  # a realtime_sync.tools.ToolRegistry, on demand
     _tool_runner: Any = None
-    _executor: Any = None
     _follow_ups: collections.OrderedDict[str, ResponseHandle]
     _follow_ups_changed: threading.Condition
-    _tool_timeout: float | None
-    _tool_workers: int
     _auto_respond: bool
-
-    @overload
-    def tool(self, fn: F) -> F: ...
-    @overload
-    def tool(
-        self,
-        *,
-        name: str | None = None,
-        description: str | None = None,
-        timeout: float | None = None,
-    ) -> Callable[[F], F]: ...
-
-    def tool(
-        self,
-        fn: Any = None,
-        *,
-        name: str | None = None,
-        description: str | None = None,
-        timeout: float | None = None,
-    ) -> Any:
-        """Register a function the model may call: ``@client.tool`` or ``@client.tool(...)``.
-
-        See :meth:`add_tool`. The function is returned unchanged.
-        """
-        if fn is None:
-
-            def decorator(f: Any) -> Any:
-                self.add_tool(f, name=name, description=description, timeout=timeout)
-                return f
-
-            return decorator
-        self.add_tool(fn, name=name, description=description, timeout=timeout)
-        return fn
 
     def add_tool(
         self,
@@ -100,16 +64,12 @@ class ToolsAPI(SendersAPI):
             TypeError: A signature the schema cannot describe (named in the message).
             ValueError: A tool of that name exists already.
         """
-        from realtime_sync.tools import ToolRegistry, tool_from_function
+        from realtime_sync.tools import tool_from_function
 
         tool = tool_from_function(
             fn, name=name, description=description, timeout=timeout
         )
-        with self._lock:
-            if self._tool_registry is None:
-                self._tool_registry = ToolRegistry()
-            registry = self._tool_registry
-        registry.add(tool)
+        self._tools().add(tool)
         if self.is_connected:
             self._start_tools()
             self.update_session(
@@ -133,14 +93,9 @@ class ToolsAPI(SendersAPI):
     def _start_tools(self) -> None:
         if self._tool_registry is None or self._tool_runner is not None:
             return
-        from realtime_sync.tools import ToolExecutor
         from realtime_sync.tools._runner import ToolRunner
 
-        self._executor = ToolExecutor(
-            self._tool_registry,
-            default_timeout=self._tool_timeout,
-            max_workers=self._tool_workers,
-        )
+        self._executor = self._new_executor()
         runner = self._tool_runner = ToolRunner(
             self._executor,
             self.send,
@@ -207,15 +162,10 @@ class ToolsAPI(SendersAPI):
         with self._follow_ups_changed:  # an ask() waiting for a follow-up learns why
             self._follow_ups_changed.notify_all()
 
-    def _owns_thread(self) -> bool:
-        executor = self._executor
-        return executor is not None and bool(executor.on_its_thread())
-
     def _closing(self, timeout: float) -> None:
-        if self._executor is not None:
-            # Joins the tool threads; a tool still running past its timeout is
-            # waited for up to ``timeout`` (its answer can no longer be sent).
-            self._executor.shutdown(wait=True, timeout=timeout)
+        # Joins the tool threads; a tool still running past its timeout is waited
+        # for up to ``timeout`` (its answer can no longer be sent).
+        self._stop_tools(timeout)
 
 
 def _remaining(deadline: float | None) -> float | None:

@@ -549,7 +549,7 @@ class LiveClient(
         # A delegate handler waiting for an acknowledgement would hold the pool's
         # shutdown until its timeout: nothing will be acknowledged any more.
         self._fail_acks(self._closed_exc or ConnectionClosed("the client was closed"))
-        self._stop_workers(timeout)
+        self._stop_tools(timeout)
 
     def _on_close(self, channel: Channel | None, closed: ConnectionClosed) -> None:
         if self._core.closed_event is not None and channel is self._channel:

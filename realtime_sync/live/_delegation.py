@@ -32,7 +32,7 @@ from typing import Any, TypeVar, overload
 
 import attrs
 
-from realtime_sync.client._threaded import ThreadedClient
+from realtime_sync.client._tool_host import ToolHost
 from realtime_sync.exceptions import HandlerError, RealtimeError, Timeout
 from realtime_sync.live._core import Delegation, ToolCall
 from realtime_sync.live._turns import Turn
@@ -83,14 +83,10 @@ class DelegationTask:
         return self._note(text)
 
 
-class DelegationAPI(ThreadedClient):
+class DelegationAPI(ToolHost):
     """The delegation methods of :class:`~realtime_sync.live.LiveClient`."""
 
-    _tool_registry: Any = None
-    _executor: Any = None
     _delegate_handler: Callable[[DelegationTask], Any] | None = None
-    _tool_timeout: float | None
-    _tool_workers: int
     _delegation_timeout: float | None
     _results: dict[str, tuple[bool, Any]]
     _abandoned: set[str]
@@ -148,50 +144,7 @@ class DelegationAPI(ThreadedClient):
             if self._delegate_handler is not None:
                 raise ValueError("a delegate handler is registered already")
             self._delegate_handler = fn
-        self._registry().add(tool)
-
-    @overload
-    def tool(self, fn: F) -> F: ...
-    @overload
-    def tool(
-        self,
-        *,
-        name: str | None = None,
-        description: str | None = None,
-        timeout: float | None = None,
-    ) -> Callable[[F], F]: ...
-
-    def tool(
-        self,
-        fn: Any = None,
-        *,
-        name: str | None = None,
-        description: str | None = None,
-        timeout: float | None = None,
-    ) -> Any:
-        """Register a function tool of the Responses backend: ``@client.tool``.
-
-        Its JSON schema comes from the type hints (as for ``RealtimeClient.tool``);
-        it is added to ``delegation.responses.tools`` when the session starts,
-        and runs on the tool pool when the backend calls it. Register tools
-        before ``connect()``: the session's tools cannot change afterwards
-        except through :meth:`update_session`.
-
-        Raises:
-            TypeError: A signature the schema cannot describe.
-            ValueError: A tool of that name exists already, or the session is
-                not configured for Responses delegation.
-            RuntimeError: The client is connected already.
-        """
-        if fn is None:
-
-            def decorator(f: Any) -> Any:
-                self.add_tool(f, name=name, description=description, timeout=timeout)
-                return f
-
-            return decorator
-        self.add_tool(fn, name=name, description=description, timeout=timeout)
-        return fn
+        self._tools().add(tool)
 
     def add_tool(
         self,
@@ -200,7 +153,23 @@ class DelegationAPI(ThreadedClient):
         description: str | None = None,
         timeout: float | None = None,
     ) -> Any:
-        """Register a function tool (see :meth:`tool`); returns the ``Tool``."""
+        """Register a function tool of the Responses backend (``@client.tool``).
+
+        Its JSON schema comes from the type hints (as for ``RealtimeClient.tool``);
+        it is added to ``delegation.responses.tools`` when the session starts,
+        and runs on the tool pool when the backend calls it. Register tools
+        before ``connect()``: the session's tools cannot change afterwards
+        except through :meth:`update_session`.
+
+        Returns:
+            The :class:`realtime_sync.tools.Tool`.
+
+        Raises:
+            TypeError: A signature the schema cannot describe.
+            ValueError: A tool of that name exists already, or the session is
+                not configured for Responses delegation.
+            RuntimeError: The client is connected already.
+        """
         from realtime_sync.tools import tool_from_function
 
         if self._delegation_type() != "responses":
@@ -213,20 +182,12 @@ class DelegationAPI(ThreadedClient):
         tool = tool_from_function(
             fn, name=name, description=description, timeout=timeout
         )
-        self._registry().add(tool)
+        self._tools().add(tool)
         return tool
 
     def _delegation_type(self) -> str:
         """The configured delegation type (the client implements it)."""
         raise NotImplementedError
-
-    def _registry(self) -> Any:
-        from realtime_sync.tools import ToolRegistry
-
-        with self._lock:
-            if self._tool_registry is None:
-                self._tool_registry = ToolRegistry()
-            return self._tool_registry
 
     def _function_tools(self) -> list[dict[str, Any]]:
         """The registered tools as Responses function tools (wire dicts)."""
@@ -249,16 +210,10 @@ class DelegationAPI(ThreadedClient):
 
     def _start_workers(self) -> None:
         """Make the tool pool once something may run on it (threads start on use)."""
-        from realtime_sync.tools import ToolExecutor
-
         with self._lock:
             if self._tool_registry is None or self._executor is not None:
                 return
-            self._executor = ToolExecutor(
-                self._tool_registry,
-                default_timeout=self._tool_timeout,
-                max_workers=self._tool_workers,
-            )
+            self._executor = self._new_executor()
 
     # -- running -----------------------------------------------------------------
 
@@ -402,14 +357,6 @@ class DelegationAPI(ThreadedClient):
 
     def _tool_answered(self, delegation_id: str | None, call_id: str) -> None:
         raise NotImplementedError
-
-    def _owns_thread(self) -> bool:
-        executor = self._executor
-        return executor is not None and bool(executor.on_its_thread())
-
-    def _stop_workers(self, timeout: float) -> None:
-        if self._executor is not None:
-            self._executor.shutdown(wait=True, timeout=timeout)
 
 
 def _json(value: Any) -> str:
