@@ -32,11 +32,9 @@ from realtime_sync.client._endpoints import (
 from realtime_sync.client._events_api import EventsAPI
 from realtime_sync.client._handle import ResponseHandle
 from realtime_sync.client._options import (
-    check_connection_args,
     check_openai_key,
-    check_url_security,
+    connection_key,
     default_transport,
-    key_source,
 )
 from realtime_sync.client._outages import ReconnectingClient
 from realtime_sync.client._resources import (
@@ -191,19 +189,14 @@ class RealtimeClient(ToolsAPI, EventsAPI, ReconnectingClient):
             dialect = "auto" if url is not None else "ga"
         if dialect not in ("ga", "beta", "auto"):
             raise ValueError(f"dialect must be 'ga', 'beta' or 'auto', not {dialect!r}")
-        check_connection_args(
+        key = connection_key(
             api_key=api_key,
             token_provider=token_provider,
             reconnect=reconnect,
             connect_timeout=connect_timeout,
             slow_handler_seconds=slow_handler_seconds,
-        )
-        key = key_source(api_key, token_provider)
-        check_url_security(
-            url,
-            transport,
-            api_key=api_key,
-            token_provider=token_provider,
+            url=url,
+            transport=transport,
             allow_insecure=allow_insecure,
         )
 

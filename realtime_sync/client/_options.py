@@ -27,9 +27,43 @@ __all__ = [
     "check_connection_args",
     "check_openai_key",
     "check_url_security",
+    "connection_key",
     "default_transport",
     "key_source",
 ]
+
+
+def connection_key(
+    *,
+    api_key: str | None,
+    token_provider: Callable[[], str] | None,
+    reconnect: object,
+    connect_timeout: float,
+    slow_handler_seconds: float,
+    url: str | None,
+    transport: Transport | None,
+    allow_insecure: bool,
+) -> Callable[[], str | None]:
+    """Check the connection arguments; the key source of the client's connections.
+
+    :func:`check_connection_args`, then :func:`check_url_security`, then
+    :func:`key_source`.
+    """
+    check_connection_args(
+        api_key=api_key,
+        token_provider=token_provider,
+        reconnect=reconnect,
+        connect_timeout=connect_timeout,
+        slow_handler_seconds=slow_handler_seconds,
+    )
+    check_url_security(
+        url,
+        transport,
+        api_key=api_key,
+        token_provider=token_provider,
+        allow_insecure=allow_insecure,
+    )
+    return key_source(api_key, token_provider)
 
 
 def check_connection_args(

@@ -37,10 +37,14 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from realtime_sync.exceptions import RealtimeError
+from realtime_sync.exceptions import QueueFull, RealtimeError
 
-__all__ = ["MAX_CATCH_UP_CHUNKS", "InputPump", "pump_error"]
+__all__ = ["MAX_CATCH_UP_CHUNKS", "InputPump", "pump_error", "send_catching_up"]
+
+if TYPE_CHECKING:
+    from realtime_sync.client._threaded import ThreadedClient
 
 logger = logging.getLogger(__name__)
 
@@ -403,6 +407,22 @@ class InputPump:
             self._on_error(exc)
         except Exception:
             logger.exception("on_error handler of input pump %s raised", self._name)
+
+
+def send_catching_up(client: ThreadedClient, send: Callable[[], None]) -> None:
+    """A client's pump send: ``send()``, and after :class:`QueueFull` once more.
+
+    A full send queue means a slow network: the client's channel is flushed first
+    (for up to its ``connect_timeout``) to let the socket catch up. A second
+    QueueFull stops the pump (its chunk is kept and reported by ``stop()``).
+    """
+    try:
+        send()
+    except QueueFull:
+        channel = client._channel
+        if channel is not None:
+            channel.flush(client._connect_timeout)
+        send()
 
 
 def pump_error(exc: BaseException) -> RealtimeError:

@@ -83,12 +83,7 @@ class SendersAPI(ThreadedClient):
             raise TypeError(
                 f"expected a client event or a dict, not {type(event).__name__}"
             )
-        if not isinstance(event.event_id, str):
-            event = attrs.evolve(event, event_id=self._new_id())
-        event_id = event.event_id
-        assert isinstance(event_id, str)
-        self._send_event(event)
-        return event_id
+        return self._send_with_id(event)
 
     def flush(self, timeout: float | None = None) -> None:
         """Block until every queued event was written to the socket.

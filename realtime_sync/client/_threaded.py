@@ -468,6 +468,14 @@ class ThreadedClient:
     def _new_id(self) -> str:
         return f"evt_{self._id_prefix}_{next(self._ids)}"
 
+    def _send_with_id(self, event: Any) -> str:
+        """Queue ``event`` (given a fresh ``event_id`` when it has none); the id."""
+        if not isinstance(event.event_id, str):
+            event = attrs.evolve(event, event_id=self._new_id())
+        event_id: str = event.event_id
+        self._send_event(event)
+        return event_id
+
     def _send_event(self, event: ClientEvent) -> None:
         state = self._state
         if state is not ClientState.OPEN:

@@ -70,8 +70,46 @@ class ToolHost(ThreadedClient):
         description: str | None = None,
         timeout: float | None = None,
     ) -> Any:
-        """Register a function tool (each protocol's client implements it)."""
-        raise NotImplementedError
+        """Register a function tool; its JSON schema comes from its type hints.
+
+        The parameter descriptions come from the docstring's ``Args:`` section, the
+        tool's description from its summary. When the model calls it, the function
+        runs in a worker pool (``realtime-sync-tool_N`` threads) with a timeout, and
+        its JSON result, or an error the model can read, goes back to the service.
+
+        On a :class:`~realtime_sync.RealtimeClient` the session's tools are updated
+        for you (now when connected, else at ``connect()``); its result is sent as
+        ``function_call_output``, then one ``response.create`` per batch of calls
+        (``auto_respond=False`` turns that off). On a
+        :class:`~realtime_sync.LiveClient` it is a tool of the Responses backend
+        (``delegation={"type": "responses", ...}``), added to
+        ``delegation.responses.tools`` when the session starts: register it before
+        ``connect()``.
+
+        Returns:
+            The :class:`realtime_sync.tools.Tool`.
+
+        Raises:
+            TypeError: A signature the schema cannot describe (named in the message).
+            ValueError: A tool of that name exists already; on a LiveClient, the
+                session is not configured for Responses delegation.
+            RuntimeError: On a LiveClient, the client is connected already.
+        """
+        from realtime_sync.tools import tool_from_function
+
+        self._check_tool_allowed()
+        tool = tool_from_function(
+            fn, name=name, description=description, timeout=timeout
+        )
+        self._tools().add(tool)
+        self._tool_added()
+        return tool
+
+    def _check_tool_allowed(self) -> None:
+        """Raise when no tool may be added now (the protocol's rule; none here)."""
+
+    def _tool_added(self) -> None:
+        """Offer the tools to the service (the protocol's way; nothing here)."""
 
     def _tools(self) -> Any:
         """The tool registry, made on first use (under the client's lock)."""

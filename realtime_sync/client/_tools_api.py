@@ -32,7 +32,6 @@ __all__ = ["ToolsAPI"]
 _FOLLOW_UPS_KEPT = 32
 
 
-
 class ToolsAPI(ToolHost, SendersAPI):
     """Tool registration and execution (see the module docstring)."""
 
@@ -41,41 +40,13 @@ class ToolsAPI(ToolHost, SendersAPI):
     _follow_ups_changed: threading.Condition
     _auto_respond: bool
 
-    def add_tool(
-        self,
-        fn: Callable[..., Any],
-        name: str | None = None,
-        description: str | None = None,
-        timeout: float | None = None,
-    ) -> Any:
-        """Register a function tool; its JSON schema comes from its type hints.
-
-        The parameter descriptions come from the docstring's ``Args:`` section, the
-        tool's description from its summary. The session's tools are updated for
-        you (now when connected, else at :meth:`connect`). When the model calls it,
-        the function runs in a worker pool with a timeout; its JSON result, or an
-        error the model can read, is sent back as ``function_call_output``, then one
-        ``response.create`` per batch of calls (``auto_respond=False`` turns that off).
-
-        Returns:
-            The :class:`realtime_sync.tools.Tool`.
-
-        Raises:
-            TypeError: A signature the schema cannot describe (named in the message).
-            ValueError: A tool of that name exists already.
-        """
-        from realtime_sync.tools import tool_from_function
-
-        tool = tool_from_function(
-            fn, name=name, description=description, timeout=timeout
-        )
-        self._tools().add(tool)
+    def _tool_added(self) -> None:
+        """The session's tools are updated now when connected (else at connect())."""
         if self.is_connected:
             self._start_tools()
             self.update_session(
                 {"type": "realtime", "tools": self._session_tools()}, wait=False
             )
-        return tool
 
     def _session_tools(self) -> list[Any]:
         """The session's tools: ours, plus any non-function tools already configured."""

@@ -36,9 +36,8 @@ import attrs
 
 from realtime_sync.client._endpoints import Endpoint
 from realtime_sync.client._options import (
-    check_connection_args,
     check_openai_key,
-    check_url_security,
+    connection_key,
     default_transport,
     key_source,
 )
@@ -209,12 +208,15 @@ class LiveClient(
         transport: Transport | None = None,
         _endpoint_factory: Callable[[], Endpoint] | None = None,
     ) -> None:
-        check_connection_args(
+        key = connection_key(
             api_key=api_key,
             token_provider=token_provider,
             reconnect=reconnect,
             connect_timeout=connect_timeout,
             slow_handler_seconds=slow_handler_seconds,
+            url=url,
+            transport=transport,
+            allow_insecure=allow_insecure,
         )
         if delegation_timeout is not None and not delegation_timeout > 0:
             raise ValueError("delegation_timeout must be positive or None")
@@ -235,14 +237,6 @@ class LiveClient(
             codec=codec,
         )
 
-        key = key_source(api_key, token_provider)
-        check_url_security(
-            url,
-            transport,
-            api_key=api_key,
-            token_provider=token_provider,
-            allow_insecure=allow_insecure,
-        )
         if _endpoint_factory is not None:
             endpoint_factory = _endpoint_factory
         elif url is not None:
@@ -344,7 +338,7 @@ class LiveClient(
         headers = kwargs.pop("headers", None)
 
         def factory() -> Endpoint:
-            token = key_source(None, token_provider)()
+            token = key_source(None, token_provider)()  # checked by __init__
             return azure_live_endpoint(
                 endpoint=endpoint, api_key=api_key, token=token, headers=headers
             )

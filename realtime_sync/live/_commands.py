@@ -19,8 +19,6 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import attrs
-
 from realtime_sync.client._threaded import ClientState
 from realtime_sync.exceptions import ProtocolError, RealtimeError, ServerError, Timeout
 from realtime_sync.live import events as lev
@@ -95,11 +93,7 @@ class LiveCommandsAPI(LiveEventsAPI):
             raise TypeError(
                 f"expected a Live client event or a dict, not {type(event).__name__}"
             )
-        if not isinstance(event.event_id, str):
-            event = attrs.evolve(event, event_id=self._new_id())
-        assert isinstance(event.event_id, str)
-        self._send_event(event)
-        return event.event_id
+        return self._send_with_id(event)
 
     def append_instructions(
         self,

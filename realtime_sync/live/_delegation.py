@@ -146,32 +146,8 @@ class DelegationAPI(ToolHost):
             self._delegate_handler = fn
         self._tools().add(tool)
 
-    def add_tool(
-        self,
-        fn: Callable[..., Any],
-        name: str | None = None,
-        description: str | None = None,
-        timeout: float | None = None,
-    ) -> Any:
-        """Register a function tool of the Responses backend (``@client.tool``).
-
-        Its JSON schema comes from the type hints (as for ``RealtimeClient.tool``);
-        it is added to ``delegation.responses.tools`` when the session starts,
-        and runs on the tool pool when the backend calls it. Register tools
-        before ``connect()``: the session's tools cannot change afterwards
-        except through :meth:`update_session`.
-
-        Returns:
-            The :class:`realtime_sync.tools.Tool`.
-
-        Raises:
-            TypeError: A signature the schema cannot describe.
-            ValueError: A tool of that name exists already, or the session is
-                not configured for Responses delegation.
-            RuntimeError: The client is connected already.
-        """
-        from realtime_sync.tools import tool_from_function
-
+    def _check_tool_allowed(self) -> None:
+        """Function tools are for Responses delegation, registered before connect()."""
         if self._delegation_type() != "responses":
             raise ValueError(
                 "function tools run under Responses delegation: create the client "
@@ -179,11 +155,6 @@ class DelegationAPI(ToolHost):
             )
         if self._state.value != "unopened":
             raise RuntimeError("Register tools before connect().")
-        tool = tool_from_function(
-            fn, name=name, description=description, timeout=timeout
-        )
-        self._tools().add(tool)
-        return tool
 
     def _delegation_type(self) -> str:
         """The configured delegation type (the client implements it)."""

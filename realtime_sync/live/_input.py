@@ -16,9 +16,9 @@ import threading
 from typing import Any
 
 from realtime_sync import _b64
-from realtime_sync.client._pump import InputPump, pump_error
+from realtime_sync.client._pump import InputPump, pump_error, send_catching_up
 from realtime_sync.client._threaded import ClientState, ThreadedClient
-from realtime_sync.exceptions import ConnectionClosed, QueueFull
+from realtime_sync.exceptions import ConnectionClosed
 from realtime_sync.live import events as lev
 from realtime_sync.live._audio import InputConverter, encode
 from realtime_sync.live._core import LiveCore
@@ -86,13 +86,7 @@ class LiveInputAPI(ThreadedClient):
 
     def _pump_send(self, chunk: bytes) -> None:
         """The pump's send (its thread, no lock held): one append event."""
-        try:
-            self._send_audio(chunk)
-        except QueueFull:  # a slow network: let the socket catch up, once
-            channel = self._channel
-            if channel is not None:
-                channel.flush(self._connect_timeout)
-            self._send_audio(chunk)
+        send_catching_up(self, lambda: self._send_audio(chunk))
 
     def _pump_failed(self, exc: BaseException) -> None:
         if self._state in (ClientState.CLOSING, ClientState.CLOSED):

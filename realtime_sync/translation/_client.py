@@ -28,18 +28,15 @@ import attrs
 from realtime_sync import _b64
 from realtime_sync.client._endpoints import Endpoint
 from realtime_sync.client._options import (
-    check_connection_args,
     check_openai_key,
-    check_url_security,
+    connection_key,
     default_transport,
-    key_source,
 )
 from realtime_sync.client._outages import ReconnectingClient
-from realtime_sync.client._pump import InputPump, pump_error
+from realtime_sync.client._pump import InputPump, pump_error, send_catching_up
 from realtime_sync.client._threaded import ClientState, ThreadedClient
 from realtime_sync.exceptions import (
     ConnectionClosed,
-    QueueFull,
     RealtimeError,
     ServerError,
     Timeout,
@@ -159,12 +156,15 @@ class TranslationClient(TranslationEventsAPI, ReconnectingClient):
     ) -> None:
         if not isinstance(model, str) or not model:
             raise TypeError("model must be a non-empty string")
-        check_connection_args(
+        key = connection_key(
             api_key=api_key,
             token_provider=token_provider,
             reconnect=reconnect,
             connect_timeout=connect_timeout,
             slow_handler_seconds=slow_handler_seconds,
+            url=url,
+            transport=transport,
+            allow_insecure=allow_insecure,
         )
         if isinstance(chunk_ms, bool) or not isinstance(chunk_ms, int) or chunk_ms < 10:
             raise ValueError(f"chunk_ms must be an int >= 10, not {chunk_ms!r}")
@@ -180,14 +180,6 @@ class TranslationClient(TranslationEventsAPI, ReconnectingClient):
             tev.SessionUpdate(session=request) if request is not None else None
         )
 
-        key = key_source(api_key, token_provider)
-        check_url_security(
-            url,
-            transport,
-            api_key=api_key,
-            token_provider=token_provider,
-            allow_insecure=allow_insecure,
-        )
         if url is not None:
 
             def endpoint_factory() -> Endpoint:
@@ -408,13 +400,7 @@ class TranslationClient(TranslationEventsAPI, ReconnectingClient):
     def _pump_send(self, chunk: bytes) -> None:
         """The pump's send (on its thread, no lock held): one append event."""
         event = tev.InputAudioBufferAppend(audio=_b64.encode(chunk))
-        try:
-            self._send_event(event)
-        except QueueFull:  # the network is slow: let the socket catch up, once
-            channel = self._channel
-            if channel is not None:
-                channel.flush(self._connect_timeout)
-            self._send_event(event)
+        send_catching_up(self, lambda: self._send_event(event))
 
     def _pump_failed(self, exc: BaseException) -> None:
         if self._state in (ClientState.CLOSING, ClientState.CLOSED):

@@ -15,8 +15,6 @@ import json
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-import attrs
-
 from realtime_sync.client._events_api import EventsAPI
 from realtime_sync.client._registry import EventCatalog
 from realtime_sync.events import ClientEvent, ServerEvent, UnknownServerEvent
@@ -63,12 +61,7 @@ class TranslationEventsAPI(EventsAPI):
             raise TypeError(
                 f"expected a client event or a dict, not {type(event).__name__}"
             )
-        if not isinstance(event.event_id, str):
-            event = attrs.evolve(event, event_id=self._new_id())
-        event_id = event.event_id
-        assert isinstance(event_id, str)
-        self._send_event(event)
-        return event_id
+        return self._send_with_id(event)
 
     def _codec_or_fail(self) -> TranslationCodec:
         codec = self._codec
