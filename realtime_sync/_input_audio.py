@@ -9,6 +9,10 @@ encodes them (pcm16 little-endian, or mu-law/A-law) and returns base64 payloads 
 ``input_audio_buffer.append``. ``flush()`` returns what is held back (the
 resampler's tail and a partial frame) before a commit.
 
+The Live and Translation clients, whose input pump cuts the audio itself, use an
+:class:`InputConverter` instead: the same checks and downmix, resampled to the
+session's rate, returned as raw PCM16 bytes.
+
 The stream is not thread-safe: the client serialises its calls (see
 ``SendersAPI.append_audio``).
 """
@@ -20,7 +24,12 @@ from typing import Any
 from realtime_sync import _b64
 from realtime_sync._formats import RATES
 
-__all__ = ["InputAudioStream", "pcm16_bytes_to_array", "to_input_mono"]
+__all__ = [
+    "InputAudioStream",
+    "InputConverter",
+    "pcm16_bytes_to_array",
+    "to_input_mono",
+]
 
 # Float audio is nominally in [-1, 1]; a little beyond is clipped (a hot mix, a
 # resampler's overshoot). Beyond this, the samples are almost surely int16-scale
@@ -178,3 +187,84 @@ class InputAudioStream:
                 data = pcm16_to_bytes(frame)
             out.append(_b64.encode(data))
         return out
+
+
+def _positive_int(name: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int, not {type(value).__name__}")
+    if value <= 0:
+        raise ValueError(f"{name} must be positive, not {value}")
+    return value
+
+
+class InputConverter:
+    """Audio of any rate, dtype and channel count -> PCM16 mono bytes at ``rate``.
+
+    For a client with an input pump (Live, Translation): the pump cuts the bytes
+    into appends. The resampler's state is kept across calls (no click at chunk
+    seams) while the source rate stays the same.
+
+    Args:
+        rate: The session's sample rate.
+    """
+
+    def __init__(self, rate: int) -> None:
+        self.rate = rate
+        self._source: int | None = None
+        self._resampler: Any = None
+
+    def convert(
+        self, audio: Any, sample_rate: int | None, channels: int | None
+    ) -> bytes:
+        """Convert one chunk (see the clients' ``append_audio``).
+
+        Raises:
+            TypeError: Not bytes and not a numeric array of a supported dtype; a
+                rate or channel count that is not an int.
+            ValueError: Odd-length or partial-frame bytes, a bad shape, rate or
+                channel count, or float samples out of range.
+        """
+        if sample_rate is not None:
+            _positive_int("sample_rate", sample_rate)
+        if channels is not None:
+            _positive_int("channels", channels)
+        if isinstance(audio, (bytes, bytearray, memoryview)):
+            data = bytes(audio)
+            if sample_rate in (None, self.rate) and channels in (None, 1):
+                if len(data) % 2:
+                    raise ValueError(
+                        f"PCM16 audio comes in 2-byte samples, but {len(data)} bytes "
+                        "is an odd length; append whole samples"
+                    )
+                return self.flush() + data
+            samples = pcm16_bytes_to_array(data, channels or 1)
+        elif isinstance(audio, str):
+            raise TypeError("audio must be bytes or a numpy array, not str")
+        else:
+            samples = audio
+        mono = to_input_mono(samples, channels)
+        return self._push(mono, self.rate if sample_rate is None else sample_rate)
+
+    def _push(self, mono: Any, source: int) -> bytes:
+        from realtime_sync.audio import Resampler, pcm16_to_bytes
+
+        head = b""
+        if source != self._source:
+            head = self.flush()
+            self._source = source
+            self._resampler = (
+                None
+                if source == self.rate
+                else Resampler(source, self.rate, channels=1)
+            )
+        out = mono if self._resampler is None else self._resampler.process(mono)
+        return head + pcm16_to_bytes(InputAudioStream._pcm16(out))
+
+    def flush(self) -> bytes:
+        """The resampler's held-back tail; the next chunk starts a new stream."""
+        resampler, self._resampler, self._source = self._resampler, None, None
+        if resampler is None:
+            return b""
+        from realtime_sync.audio import pcm16_to_bytes
+
+        return pcm16_to_bytes(InputAudioStream._pcm16(resampler.flush()))

@@ -34,6 +34,7 @@ from typing import Any
 
 import attrs
 
+from realtime_sync._input_audio import InputConverter
 from realtime_sync.client._endpoints import Endpoint
 from realtime_sync.client._options import (
     check_openai_key,
@@ -53,7 +54,6 @@ from realtime_sync.exceptions import (
     Timeout,
 )
 from realtime_sync.live import events as lev
-from realtime_sync.live._audio import InputConverter
 from realtime_sync.live._carry import CarriedOver
 from realtime_sync.live._commands import LiveCommandsAPI, _AckFuture
 from realtime_sync.live._config import DEFAULT_MODEL, build_config

@@ -16,11 +16,12 @@ import threading
 from typing import Any
 
 from realtime_sync import _b64
+from realtime_sync._input_audio import InputConverter
 from realtime_sync.client._pump import InputPump, pump_error, send_catching_up
 from realtime_sync.client._threaded import ClientState, ThreadedClient
 from realtime_sync.exceptions import ConnectionClosed
 from realtime_sync.live import events as lev
-from realtime_sync.live._audio import InputConverter, encode
+from realtime_sync.live._audio import encode
 from realtime_sync.live._core import LiveCore
 
 __all__ = ["LiveInputAPI"]

@@ -26,6 +26,7 @@ from typing import Any
 import attrs
 
 from realtime_sync import _b64
+from realtime_sync._input_audio import InputConverter
 from realtime_sync.client._endpoints import Endpoint
 from realtime_sync.client._options import (
     check_openai_key,
@@ -50,7 +51,6 @@ from realtime_sync.translation._endpoint import (
     url_translation_endpoint,
 )
 from realtime_sync.translation._events_api import TranslationEventsAPI
-from realtime_sync.translation._input import InputConverter
 from realtime_sync.translation.codec import TranslationCodec
 from realtime_sync.transport import (
     Channel,
@@ -221,7 +221,7 @@ class TranslationClient(TranslationEventsAPI, ReconnectingClient):
         self.model = model
         self._tcore = TranslationCore(audio_retention_seconds=audio_retention_seconds)
         self._core = self._tcore
-        self._converter = InputConverter()
+        self._converter = InputConverter(SAMPLE_RATE)
         self._input_lock = threading.Lock()  # the converter and the pump's feed
         self._pump = InputPump(
             self._pump_send,
