@@ -286,6 +286,26 @@ class InputPump:
             self._cond.notify_all()
             return unsent
 
+    def keep_newest(self, max_ms: float) -> int:
+        """Drop the oldest queued audio beyond the newest ``max_ms``; the ms dropped.
+
+        For a reconnection: audio fed during an outage waits in the paused pump,
+        and a new session should not hear a long backlog late (as
+        ``ReconnectPolicy.audio_buffer_seconds`` says).
+        """
+        keep = max(0, int(max_ms * self._sample_rate / 1000)) * _BYTES_PER_SAMPLE
+        with self._cond:
+            excess = self._queued - keep
+            if excess <= 0:
+                return 0
+            unsent = b"".join(self._queue)[excess:]
+            self._queue.clear()
+            if unsent:
+                self._queue.append(unsent)
+            self._queued = len(unsent)
+            self._cond.notify_all()
+        return int(self._ms(excess))
+
     def stop(self, timeout: float = 5.0) -> bytes:
         """Stop the pump and join its thread. Idempotent.
 

@@ -602,14 +602,7 @@ class LiveClient(
         policy = self._reconnect_policy
         if self._pump is None or policy is None:
             return 0
-        bytes_per_ms = 2 * self._core.sample_rate() / 1000
-        keep = int(policy.audio_buffer_seconds * 1000 * bytes_per_ms) // 2 * 2
-        with self._input_lock:
-            pending = self._pump.clear()
-            dropped = max(0, len(pending) - keep)
-            if pending[dropped:]:
-                self._pump.feed(pending[dropped:])
-        return int(dropped / bytes_per_ms)
+        return self._pump.keep_newest(policy.audio_buffer_seconds * 1000)
 
     def _give_up(
         self, closed: ConnectionClosed, how: str, cause: RealtimeError

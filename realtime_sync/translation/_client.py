@@ -327,15 +327,7 @@ class TranslationClient(TranslationEventsAPI, ReconnectingClient):
     def _reconnected(self, info: Any) -> None:
         policy = self._reconnect_policy
         keep_ms = policy.audio_buffer_seconds * 1000 if policy is not None else 0
-        dropped = info.dropped_audio_ms
-        with self._input_lock:
-            pending = self._pump.clear()
-            keep = int(keep_ms * SAMPLE_RATE / 1000) * 2
-            if len(pending) > keep:
-                dropped += (len(pending) - keep) * 1000 // (2 * SAMPLE_RATE)
-                pending = pending[len(pending) - keep :]
-            if pending:
-                self._pump.feed(pending)
+        dropped = info.dropped_audio_ms + self._pump.keep_newest(keep_ms)
         with self._lock:
             self._core.gap(info.downtime, dropped, str(info.cause))
         self._pump.resume()

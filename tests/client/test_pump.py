@@ -283,6 +283,19 @@ def test_clear_drops_and_returns_the_queue(pump: InputPump) -> None:
     assert pump.wait_drained(timeout=0)
 
 
+def test_keep_newest_drops_the_oldest_audio_beyond_the_bound(pump: InputPump) -> None:
+    ten_ms = RATE // 100 * 2  # 480 bytes
+    pump.feed(user_audio(3 * ten_ms, 1))
+    pump.feed(user_audio(2 * ten_ms, 2))
+    assert pump.keep_newest(50) == 0  # within the bound: nothing dropped
+    assert pump.keep_newest(30) == 20
+    assert pump.pending_ms == 30
+    assert pump.clear() == user_audio(ten_ms, 1) + user_audio(2 * ten_ms, 2)
+    pump.feed(user_audio(ten_ms, 3))
+    assert pump.keep_newest(0) == 10
+    assert pump.clear() == b""
+
+
 def test_repr_names_the_state(pump: InputPump) -> None:
     assert "new" in repr(pump)
     pump.start()
