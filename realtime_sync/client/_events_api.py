@@ -12,14 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from types import TracebackType
-from typing import Any, ClassVar, Generic, TypeVar, overload
+from typing import Any, Generic, TypeVar, overload
 
 import attrs
 
 from realtime_sync.client._dispatch import Dispatcher, Waiter
 from realtime_sync.client._registry import (
-    REALTIME_EVENTS,
-    EventCatalog,
     HandlerRegistry,
     resolve_key,
     warn_if_unknown,
@@ -180,9 +178,6 @@ class Expectation(Generic[T]):
 
 class EventsAPI(ThreadedClient):
     """Handlers, error handlers, waits and counters (see the module docstring)."""
-
-    #: The server events of the client's protocol: what handler keys name.
-    _events: ClassVar[EventCatalog] = REALTIME_EVENTS
 
     def _use_catalog(self) -> None:
         """Key the dispatcher's registry by ``_events`` (from the constructor)."""

@@ -41,7 +41,7 @@ import threading
 import uuid
 import weakref
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import attrs
 
@@ -50,6 +50,7 @@ from realtime_sync.client._dispatch import Dispatcher, Waiter
 from realtime_sync.client._endpoints import Endpoint
 from realtime_sync.client._handle import ResponseHandle
 from realtime_sync.client._lifetime import EXIT, Owned, describe_unsent, reclaim
+from realtime_sync.client._registry import REALTIME_EVENTS, EventCatalog
 from realtime_sync.events import ClientEvent, ServerEvent
 from realtime_sync.exceptions import (
     ConnectError,
@@ -125,6 +126,8 @@ class ThreadedClient:
     """
 
     _core: Any
+    #: The server events of the client's protocol (what handler keys name).
+    _events: ClassVar[EventCatalog] = REALTIME_EVENTS
 
     def __init__(
         self,
@@ -606,16 +609,16 @@ class ThreadedClient:
 
     def _send_and_wait(
         self,
-        event: ClientEvent,
-        answer: type[ServerEvent],
+        event: Any,  # a client event of the client's protocol
+        answer: type[Any],  # a server event class of ``_events``
         timeout: float | None,
         *,
         channel: Channel | None = None,
         predicate: Callable[[Any], bool] | None = None,
-    ) -> ServerEvent:
+    ) -> Any:
         event_id = self._new_id()
         event = attrs.evolve(event, event_id=event_id)
-        waiter = Waiter.for_event(answer, predicate)
+        waiter = Waiter.for_event(answer, predicate, self._events)
         self._raise_if_closed()
         self._dispatch.add_waiter(waiter, event_id)
         try:
