@@ -81,6 +81,22 @@ class ReconnectingClient(ReadingClient):
         """The conversation before an outage (ReconnectHost); none by default."""
         return ()
 
+    def _session_ended(self, closed: ConnectionClosed, message: str) -> None:
+        """The connection ended after the server ended the session, as asked.
+
+        For a protocol with an end of session (``session.closed`` of Live and
+        Translation): not a loss to report or to reconnect from. Waiters fail with
+        a :class:`ConnectionClosed` saying ``message`` (or the error the client
+        was closed with).
+        """
+        with self._lock:
+            if self._closed_exc is None:
+                self._closed_exc = ConnectionClosed(
+                    message, code=closed.code, reason=closed.reason
+                )
+            exc = self._closed_exc
+        self._fail_all(exc)
+
     def _on_close(self, channel: Channel | None, closed: ConnectionClosed) -> None:
         """Called by the transport of ``channel`` once, when that connection ends."""
         cause = closed.__cause__

@@ -549,15 +549,9 @@ class LiveClient(
         if self._core.closed_event is not None and channel is self._channel:
             # session.closed came first: the end the protocol asks for.
             reason = getattr(self._core.closed_event, "reason", "?")
-            with self._lock:
-                if self._closed_exc is None:
-                    self._closed_exc = ConnectionClosed(
-                        f"the Live session ended (session.closed: {reason})",
-                        code=closed.code,
-                        reason=closed.reason,
-                    )
-                exc = self._closed_exc
-            self._fail_all(exc)
+            self._session_ended(
+                closed, f"the Live session ended (session.closed: {reason})"
+            )
             if self._pump is not None:
                 self._pump.stop(1.0)
             return

@@ -303,15 +303,9 @@ class TranslationClient(TranslationEventsAPI, ReconnectingClient):
         if self._core.closed and channel is self._channel:
             # The end the protocol asks for (session.close -> session.closed ->
             # close): not a loss to report or to reconnect from.
-            with self._lock:
-                if self._closed_exc is None:
-                    self._closed_exc = ConnectionClosed(
-                        "the translation session ended (session.closed)",
-                        code=closed.code,
-                        reason=closed.reason,
-                    )
-                exc = self._closed_exc
-            self._fail_all(exc)
+            self._session_ended(
+                closed, "the translation session ended (session.closed)"
+            )
             self._pump.stop(1.0)
             return
         if channel is not self._channel:
