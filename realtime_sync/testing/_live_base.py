@@ -47,12 +47,21 @@ class _LiveBase:
     transcript: list[tuple[str, str]]
     _counters: dict[str, Iterator[int]]
     _segments: collections.deque[_Segment]
+    _spoken: set[str]  # speakers ("user", "assistant") whose transcript has begun
 
-    def _grid(self, text: str, start: int, end: int) -> list[tuple[int, int, str]]:
-        """Split ``text`` into deltas on the grid between ``start`` and ``end`` ms."""
+    def _grid(
+        self, text: str, start: int, end: int, speaker: str
+    ) -> list[tuple[int, int, str]]:
+        """Split ``text`` into deltas on the grid between ``start`` and ``end`` ms.
+
+        Like the service's, the fragments concatenate to the speaker's transcript:
+        after the speaker's first fragment, every fragment leads with its space.
+        """
         words = text.split()
         if not words:
             return []
+        continues = speaker in self._spoken
+        self._spoken.add(speaker)
         grid = self.grid_ms
         first = start - start % grid
         slots = max(1, math.ceil((end - first) / grid))
@@ -62,7 +71,8 @@ class _LiveBase:
             slot = k // per
             s = first + slot * grid
             piece = " ".join(words[k : k + per])
-            out.append((s, s + grid, piece if k == 0 else " " + piece))
+            lead = " " if k or continues else ""
+            out.append((s, s + grid, lead + piece))
         return out
 
     def _say(self, text: str) -> None:

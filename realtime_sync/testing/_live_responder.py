@@ -228,6 +228,7 @@ class LiveResponder(_LiveBackendMixin, _SidebandHost):
         self._silence = 0
         self._output_ms = 0
         self._segments: collections.deque[_Segment] = collections.deque()
+        self._spoken: set[str] = set()
         self._appends: list[_Append] = []
         self._next_usage = usage_interval_ms
         self._delegations: dict[str, str] = {}  # id -> target
@@ -549,7 +550,7 @@ class LiveResponder(_LiveBackendMixin, _SidebandHost):
                 start_ms=s,
                 end_ms=e,
             )
-            for s, e, piece in self._grid(text, start_ms, max(end_ms, start_ms + 1))
+            for s, e, piece in self._grid(text, start_ms, max(end_ms, start_ms + 1), "user")
         ]
         if out:
             out += self._trigger_events(
@@ -616,7 +617,9 @@ class LiveResponder(_LiveBackendMixin, _SidebandHost):
         if segment is not None:
             if segment.plan is None:
                 length = len(segment.audio) / self._bytes_per_ms()
-                segment.plan = self._grid(segment.text, start, start + int(length))
+                segment.plan = self._grid(
+                    segment.text, start, start + int(length), "assistant"
+                )
             audio = segment.audio[segment.at : segment.at + size]
             segment.at += len(audio)
         audio += self._silence_bytes(size - len(audio))

@@ -237,6 +237,21 @@ def test_a_turn_is_transcribed_and_answered_on_the_grid() -> None:
     ]
 
 
+def test_a_speakers_fragments_join_into_words_across_utterances() -> None:
+    """Concatenated in order, each speaker's deltas give its words, spaced."""
+    responder, _ = started()
+
+    out = responder.handle(audio(synth_speech("Book a table", trail_ms=600)))
+    out += responder.handle(silence(3000))
+    out += responder.handle(audio(synth_speech("For two", trail_ms=600)))
+    out += responder.handle(silence(3000))
+
+    assert text(out, lv.SessionInputTranscriptDelta) == "Book a table For two"
+    assert text(out, lv.SessionOutputTranscriptDelta) == (
+        "You said: Book a table. You said: For two."
+    )
+
+
 def test_speech_without_a_marker_is_transcribed_by_duration() -> None:
     responder, _ = started()
     speech = speech_like(1200).astype("<i2").tobytes()
