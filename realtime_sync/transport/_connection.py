@@ -342,6 +342,7 @@ class Connection(_Reader, _Sender):
         self._state = ConnectionState.UNOPENED
         self._queue = collections.deque()
         self._queued_bytes = 0
+        self._flushing = 0  # threads waiting in flush() (notified only then)
         # True from a hand-off to the writer until the writer emptied the queue; while
         # set, callers leave the writing to the writer.
         self._writer_wanted = False

@@ -101,6 +101,7 @@ class _Core:
     _state: ConnectionState
     _queue: collections.deque[_Entry]
     _queued_bytes: int
+    _flushing: int
     _writer_wanted: bool
     _close_requested: bool
     _close_args: tuple[int, str]
