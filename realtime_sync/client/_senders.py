@@ -224,6 +224,9 @@ class SendersAPI(ThreadedClient):
                 samples that are NaN, infinite or far beyond [-1, 1] (int16-scale
                 values in a float array); a bad rate.
         """
+        if audio.__class__ is bytes and sample_rate is None and channels is None:
+            self._append_bytes(audio)  # the hot path: as it is, no checks but this
+            return
         if isinstance(audio, (bytes, bytearray, memoryview)):
             data = bytes(audio)
             if sample_rate is None and channels is None:
@@ -281,9 +284,12 @@ class SendersAPI(ThreadedClient):
 
     def _append(self, payload: str) -> None:
         # The hot path of a voice app (50 calls a second): the event is built with
-        # its id rather than copied with one, as send() does for user events.
-        self._send_event(
-            ev.InputAudioBufferAppend(event_id=self._new_id(), audio=payload)
+        # its id rather than copied with one, as send() does for user events, and
+        # its wire text is built here rather than by the codec (see append_json).
+        event_id = self._new_id()
+        self._send_prepared(
+            ev.InputAudioBufferAppend(event_id=event_id, audio=payload),
+            append_json(event_id, payload),
         )
 
     def _flush_stream_locked(self) -> None:
@@ -491,6 +497,22 @@ class SendersAPI(ThreadedClient):
     def _follow_tools(self, reply: Response, deadline: float | None) -> Response:
         """The answer after ``reply``'s tool calls (no tools here: ``reply``)."""
         return reply
+
+
+def append_json(event_id: str, audio: str) -> str:
+    """The wire text of ``input_audio_buffer.append``, as the codec would encode it.
+
+    The same in both dialects (``tests/test_append_fast_path.py`` checks it against
+    ``Codec.encode_client``). Both strings need no JSON escaping: ``event_id`` is
+    one of ours (``evt_<hex>_<n>``) and ``audio`` is base64.
+    """
+    return (
+        '{"type":"input_audio_buffer.append","event_id":"'
+        + event_id
+        + '","audio":"'
+        + audio
+        + '"}'
+    )
 
 
 def _check_channels(channels: object) -> None:
