@@ -254,6 +254,12 @@ class _SharedConnection(Connection):
         if not self._done.wait(_JOIN_GRACE):
             # The shared thread is busy (a slow handler of some connection): report
             # the end now; the loop closes the descriptor when it gets here.
+            logger.warning(
+                "thread %s is busy (a slow handler?); the end of %s is reported "
+                "without it",
+                reader.name,
+                self._safe_url,
+            )
             self._finish(
                 None, "", "the shared reader did not get to it", own_socket=False
             )

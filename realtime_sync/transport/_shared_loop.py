@@ -130,8 +130,12 @@ class _Loop:
         """Wait once and serve what is ready; ``False`` when the thread should exit."""
         for member in self.owner._take_incoming(self):
             fileno = member._shared_fileno()
+            try:
+                self.selector.register(fileno, selectors.EVENT_READ, member)
+            except (OSError, ValueError, KeyError) as exc:  # closed meanwhile
+                self._detach(member, (None, "", f"cannot watch the socket: {exc}"))
+                continue
             self.members[fileno] = member
-            self.selector.register(fileno, selectors.EVENT_READ, member)
             period = member._shared_sweep_period()
             if period is not None and period < self.sweep_period:
                 self.sweep_period = period

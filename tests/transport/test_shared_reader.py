@@ -10,6 +10,7 @@ close codes, causes), with one reader thread for all of them.
 
 from __future__ import annotations
 
+import gc
 import queue
 import socket
 import threading
@@ -149,6 +150,31 @@ def test_the_default_instance_is_shared_and_usable(server: MockRealtimeServer) -
         assert _said(b.ask("b", timeout=WAIT)) == "You said: b"
         assert len(_threads(SHARED)) == 1
     assert "connections=0" in repr(transport)
+
+
+def test_clients_dropped_without_close_are_reclaimed(
+    server: MockRealtimeServer,
+) -> None:
+    """Unreferenced clients: their channels close and the shared thread ends."""
+    transport = SharedReaderTransport()
+    clients = []
+    for _ in range(5):
+        client = _client(server, transport)
+        # A handler that references its client (a cycle, as real code makes).
+        client.on("session.updated", lambda e, c=client: c.stats)
+        client.connect()
+        clients.append(client)
+    shared = transport.reader_thread
+    assert shared is not None and server.connections == 5
+    del clients, client
+    gc.collect()
+    shared.join(WAIT)
+    assert not shared.is_alive()
+    assert transport.connections == 0
+    deadline = time.monotonic() + WAIT
+    while server.connections and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert server.connections == 0
 
 
 def test_a_connection_is_a_connection() -> None:
