@@ -6,11 +6,9 @@ plugin replaces that name (before the test modules import it) with a
 Connection read by a shared reader thread, so the same tests check that the two
 behave alike::
 
-    python -m pytest -p tests.transport.as_shared tests/test_transport.py \\
-        tests/test_transport_limits.py
+    python -m pytest -p tests.transport.as_shared tests/test_transport.py tests/test_transport_limits.py
 
-One test is expected to fail: ``test_close_with_a_reader_stuck_in_on_message_
-still_reports_the_end`` looks for the per-connection reader's thread name in the
+One test is expected to fail: the one of a reader stuck in ``on_message`` looks for the per-connection reader's thread name in the
 warning (the shared connection names ``realtime-sync-shared-reader``).
 """
 
