@@ -72,3 +72,78 @@ def test_a_server_reads_every_length_back_intact(echo_server: Server) -> None:
             assert received.get(timeout=WAIT) == text
     finally:
         conn.close(timeout=WAIT)
+
+
+class _StallingServer:
+    """Reads nothing until released, then records every text frame."""
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+        self.received: queue.Queue[str] = queue.Queue()
+
+        def handler(connection: ServerConnection) -> None:
+            self.release.wait(WAIT)
+            for message in connection:
+                assert isinstance(message, str)
+                self.received.put(message)
+
+        self.server = serve(handler, "127.0.0.1", 0, max_size=None, compression=None)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"ws://127.0.0.1:{self.server.socket.getsockname()[1]}/v1/realtime"
+
+
+def _send_until_queued(conn: Connection, texts: list[str]) -> int:
+    """Send ``texts`` until frames queue up; how many were sent.
+
+    On another thread, so that a send that blocked fails the test instead of
+    hanging it.
+    """
+    done = threading.Event()
+    count = [0]
+
+    def sender() -> None:
+        for text in texts:
+            conn.send(text)
+            count[0] += 1
+            if conn.queued_bytes > 256 * 1024:
+                break
+        done.set()
+
+    threading.Thread(target=sender, daemon=True).start()
+    assert done.wait(WAIT), "send() blocked on a stalled server"
+    return count[0]
+
+
+def test_frames_cut_by_a_full_socket_arrive_whole_and_in_order() -> None:
+    """A stalled server: the socket takes parts of frames, the writer finishes them."""
+    stalling = _StallingServer()
+    conn = Connection(stalling.url, on_message=lambda text: None)
+    conn.connect()
+    try:
+        # Odd sizes, so that the socket's free space rarely matches a frame's end.
+        texts = [f"{n:06d}" + "y" * (1000 + (n * 337) % 3001) for n in range(4000)]
+        count = _send_until_queued(conn, texts)
+        assert conn.queued_bytes > 0  # the socket is full: frames wait
+        stalling.release.set()
+        conn.flush(WAIT)
+        got = [stalling.received.get(timeout=WAIT) for _ in range(count)]
+        assert got == texts[:count]
+    finally:
+        conn.close(timeout=WAIT)
+        stalling.server.shutdown()
+
+
+def test_close_while_a_frame_is_cut_does_not_hang() -> None:
+    """close() on a stalled server with a frame in part written ends, reporting it."""
+    stalling = _StallingServer()
+    conn = Connection(stalling.url, on_message=lambda text: None)
+    conn.connect()
+    try:
+        texts = [f"{n:06d}" + "z" * (1000 + (n * 337) % 3001) for n in range(4000)]
+        _send_until_queued(conn, texts)
+        unsent = conn.close(timeout=0.5)
+        assert unsent and all(isinstance(item, str) for item in unsent)
+        assert conn.state.name == "CLOSED"
+    finally:
+        stalling.release.set()
+        stalling.server.shutdown()

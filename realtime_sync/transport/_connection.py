@@ -182,7 +182,12 @@ from realtime_sync.transport._reader import (
     _read_probe,
     _Reader,
 )
-from realtime_sync.transport._sender import _always_writable, _Sender, _write_probe
+from realtime_sync.transport._sender import (
+    _MSG_DONTWAIT,
+    _always_writable,
+    _Sender,
+    _write_probe,
+)
 
 __all__ = ["Connection"]
 
@@ -343,6 +348,10 @@ class Connection(_Reader, _Sender):
         self._queue = collections.deque()
         self._queued_bytes = 0
         self._flushing = 0  # threads waiting in flush() (notified only then)
+        # A frame a sender wrote in part, for the writer to finish (see _sender.py),
+        # and whether that is pending or under way.
+        self._partial = None
+        self._partial_busy = False
         # True from a hand-off to the writer until the writer emptied the queue; while
         # set, callers leave the writing to the writer.
         self._writer_wanted = False
@@ -375,6 +384,9 @@ class Connection(_Reader, _Sender):
         self._unread = None
         # Reader only: websocket-client's own recv function, wrapped by _recv_chunk.
         self._raw_recv = None
+        # Senders write with one non-blocking send instead of poll() + send (plain
+        # TCP; see _Sender._put_nowait).
+        self._dontwait = False
         self._reader = None
         self._writer = None
 
@@ -531,6 +543,9 @@ class Connection(_Reader, _Sender):
                 assert sock is not None  # for mypy; checked just above
                 self._sock = sock
                 self._writable = _write_probe(sock)
+                self._dontwait = _MSG_DONTWAIT is not None and not isinstance(
+                    sock, ssl.SSLSocket
+                )
                 if self._ping_timeout is not None:
                     self._readable = _read_probe(sock)
                     self._unread = _read_probe(sock)

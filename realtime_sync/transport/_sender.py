@@ -35,6 +35,9 @@ __all__: list[str] = []
 # writer thread. 16 KiB covers audio appends up to ~250 ms of 24 kHz PCM16 in base64.
 _INLINE_WRITE_LIMIT = 16 * 1024
 
+# A send that takes what fits and never waits (plain TCP sockets: see _put_nowait).
+_MSG_DONTWAIT: int | None = getattr(socket, "MSG_DONTWAIT", None)
+
 _urandom = os.urandom
 _from_bytes = int.from_bytes
 _pack_16 = struct.Struct("!BBH").pack
@@ -140,11 +143,20 @@ class _Sender(_Liveness):
         # alone in the queue and nobody is writing. What _pump() and _drain() do,
         # with one lock round trip after the write instead of three.
         try:
-            if not self._writable():
+            if self._dontwait:
+                written = self._put_nowait(data, entry)
+                if written is not True:
+                    if written is False:  # the socket took nothing: the writer will
+                        self._hand_off(nbytes)
+                    # (None: part of it went; the writer finishes it, see _put_nowait)
+                    send_lock.release()
+                    return
+            elif not self._writable():
                 self._hand_off(nbytes)
                 send_lock.release()  # the writer takes over (see _pump's guard)
                 return
-            self._put(data)
+            else:
+                self._put(data)
         except (OSError, websocket.WebSocketException) as exc:
             self._write_failed(exc)
             send_lock.release()
@@ -237,6 +249,93 @@ class _Sender(_Liveness):
                     "socket is already closed."
                 )
             sock.sendall(frame)
+
+    def _put_nowait(self, data: bytes, entry: _Entry) -> bool | None:
+        """Write one text frame if the socket takes it now; the caller holds _send_lock.
+
+        One non-blocking send instead of a poll() and a send (plain TCP sockets
+        only, ``_dontwait``): each is a system call that releases the GIL, and a
+        sender streaming audio to many sessions pays it 50 times a second each.
+
+        Returns:
+            True: the frame was written. False: the socket took nothing (hand the
+            queue to the writer). None: it took part of the frame; the rest must
+            follow before any other byte on the socket, so websocket-client's
+            write lock stays held and the writer thread writes the rest and
+            releases it (:meth:`_finish_partial`); the frame stays queued until
+            then.
+        """
+        ws: Any = self._ws
+        frame = _text_frame(data)
+        lock = ws.lock
+        lock.acquire()
+        try:
+            sock = ws.sock
+            if sock is None:
+                raise websocket.WebSocketConnectionClosedException(
+                    "socket is already closed."
+                )
+            try:
+                sent = sock.send(frame, _MSG_DONTWAIT)
+            except BlockingIOError:
+                sent = 0
+        except BaseException:
+            lock.release()
+            raise
+        if sent == len(frame):
+            lock.release()
+            return True
+        if not sent:
+            lock.release()
+            return False
+        with self._lock:
+            writer = self._writer
+            handed = not self._finished and writer is not None and writer.is_alive()
+            if handed:
+                self._partial = (frame[sent:], entry)
+                self._partial_busy = True
+                self._writer_wanted = True
+                self._wakeup.notify()
+        if not handed:  # no writer to finish it: the stream is broken
+            lock.release()
+            raise websocket.WebSocketConnectionClosedException(
+                "a frame was written in part and the connection is ending"
+            )
+        logger.debug(
+            "socket took %d of %d bytes: the writer writes the rest", sent, len(frame)
+        )
+        return None
+
+    def _finish_partial(self, rest: bytes, entry: _Entry) -> None:
+        """Writer thread: write the rest of a frame _put_nowait() began.
+
+        Holds websocket-client's write lock on behalf of the sender that began the
+        frame (a plain Lock may be released by another thread) and releases it. Not
+        the send lock: a thread holding that may be waiting for the write lock (to
+        send a close frame), and _finish() waits for this write to end (see
+        ``_partial_busy``) before it closes the socket.
+        """
+        ws: Any = self._ws
+        failed: BaseException | None = None
+        try:
+            sock = ws.sock
+            if sock is None:
+                raise websocket.WebSocketConnectionClosedException(
+                    "socket is already closed."
+                )
+            sock.sendall(rest)
+        except (OSError, websocket.WebSocketException) as exc:
+            failed = exc
+        finally:
+            ws.lock.release()
+            with self._lock:
+                if failed is None and self._queue and self._queue[0] is entry:
+                    self._queue.popleft()
+                    self._queued_bytes -= entry[1]
+                self._partial_busy = False
+                self._drained.notify_all()
+        if failed is not None:
+            self._write_failed(failed)
 
     def _pump(self, *, held: bool = False) -> None:
         """Write the queue on this thread if nobody else is writing (see send()).
@@ -350,14 +449,28 @@ class _Sender(_Liveness):
                 pass
         except BaseException as exc:  # a bug: store it, tear the connection down
             self._crashed("writer", exc)
+        finally:
+            with self._lock:
+                partial, self._partial = self._partial, None
+            if partial is not None:  # never taken: release what its sender held
+                ws: Any = self._ws
+                ws.lock.release()
+                with self._lock:
+                    self._partial_busy = False
+                    self._drained.notify_all()
         logger.debug("writer thread ends")
 
     def _write_round(self) -> bool:
         """Wait for work and do it; ``False`` when the writer should exit."""
         interval = self._ping_interval
         closing = ping_due = dead = False
+        partial = None
         with self._lock:
             while True:
+                if self._partial is not None:
+                    # A frame a sender began (see _put_nowait): before anything.
+                    partial, self._partial = self._partial, None
+                    break
                 if self._finished or self._io_error is not None or self._close_sent:
                     return False
                 if self._state is ConnectionState.CLOSING:
@@ -388,6 +501,9 @@ class _Sender(_Liveness):
                 # No sleep-polling: notify() from a hand-off or close(), or the next
                 # ping's (or its answer's) due time, whichever comes first.
                 self._wakeup.wait(wait)
+        if partial is not None:
+            self._finish_partial(*partial)
+            return True  # the next round drains the rest, pings, closes
         if dead:
             # The reader usually saw it first (its own wait ends at the same time);
             # whichever comes first aborts the socket, and the reader reports.
