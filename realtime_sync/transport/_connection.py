@@ -62,7 +62,12 @@ shutdown fit together; each part's docstring covers its own job only.
 #   append), which halves the sessions one process can hold, so the common case
 #   never wakes a thread. After releasing the send lock the caller looks at the queue
 #   again: a thread that appended while we held the lock found it taken and returned,
-#   trusting the holder to write its frame (no lost wake-up).
+#   trusting the holder to write its frame (no lost wake-up). A frame alone in the
+#   queue takes a shorter way (send() itself): on plain TCP one non-blocking send
+#   (MSG_DONTWAIT) replaces the poll() and the send, each a system call releasing
+#   the GIL; if the socket takes only part of the frame, the writer thread writes
+#   the rest (see ws.lock below). Frames are built by _text_frame (websocket-
+#   client's bytes, without its frame object).
 # * writer ("realtime-sync-writer", started by connect()): sleeps on a Condition and
 #   takes over only when a caller must not wait: the socket is not writable (or the
 #   next frame is too big to be sure it fits), frames were queued before connect()
@@ -119,7 +124,12 @@ shutdown fit together; each part's docstring covers its own job only.
 #   because recv_data_frame() writes pongs and the close echo from the reader thread
 #   without knowing about _send_lock; without ws.lock such a control frame could be
 #   interleaved into the middle of one of our frames. Uncontended, it costs well
-#   under a microsecond per frame.
+#   under a microsecond per frame. One exception to "held for one write": when a
+#   sender's non-blocking send wrote part of a frame, it leaves ws.lock held and
+#   the writer thread writes the rest and releases it (_finish_partial; a plain
+#   Lock may be released by another thread), without the send lock (whose holder
+#   may be waiting for ws.lock); _finish() waits for that write before closing
+#   the socket.
 #
 # Shutdown sequence (close(timeout, code, reason))
 # ------------------------------------------------
