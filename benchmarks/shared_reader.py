@@ -121,7 +121,9 @@ def _run(kind: str, n: int, args: argparse.Namespace) -> tuple[float, float, flo
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--n", default="50,200,400", help="connections, comma-separated")
+    parser.add_argument(
+        "--n", default="50,200,400", help="connections, comma-separated"
+    )
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--rate", type=float, default=10.0, help="frames/s/connection")
     parser.add_argument("--size", type=int, default=6600, help="bytes per frame")
