@@ -49,7 +49,7 @@ from typing import Any
 
 import websocket
 
-from realtime_sync.exceptions import ConnectionClosed
+from realtime_sync.exceptions import ConnectionClosed, ProtocolError
 from realtime_sync.transport._connection import Connection
 from realtime_sync.transport._core import (
     _JOIN_GRACE,
@@ -68,12 +68,13 @@ from realtime_sync.transport._reader import (
     _INVALID_PAYLOAD,
     _MESSAGE_TOO_BIG,
     _PROTOCOL_ERROR,
+    _VIOLATION_REASONS,
     _FrameReader,
     _MessageTooBig,
     _parse_close,
     _read_probe,
 )
-from realtime_sync.transport._sender import _write_probe
+from realtime_sync.transport._sender import _MSG_DONTWAIT, _write_probe
 from realtime_sync.transport._shared_loop import End, _SharedReader
 
 __all__: list[str] = []
@@ -96,6 +97,9 @@ _OPCODE_TEXT = websocket.ABNF.OPCODE_TEXT
 _OPCODE_BINARY = websocket.ABNF.OPCODE_BINARY
 _OPCODE_CLOSE = websocket.ABNF.OPCODE_CLOSE
 _OPCODE_PING = websocket.ABNF.OPCODE_PING
+_OPCODE_PONG = websocket.ABNF.OPCODE_PONG
+# The payload of our answer to the server's close frame: 1000, no reason.
+_NORMAL_CLOSE = (1000).to_bytes(2, "big")
 _DATA_OPCODES = frozenset({_OPCODE_TEXT, _OPCODE_BINARY, websocket.ABNF.OPCODE_CONT})
 
 
@@ -200,6 +204,7 @@ class _SharedConnection(Connection):
                 self._fileno = sock.fileno()
                 self._tls = isinstance(sock, ssl.SSLSocket)
                 self._writable = _write_probe(sock)
+                self._dontwait = _MSG_DONTWAIT is not None and not self._tls
                 # The loop's sweep asks "bytes unread?" with _readable, the writer
                 # with _unread: one poll object per thread.
                 self._readable = _read_probe(sock)
@@ -385,46 +390,79 @@ class _SharedConnection(Connection):
     # ------------------------------------------------------------------ control frames
 
     def _shared_retry_pong(self) -> None:
-        """Write the pong due if the send lock is free now (else the loop retries)."""
+        """Write the pong due if nobody is writing now (else the loop retries)."""
         payload = self._pong_due
-        if payload is None:
-            return
-        if not self._send_lock.acquire(blocking=False):
-            return
-        try:
-            with self._lock:
-                may_write = self._may_write_locked()
-            if not may_write:
-                self._pong_due = None
-                return
-            if not self._writable():
-                return
+        if payload is not None and self._control(_OPCODE_PONG, payload, wait=0.0):
             self._pong_due = None
-            ws = self._ws
-            assert ws is not None
-            try:
-                ws.send(payload, websocket.ABNF.OPCODE_PONG)
-            except (OSError, websocket.WebSocketException) as exc:
-                self._write_failed(exc)
-        finally:
-            self._send_lock.release()
 
     def _echo_close(self) -> None:
         """Answer the server's close frame (1000), unless ours went out already."""
-        if not self._send_lock.acquire(timeout=_ECHO_WAIT):
+        if not self._control(_OPCODE_CLOSE, _NORMAL_CLOSE, wait=_ECHO_WAIT, last=True):
             logger.debug("close frame not echoed: another thread is writing")
-            return
+
+    def _fail_connection(
+        self, code: int, message: str, exc: BaseException
+    ) -> tuple[int, str, str]:
+        """As the per-connection reader's, but the close frame never waits.
+
+        A writer may hold websocket-client's write lock for long (a frame cut by a
+        full socket, finished by the writer thread); the shared thread must not
+        wait for it. So the close frame goes only if both locks are free now.
+        """
+        reason = _VIOLATION_REASONS[code]
+        violation = ProtocolError(self._redact(message))
+        violation.__cause__ = exc
+        with self._lock:
+            if self._violation is None:
+                self._violation = violation
+        logger.warning("%s: %s", self._safe_url, violation)
+        payload = code.to_bytes(2, "big") + reason.encode("utf-8")
+        self._control(_OPCODE_CLOSE, payload, wait=0.0, last=True)
+        return code, reason, ""
+
+    def _control(
+        self, opcode: int, payload: bytes, *, wait: float, last: bool = False
+    ) -> bool:
+        """Write a control frame if nobody else is writing; the shared thread only.
+
+        Takes the send lock (waiting at most ``wait`` seconds) and
+        websocket-client's write lock without waiting, then writes the frame if
+        the socket is writable. ``last``: a close frame, after which nothing more
+        is written (``_close_sent``).
+
+        Returns:
+            True when done (written, or nothing may be written any more); False
+            when the frame could not go now.
+        """
+        send_lock = self._send_lock
+        if not (send_lock.acquire(timeout=wait) if wait else send_lock.acquire(False)):
+            return False
         try:
-            with self._lock:
-                may_write = self._may_write_locked()
-                self._close_sent = True
-            ws = self._ws
-            if may_write and ws is not None and self._writable():
-                ws.send_close()
-        except (OSError, websocket.WebSocketException):
-            pass  # the connection ends anyway
+            ws: Any = self._ws
+            write_lock = ws.lock
+            if not write_lock.acquire(blocking=False):
+                return False  # a frame cut by a full socket is being finished
+            try:
+                with self._lock:
+                    may_write = self._may_write_locked()
+                    if last:
+                        self._close_sent = True
+                if not may_write:
+                    return True
+                if not self._writable():
+                    return last  # (a close frame: the connection ends anyway)
+                sock = ws.sock
+                if sock is not None:
+                    frame = websocket.ABNF.create_frame(payload, opcode)
+                    sock.sendall(frame.format())
+            finally:
+                write_lock.release()
+        except (OSError, websocket.WebSocketException) as exc:
+            if not last:
+                self._write_failed(exc)
         finally:
-            self._send_lock.release()
+            send_lock.release()
+        return True
 
     # ------------------------------------------------------------------ TLS
 

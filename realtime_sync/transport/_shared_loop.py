@@ -306,6 +306,8 @@ class _SharedReader:
             return closing
 
     def _take_incoming(self, loop: _Loop) -> list[Member]:
+        if not self._incoming:  # read without the lock: attach() wakes the loop
+            return []
         with self._lock:
             if not self._incoming or self._loop is not loop:
                 return []
