@@ -1,7 +1,8 @@
 """The sans-I/O Codec: JSON text <-> typed events, both directions, GA or beta dialect.
 
 ``Codec(dialect).decode_server(text)`` is what a client's reader thread calls for
-every frame; ``encode_client(event)`` what its sender calls. The reverse pair,
+every frame; ``encode_client(event)`` what its sender calls (``encode_client_bytes``
+gives the same frame as UTF-8 bytes, for a transport that sends bytes). The reverse pair,
 ``decode_client``/``encode_server``, is what a server (our MockRealtimeServer) uses.
 
 Decoding is tolerant where the protocol grows and strict where a bug hides:
@@ -18,7 +19,8 @@ Decoding is tolerant where the protocol grows and strict where a bug hides:
   as is, so that the reader thread can always go on.
 
 The converter and its generated hooks are built once per process (on first use), never
-per Codec or per connection.
+per Codec or per connection; so are the checked encoders of client events
+(:mod:`realtime_sync.protocol._encode`), on the first encode.
 """
 
 from __future__ import annotations
