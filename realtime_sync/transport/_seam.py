@@ -25,9 +25,8 @@ class Channel(Protocol):
     :meth:`Transport.open`; :meth:`connect` opens it, and from then on every frame
     received goes to the ``on_message`` callback given to :meth:`Transport.open`,
     on a thread of the transport's: the channel's own, or one that reads many
-    channels (``SharedReaderTransport``), never the caller's. When the channel
-    ends, for whatever reason,
-    ``on_close`` is called exactly once. A channel is never reopened.
+    channels (``SharedReaderTransport``). When the channel ends, for whatever
+    reason, ``on_close`` is called exactly once. A channel is never reopened.
     """
 
     @property
