@@ -22,8 +22,10 @@ frame), the same callbacks with the same arguments. What differs:
   decrypted, and an SSL read blocks until a whole record is in. So a TLS socket
   is read only while ``pending()`` says decrypted bytes wait, or a peek at the
   kernel's bytes shows a whole TLS record; a partial record raises
-  ``SO_RCVLOWAT`` to its size (Linux) so that the selector wakes the loop only
-  once it is complete, instead of spinning;
+  ``SO_RCVLOWAT`` to its size so that the selector wakes the loop only once it
+  is complete, instead of spinning (Linux and the BSDs honour it in
+  poll/epoll/kqueue; where setting it fails, as on Windows, the loop polls the
+  socket again until the record is in);
 * pings are answered and the server's close frame is echoed by the shared
   thread, which must not wait behind another thread's write: it takes the send
   lock without blocking (a pong that cannot go now is retried a few ms later) or,

@@ -13,6 +13,7 @@ from __future__ import annotations
 import gc
 import queue
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Iterator
@@ -28,9 +29,12 @@ from realtime_sync.transport import (
     Connection,
     SharedReaderTransport,
     Transport,
+    _shared_loop,
 )
+from tests.reliability._raw import switching_protocols
 from tests.test_transport_limits import (
     CERT,
+    KEY,
     OP_CLOSE,
     OP_CONT,
     OP_PING,
@@ -598,3 +602,93 @@ def test_connect_sets_up_what_connection_connect_sets_up(
     # What the per-connection reader alone needs (SO_RCVTIMEO, its recv function).
     reader_only = {"_kernel_bounded", "_raw_recv"}
     assert plain - reader_only <= shared
+
+
+class _TlsPeer:
+    """The server end of a TLS connection over a memory BIO: bytes under our control.
+
+    Each record's ciphertext can be sent in pieces, with pauses, which a TLS
+    server library would never do on purpose (but a network does).
+    """
+
+    def __init__(self, sock: socket.socket) -> None:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(CERT, KEY)
+        self.sock = sock
+        self.incoming, self.outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+        self.tls = context.wrap_bio(self.incoming, self.outgoing, server_side=True)
+        while True:
+            try:
+                self.tls.do_handshake()
+                break
+            except ssl.SSLWantReadError:
+                self.flush()
+                self.incoming.write(sock.recv(65536))
+        self.flush()
+
+    def flush(self) -> None:
+        data = self.outgoing.read()
+        if data:
+            self.sock.sendall(data)
+
+    def read_request(self) -> bytes:
+        request = b""
+        while b"\r\n\r\n" not in request:
+            try:
+                request += self.tls.read(65536)
+            except ssl.SSLWantReadError:
+                self.incoming.write(self.sock.recv(65536))
+        return request
+
+    def ciphertext(self, plain: bytes) -> bytes:
+        self.tls.write(plain)
+        return self.outgoing.read()
+
+
+def test_tls_record_cut_in_pieces_is_waited_for_without_spinning(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A record whose header, then half, then rest arrive 0.2 s apart: one message.
+
+    While the record is incomplete the loop must not spin on the readable
+    socket (SO_RCVLOWAT makes the selector wait for the whole record).
+    """
+    rounds = [0]
+    original = _shared_loop._Loop._round
+
+    def counting(loop: _shared_loop._Loop) -> bool:
+        rounds[0] += 1
+        return original(loop)
+
+    monkeypatch.setattr(_shared_loop._Loop, "_round", counting)
+    text = b"r" * 9000
+    counted: list[int] = []  # rounds of the loop while the record came in
+
+    def script(sock: socket.socket) -> tuple[int, bytes] | None:
+        peer = _TlsPeer(sock)
+        request = peer.read_request()
+        key = ""
+        for line in request.decode("latin-1").split("\r\n"):
+            name, _, value = line.partition(":")
+            if name.strip().lower() == "sec-websocket-key":
+                key = value.strip()
+        sock.sendall(peer.ciphertext(switching_protocols(key)))
+        record = peer.ciphertext(frame(OP_TEXT, text))
+        time.sleep(0.1)  # the client is in its loop, waiting
+        before = rounds[0]
+        for piece in (record[:3], record[3:2000], record[2000:]):
+            sock.sendall(piece)
+            time.sleep(0.2)
+        counted.append(rounds[0] - before)
+        return None
+
+    with raw_server(script) as srv:
+        url = srv.url.replace("ws://", "wss://")
+        ends = Ends()
+        channel = ends.open(SharedReaderTransport(ca_bundle=CERT), url)
+        channel.connect()
+        assert ends.take(1) == [text.decode()]
+        srv.join()
+        channel.close(timeout=0.5)
+    # A handful of rounds (the pieces, the message); spinning would be thousands.
+    assert counted and counted[0] < 50
