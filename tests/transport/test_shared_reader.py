@@ -692,3 +692,30 @@ def test_tls_record_cut_in_pieces_is_waited_for_without_spinning(
         channel.close(timeout=0.5)
     # A handful of rounds (the pieces, the message); spinning would be thousands.
     assert counted and counted[0] < 50
+
+
+def test_a_pong_waits_for_a_busy_writer_and_goes_after() -> None:
+    """A ping while another thread holds the send lock: the pong follows its release.
+
+    The shared thread never waits for another thread's write: it retries the pong
+    a few ms later, reading on meanwhile.
+    """
+    release = threading.Event()
+
+    def script(sock: socket.socket) -> tuple[int, bytes] | None:
+        answer_upgrade(sock)
+        sock.sendall(frame(OP_PING, b"p1") + frame(OP_TEXT, b"after the ping"))
+        release.wait(WAIT)
+        return read_client_frame(sock)
+
+    with raw_server(script) as srv:
+        ends = Ends()
+        channel = ends.open(SharedReaderTransport(), srv.url)
+        assert isinstance(channel, Connection)
+        channel.connect()
+        with channel._send_lock:  # what a sender holds while it writes
+            assert ends.take(1) == ["after the ping"]  # read on meanwhile
+            release.set()
+        pong = srv.join()
+        channel.close(timeout=0.5)
+    assert pong == (OP_PONG, b"p1")
