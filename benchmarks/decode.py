@@ -27,8 +27,10 @@ frame):
 * ``Codec stdlib``: the same with the stdlib JSON backend
   (``realtime_sync.protocol.codec._loads`` set to ``_json._std_loads``).
 
-The decoders alternate within each round (``--rounds``, default 15), so that a slow
-moment of the machine hits all of them alike; a round runs each decoder over the whole
+The decoders alternate within each round (``--rounds``, default 15), in a new
+random order each round (seeded), so that a slow moment of the machine, or the
+caches another decoder's pass leaves behind (openai's evicts the most), hit all of
+them alike; a round runs each decoder over the whole
 stream, then over its audio deltas alone. Reported: the median over rounds of CPU
 microseconds per event (``time.process_time``: other processes competing for the CPU
 do not count), the ratio to ``orjson.loads`` and the ratio of openai to ``Codec
@@ -524,9 +526,13 @@ def run_rounds(
         name: ([], []) for name, fn in decoders.items() if fn is not None
     }
     names = list(results)
-    for r in range(rounds):
-        # Rotate the order each round so no decoder always runs first.
-        order = names[r % len(names) :] + names[: r % len(names)]
+    shuffler = random.Random(rounds)
+    for _ in range(rounds):
+        # A new order each round (seeded): no decoder always runs first, and none
+        # always runs right after the same one. (A rotation keeps the cyclic
+        # order: "Codec fast" then always ran right after openai, whose pass
+        # evicts the caches, and orjson always after json.loads.)
+        order = shuffler.sample(names, len(names))
         for name in order:
             with Backend(stdlib=name == "Codec stdlib"):
                 results[name][0].append(time_pass(decoders[name], frames))

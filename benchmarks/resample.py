@@ -4,6 +4,7 @@ Run from the repository root::
 
     python benchmarks/resample.py            # all six rate pairs
     python benchmarks/resample.py --quick    # shorter signals, fewer tones
+    python benchmarks/resample.py --pairs 48000:24000,44100:24000 --methods "ours high"
 
 Every method streams float32 audio in 20 ms chunks, the way the SDK feeds the
 Realtime API. Methods (a row is marked "not installed" when its library is
@@ -331,8 +332,29 @@ def main() -> None:
     parser.add_argument(
         "--quick", action="store_true", help="shorter signals, fewer tones"
     )
+    parser.add_argument(
+        "--pairs",
+        help="rate pairs as from:to, comma-separated (default: all six)",
+    )
+    parser.add_argument(
+        "--methods", help="method names, comma-separated (default: all)"
+    )
+    parser.add_argument(
+        "--runs", type=int, help="speed runs per row (median; default 5, quick 3)"
+    )
     args = parser.parse_args()
     seconds, ntones, runs = (0.5, 8, 3) if args.quick else (1.0, 24, 5)
+    if args.runs:
+        runs = args.runs
+    pairs = PAIRS
+    if args.pairs:
+        pairs = [
+            (int(a), int(b)) for a, b in (p.split(":") for p in args.pairs.split(","))
+        ]
+    methods = METHODS
+    if args.methods:
+        wanted = [m.strip() for m in args.methods.split(",")]
+        methods = [m for m in METHODS if m[0] in wanted]
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
     print(
@@ -341,9 +363,9 @@ def main() -> None:
     header = f"{'pair':<13} {'method':<20} {'reject dB':>9} {'ripple dB':>9} {'latency ms':>10} {'x realtime':>10} {'max|chunk-1shot|':>16}"
     print(header)
     print("-" * len(header))
-    for fr, to in PAIRS:
+    for fr, to in pairs:
         pair = f"{fr // 1000 if fr % 1000 == 0 else fr / 1000}k->{to // 1000}k"
-        for name, module, factory, oneshot in METHODS:
+        for name, module, factory, oneshot in methods:
             if module is not None and not _available(module):
                 print(f"{pair:<13} {name:<20} {'(not installed)':>9}")
                 continue

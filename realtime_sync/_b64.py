@@ -21,13 +21,17 @@ __all__ = [
 
 _decode: Callable[..., bytes]
 _encode: Callable[[bytes], bytes]
+_encode_str: Callable[[bytes], str] | None
 try:
     import pybase64
 except ImportError:  # pragma: no cover - exercised when the fast extra is missing
     _decode, _encode = base64.b64decode, base64.b64encode
+    _encode_str = None
     HAVE_PYBASE64 = False
 else:
     _decode, _encode = pybase64.b64decode, pybase64.b64encode
+    # Straight to str: no bytes object in between (every audio append).
+    _encode_str = getattr(pybase64, "b64encode_as_string", None)
     HAVE_PYBASE64 = True
 
 Text = str | bytes | bytearray | memoryview
@@ -64,9 +68,15 @@ def decode_chunks(chunks: Iterable[str | bytes]) -> tuple[bytes, int]:
     return b"".join(parts), bad
 
 
-def encode(data: bytes) -> str:
+def _encode_via_bytes(data: bytes) -> str:
     """Encode bytes as standard base64 text with padding."""
     return _encode(data).decode("ascii")
+
+
+#: Encode bytes as standard base64 text with padding.
+encode: Callable[[bytes], str] = (
+    _encode_via_bytes if _encode_str is None else _encode_str
+)
 
 
 def decoded_size(text: str) -> int:

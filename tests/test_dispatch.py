@@ -96,3 +96,27 @@ def test_bad_keys_are_refused() -> None:
         reg.add("", print, once=False)
     with pytest.raises(TypeError):
         reg.add("error", "not callable", once=False)  # type: ignore[arg-type]
+
+
+def test_prefix_matches_are_remembered_but_every_change_is_seen() -> None:
+    """With a "*" handler the match is cached per class; on/off/once still apply at once."""
+    reg = HandlerRegistry()
+
+    def w1(e: object) -> None: ...
+    def s1(e: object) -> None: ...
+    def o1(e: object) -> None: ...
+
+    reg.add("*", w1, once=False)
+    assert _names(reg, _delta()) == ["w1"]
+    assert _names(reg, _delta()) == ["w1"]  # from the cache
+    reg.add(ev.ResponseOutputTextDelta, s1, once=False)
+    assert _names(reg, _delta()) == ["s1", "w1"]
+    reg.add("response.*", o1, once=True)
+    assert _names(reg, _delta()) == ["s1", "w1", "o1"]
+    assert _names(reg, _delta()) == ["s1", "w1"]  # the once entry went
+    assert reg.remove("*", w1)
+    assert _names(reg, _delta()) == ["s1"]
+    unknown = ev.UnknownServerEvent(type="vendor.thing", data={})
+    reg.add("vendor.*", w1, once=False)
+    assert _names(reg, unknown) == ["w1"]
+    assert "vendor.thing" not in reg._cache  # server strings are never cached

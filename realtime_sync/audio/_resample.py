@@ -45,6 +45,7 @@ _MAX_BLOCK_COEFFICIENTS = 1 << 18
 _GATHER_BATCH = 4096
 _BACKENDS = ("numpy", "soxr")
 _SOXR_QUALITY = {"high": "HQ", "fast": "MQ"}
+_FLOAT32 = np.dtype(np.float32)
 
 
 class _Engine(Protocol):
@@ -111,7 +112,11 @@ class _NumpyEngine:
             self._block_out, self._block_in = up, down
             self._width = _window_width(design, 1)
             self._dense64 = None
+        # The live input is buf[:, off : off + len]; ``off`` is a whole number of
+        # blocks, so one strided view of the whole buffer serves every chunk.
         self._buf: FloatArray | None = None
+        self._windows: FloatArray | None = None
+        self._off = 0
         self._len = 0
         self._next = 0
         self.reset()
@@ -129,40 +134,69 @@ class _NumpyEngine:
         return dense
 
     def reset(self) -> None:
+        self._off = 0
         self._len = -self._start
         self._next = 0
         if self._buf is not None:
             self._buf[:, : self._len] = 0.0
 
     def _ensure(self, size: int, dtype: np.dtype[Any]) -> FloatArray:
+        """Room for ``size`` live samples from ``off``: compact, or grow, if needed."""
         buf = self._buf
         if buf is None:
-            buf = np.zeros((self._channels, max(4096, 2 * size)), dtype=dtype)
-            self._buf = buf
-        elif size > buf.shape[1]:
-            grown = np.zeros(
-                (self._channels, max(2 * buf.shape[1], size)), dtype=buf.dtype
-            )
-            grown[:, : self._len] = buf[:, : self._len]
-            self._buf = buf = grown
+            buf = np.zeros((self._channels, max(16384, 4 * size)), dtype=dtype)
+            self._set_buffer(buf)
+        elif self._off + size > buf.shape[1]:
+            off, live = self._off, self._len
+            if size <= buf.shape[1] // 2:
+                # Move the live tail to the front (rare: the buffer holds many
+                # chunks); the whole-block offset keeps the cached view valid.
+                buf[:, :live] = buf[:, off : off + live]
+            else:
+                grown = np.zeros(
+                    (self._channels, max(2 * buf.shape[1], 4 * size)), dtype=buf.dtype
+                )
+                grown[:, :live] = buf[:, off : off + live]
+                self._set_buffer(grown)
+                buf = grown
+            self._off = 0
         return buf
 
+    def _set_buffer(self, buf: FloatArray) -> None:
+        self._buf = buf
+        self._windows = None
+        if self._dense64 is None:
+            return
+        size = buf.itemsize
+        # One (1, W) row per block, overlapping in memory: block b reads
+        # buf[c, b * Mb : b * Mb + W].
+        count = (buf.shape[1] - self._width) // self._block_in + 1
+        self._windows = np.ndarray(
+            (self._channels, count, 1, self._width),
+            dtype=buf.dtype,
+            buffer=buf,
+            strides=(buf.shape[1] * size, self._block_in * size, size, size),
+        )
+
     def process(self, planar: npt.NDArray[Any]) -> FloatArray:
-        n = planar.shape[1]
-        if self._buf is None:
+        n = planar.shape[-1]  # (ch, n), or (n,) for one channel
+        buf = self._buf
+        if buf is None:
             if not n:
                 return np.zeros((self._channels, 0), dtype=np.float32)
             # The first non-empty chunk fixes the working precision.
             wide = planar.dtype == np.float64
             work = np.dtype(np.float64) if wide else np.dtype(np.float32)
             buf = self._ensure(self._len + n, work)
-        else:
-            buf = self._ensure(self._len + n, self._buf.dtype)
-        buf[:, self._len : self._len + n] = planar
+        elif self._off + self._len + n > buf.shape[1]:
+            buf = self._ensure(self._len + n, buf.dtype)
+        at = self._off + self._len
+        buf[:, at : at + n] = planar
         self._len += n
         available = self._start + self._len
         # Outputs r (relative to the current block) with r * M + D < available * L.
-        return self._emit(max(0, -((self._delay - available * self._up) // self._down)))
+        end = -((self._delay - available * self._up) // self._down)
+        return self._emit(end if end > 0 else 0)
 
     def flush(self) -> FloatArray:
         if self._buf is None:
@@ -180,41 +214,40 @@ class _NumpyEngine:
             return np.zeros((self._channels, 0), dtype=buf.dtype)
         blocks = -(-end // self._block_out)
         need = (blocks - 1) * self._block_in + self._width
+        off = self._off
         if need > self._len:
-            buf = self._ensure(need, buf.dtype)
-            buf[:, self._len : need] = 0.0
+            if off + need > buf.shape[1]:
+                buf = self._ensure(need, buf.dtype)
+                off = 0
+            buf[:, off + self._len : off + need] = 0.0
         if self._dense64 is not None:
-            out = self._blocks(buf, blocks)[:, first:end]
+            out = self._blocks(buf, off // self._block_in, blocks)
+            if first or end != out.shape[1]:
+                out = out[:, first:end]
         else:
-            out = self._gather(buf[:, :need], first, end)
+            out = self._gather(buf[:, off : off + need], first, end)
         drop = min(end // self._block_out, self._len // self._block_in)
         if drop:
             shift = drop * self._block_in
-            buf[:, : self._len - shift] = buf[:, shift : self._len]
+            self._off = off + shift
             self._len -= shift
         self._next = end - drop * self._block_out
         return out
 
-    def _blocks(self, buf: FloatArray, blocks: int) -> FloatArray:
+    def _blocks(self, buf: FloatArray, start: int, blocks: int) -> FloatArray:
         dense = self._dense.get(buf.dtype)
         if dense is None:
             assert self._dense64 is not None
             dense = self._dense64.astype(buf.dtype)
             self._dense[buf.dtype] = dense
-        size = buf.itemsize
-        # One (1, W) row per block, overlapping in memory: block b reads
-        # buf[c, b * Mb : b * Mb + W]. matmul runs one BLAS vector-matrix
-        # product per (channel, block), always of the same shape, so a block's
-        # output does not depend on how many blocks a call computes: chunked
-        # and one-shot output are bit-identical (a single matrix-matrix product
-        # would pick different kernels for different block counts).
-        windows = np.ndarray(
-            (self._channels, blocks, 1, self._width),
-            dtype=buf.dtype,
-            buffer=buf,
-            strides=(buf.shape[1] * size, self._block_in * size, size, size),
-        )
-        out: FloatArray = np.matmul(windows, dense)
+        windows = self._windows
+        assert windows is not None
+        # matmul runs one BLAS vector-matrix product per (channel, block), always
+        # of the same shape, so a block's output does not depend on how many
+        # blocks a call computes: chunked and one-shot output are bit-identical
+        # (a single matrix-matrix product would pick different kernels for
+        # different block counts).
+        out: FloatArray = np.matmul(windows[:, start : start + blocks], dense)
         return out.reshape(self._channels, blocks * self._block_out)
 
     def _gather(self, buf: FloatArray, first: int, end: int) -> FloatArray:
@@ -361,6 +394,8 @@ class Resampler:
         self._out_dtype: np.dtype[Any] = np.dtype(np.float32)
         self._design: FilterDesign | None = None
         self._engine: _Engine | None = None
+        # One channel through the numpy engine: process() has a short path.
+        self._mono_numpy = False
         if self._up == self._down:
             return
         if backend == "soxr":
@@ -370,6 +405,7 @@ class Resampler:
         else:
             self._design = design_filter(self._up, self._down, quality)
             self._engine = _NumpyEngine(self._design, self._channels)
+            self._mono_numpy = self._channels == 1
 
     @property
     def from_rate(self) -> int:
@@ -416,11 +452,28 @@ class Resampler:
             ValueError: The array is not 1-D or 2-D, or its channel count does
                 not match ``channels``.
         """
+        engine = self._engine
+        if (
+            self._mono_numpy
+            and isinstance(chunk, np.ndarray)
+            and chunk.dtype is _FLOAT32
+            and chunk.ndim == 1
+            and engine is not None
+        ):
+            # The common stream (mono float32 frames): what the general path does,
+            # without its checks and conversions; a (n,) row broadcasts into the
+            # engine's (1, n) buffer.
+            self._out_dtype = _FLOAT32
+            out = engine.process(chunk)
+            if out.dtype is _FLOAT32:
+                first: npt.NDArray[Any] = out[0]
+                return first
+            return self._finish(out, _FLOAT32)
         planar, dtype = self._planar(chunk)
         self._out_dtype = dtype
-        if self._engine is None:
+        if engine is None:
             return self._finish(planar, dtype)
-        return self._finish(self._engine.process(planar), dtype)
+        return self._finish(engine.process(planar), dtype)
 
     def flush(self) -> npt.NDArray[Any]:
         """Emit the held-back tail (as if zeros followed) and start a new stream.

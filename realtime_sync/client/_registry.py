@@ -227,6 +227,12 @@ class HandlerRegistry:
         self._specific: dict[Key, tuple[Entry, ...]] = {}
         self._wild: tuple[tuple[str, Entry], ...] = ()
         self._once = False  # whether any ``once`` entry is registered
+        # With prefix handlers ("*", "response.*"): the entries of each key, as
+        # handlers_for() found them. Replaced (not cleared) by every change, and
+        # filled only under _lock for the generation it was computed from, so a
+        # registration racing the reader never leaves a stale entry behind.
+        self._cache: dict[Key, tuple[Entry, ...]] = {}
+        self._generation = 0
 
     def add(self, event: type | str, handler: Callable[[Any], Any], once: bool) -> None:
         """Register ``handler`` under ``event`` (see :func:`resolve_key`)."""
@@ -241,6 +247,7 @@ class HandlerRegistry:
             else:
                 self._specific[key] = (*self._specific.get(key, ()), entry)
             self._once = self._once or once
+            self._changed_locked()
 
     def remove(self, event: type | str, handler: Callable[[Any], Any]) -> bool:
         """Remove every registration of ``handler`` under ``event``; True if any."""
@@ -262,7 +269,13 @@ class HandlerRegistry:
                     self._specific[key] = left
                 else:
                     self._specific.pop(key, None)
+            self._changed_locked()
         return found
+
+    def _changed_locked(self) -> None:
+        """The handlers changed (holding _lock): forget what handlers_for() cached."""
+        self._generation += 1
+        self._cache = {}
 
     def _discard(self, entry: Entry) -> None:
         with self._lock:
@@ -277,25 +290,42 @@ class HandlerRegistry:
             self._once = any(
                 e.once for es in self._specific.values() for e in es
             ) or any(e.once for _, e in self._wild)
+            self._changed_locked()
 
     def handlers_for(self, event: ServerEvent) -> Sequence[Entry]:
         """The entries to call for ``event``, in order; ``once`` entries are removed."""
         cls = type(event)
         key: Key = event.type if cls is self.catalog.unknown else cls
-        specific = self._specific.get(key, ())
+        if not self._once:
+            wild = self._wild
+            if not wild:
+                # The common case: no list to build, nothing to remove.
+                return self._specific.get(key, ())
+            cached = self._cache.get(key)
+            if cached is not None:
+                return cached  # "*" and the like: matched once per key
+            generation = self._generation
+        else:
+            generation = -1  # ``once`` entries: never cached
+        out = list(self._specific.get(key, ()))
         wild = self._wild
-        if not wild and not self._once:
-            return specific  # the common case: no list to build, nothing to remove
-        out = list(specific)
         if wild:
             ga_type, beta_type = _type_names(event)  # once, not per entry
             for prefix, entry in wild:
                 if ga_type.startswith(prefix) or beta_type.startswith(prefix):
                     out.append(entry)
-        for entry in out:
-            if entry.once:
-                self._discard(entry)
-        return out
+        if generation < 0 or cls is self.catalog.unknown:
+            # (Unknown types are the server's strings: not cached, which keeps
+            # the cache bounded by the event classes.)
+            for entry in out:
+                if entry.once:
+                    self._discard(entry)
+            return out
+        found = tuple(out)  # (no ``once`` among them: generation >= 0)
+        with self._lock:
+            if self._generation == generation:
+                self._cache[key] = found
+        return found
 
     def __len__(self) -> int:
         return sum(len(v) for v in self._specific.values()) + len(self._wild)

@@ -17,6 +17,7 @@ from typing import Any
 
 import attrs
 
+from realtime_sync import _b64
 from realtime_sync import events as ev
 from realtime_sync._formats import RATES
 from realtime_sync._input_audio import (
@@ -219,6 +220,13 @@ class SendersAPI(ThreadedClient):
                 samples that are NaN, infinite or far beyond [-1, 1] (int16-scale
                 values in a float array); a bad rate.
         """
+        if audio.__class__ is bytes and sample_rate is None and channels is None:
+            # The hot path (50 calls a second): bytes in the session's format.
+            if len(audio) & 1 or self._input_stream is not None:
+                self._append_bytes(audio)  # checked, or after held-back audio
+            else:
+                self._append(_b64encode(audio))
+            return
         if isinstance(audio, (bytes, bytearray, memoryview)):
             data = bytes(audio)
             if sample_rate is None and channels is None:
@@ -276,9 +284,12 @@ class SendersAPI(ThreadedClient):
 
     def _append(self, payload: str) -> None:
         # The hot path of a voice app (50 calls a second): the event is built with
-        # its id rather than copied with one, as send() does for user events.
-        self._send_event(
-            ev.InputAudioBufferAppend(event_id=self._new_id(), audio=payload)
+        # its id rather than copied with one, as send() does for user events, and
+        # its wire text is built here rather than by the codec (see append_json).
+        event_id = f"evt_{self._id_prefix}_{next(self._ids)}"  # _new_id(), inlined
+        self._send_prepared(
+            _Append(event_id=event_id, audio=payload),
+            _APPEND_HEAD + event_id + _APPEND_MIDDLE + payload + _APPEND_TAIL,
         )
 
     def _flush_stream_locked(self) -> None:
@@ -486,6 +497,21 @@ class SendersAPI(ThreadedClient):
     def _follow_tools(self, reply: Response, deadline: float | None) -> Response:
         """The answer after ``reply``'s tool calls (no tools here: ``reply``)."""
         return reply
+
+
+_Append = ev.InputAudioBufferAppend
+_b64encode = _b64.encode
+# The wire text of ``input_audio_buffer.append`` around its two values, as the codec
+# encodes it in both dialects (tests/test_append_fast_path.py checks it). Neither
+# value needs JSON escaping: the event id is ours (evt_<hex>_<n>), the audio base64.
+_APPEND_HEAD = '{"type":"input_audio_buffer.append","event_id":"'
+_APPEND_MIDDLE = '","audio":"'
+_APPEND_TAIL = '"}'
+
+
+def append_json(event_id: str, audio: str) -> str:
+    """The wire text :meth:`SendersAPI.append_audio` sends for one append."""
+    return _APPEND_HEAD + event_id + _APPEND_MIDDLE + audio + _APPEND_TAIL
 
 
 def _check_channels(channels: object) -> None:

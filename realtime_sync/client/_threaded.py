@@ -511,6 +511,31 @@ class ThreadedClient:
                     self._core.withdraw(event)
             raise
 
+    def _send_prepared(self, event: ClientEvent, text: str) -> None:
+        """:meth:`_send_event` for an event whose wire text the caller built.
+
+        The append hot path: on an open client whose core does not track the event
+        (no input audio log), ``text`` goes to the channel as it is; otherwise the
+        event takes the ordinary way (encoded by the codec, held, logged).
+        """
+        channel = self._channel
+        if (
+            self._state is not ClientState.OPEN
+            or channel is None
+            or self._closed_exc is not None
+            or self._codec is None
+            or type(event) in self._core.sending_types
+        ):
+            self._send_event(event)
+            return
+        try:
+            channel.send(text, event)
+        except ConnectionClosed:
+            if self._reconnect_policy is None or not self._hold_refused(channel, event):
+                raise
+        if self._recorder is not None:
+            self._recorder.write("send", text)
+
     def _encode(self, event: ClientEvent) -> str:
         """The wire text of ``event`` (GA until an ``"auto"`` dialect is detected)."""
         return (self._codec or Codec("ga")).encode_client(event)

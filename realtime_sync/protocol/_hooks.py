@@ -60,7 +60,14 @@ from realtime_sync.events._base import (
     Unset,
 )
 
-__all__ = ["HINTS", "Bad", "HookSet", "make_converter"]
+__all__ = [
+    "HINTS",
+    "Bad",
+    "HookSet",
+    "const_default",
+    "make_converter",
+    "strip_optional",
+]
 
 #: Key (not a string, so JSON can never produce it) under which the beta dialect passes
 #: spelling hints through a translated dict to the ``wire_hints`` field, and back.
@@ -136,6 +143,8 @@ class HookSet:
         }
         self._counter = 0
         self._union_names: dict[Any, str] = {}
+        # Union dispatch tables: hook names until finish() puts the hooks in.
+        self._tables: list[dict[Any, Any]] = []
 
     # -- type analysis -------------------------------------------------------------
 
@@ -190,31 +199,48 @@ class HookSet:
         raise TypeError(f"unsupported field type {tp!r}")  # pragma: no cover
 
     def _check_lines(
-        self, kind: str, var: str, helper: str | None, key: str
+        self,
+        kind: str,
+        var: str,
+        helper: str | None,
+        key: str,
+        nullable: bool = False,
     ) -> list[str]:
-        """Lines (unindented) that check/convert ``var``; ``key`` is a path literal."""
+        """Lines (unindented) that check/convert ``var``; ``key`` is a path literal.
+
+        With ``nullable``, ``None`` passes as it is (tested last for scalars: the
+        common value is the non-null one).
+        """
+        null = f" and {var} is not None" if nullable else ""
         if kind == "str":
-            return [f"if {var}.__class__ is not str: raise _Bad('str', {var}, {key})"]
+            return [
+                f"if {var}.__class__ is not str{null}: raise _Bad('str', {var}, {key})"
+            ]
         if kind == "int":
-            return [f"if {var}.__class__ is not int: raise _Bad('int', {var}, {key})"]
+            return [
+                f"if {var}.__class__ is not int{null}: raise _Bad('int', {var}, {key})"
+            ]
         if kind == "float":
             return [
-                f"if {var}.__class__ is not float and {var}.__class__ is not int: "
+                f"if {var}.__class__ is not float and {var}.__class__ is not int{null}: "
                 f"raise _Bad('number', {var}, {key})"
             ]
         if kind == "bool":
             return [
-                f"if {var} is not True and {var} is not False: "
+                f"if {var} is not True and {var} is not False{null}: "
                 f"raise _Bad('bool', {var}, {key})"
             ]
         if kind == "any":
             return []
-        return [
+        lines = [
             "try:",
             f"    {var} = {helper}({var}, None)",
             "except _Bad as e:",
             f"    raise e.at({key}) from None",
         ]
+        if nullable:
+            return [f"if {var} is not None:"] + ["    " + ln for ln in lines]
+        return lines
 
     def _exec(self, src: str) -> None:
         exec(compile(src, "<realtime_sync generated hooks>", "exec"), self._ns)
@@ -233,11 +259,13 @@ class HookSet:
                 lines += ["        " + ln for ln in body]
             lines.append("    return v")
         else:
+            # The index is only needed for an error: len(out) gives it then.
+            body = self._check_lines(kind, "x", helper, "len(out)")
             lines = [
                 f"def {name}(v, _):",
                 "    if v.__class__ is not list: raise _Bad('array', v)",
                 "    out = []",
-                "    for i, x in enumerate(v):",
+                "    for x in v:",
             ]
             lines += ["        " + ln for ln in body]
             lines += ["        out.append(x)", "    return out"]
@@ -289,12 +317,12 @@ class HookSet:
                 table_name = self._name("table")
                 table: dict[Any, Any] = {}
                 for cls in classes:
-                    rval = _const_default(cls, "role")
+                    rval = const_default(cls, "role")
                     hook = f"s_{cls.__name__}"
                     # UNION_TYPES: the type values a class answers to, when its
                     # ``type`` is optional on the wire (None: no ``type`` key).
                     union_types = getattr(cls, "UNION_TYPES", None)
-                    tvals = union_types or (_const_default(cls, "type"),)
+                    tvals = union_types or (const_default(cls, "type"),)
                     for tval in tvals:
                         key = UNSET if union_types and tval is None else tval
                         if rval is not None:
@@ -302,6 +330,7 @@ class HookSet:
                         else:
                             table[key] = hook
                 self._ns[table_name] = table
+                self._tables.append(table)
                 default = _union_default(classes)
                 untyped = (
                     f" else {table_name}.get(UNSET) if t is UNSET"
@@ -326,7 +355,7 @@ class HookSet:
                     "            if HINTS in v: del v[HINTS]",
                     "            return UnknownModel(type=t if t.__class__ is str "
                     "else UNSET, data=v)",
-                    "        return globals()[h](v, None)",
+                    "        return h(v, None)",
                 ]
             else:
                 if len(classes) != 1:  # pragma: no cover - spec guarantees this
@@ -353,14 +382,17 @@ class HookSet:
         # structure
         sname = f"s_{cls.__name__}"
         name = cls.__name__
+        # The object is built as an instance of a private subclass with the plain
+        # object __setattr__, whose slot stores the interpreter does at C speed, then
+        # turned into ``cls`` (same layout, no slot added): the same object as the
+        # attrs __init__ gives (these classes have no validators or converters), at a
+        # fraction of the cost, which matters for audio deltas. Every field is
+        # assigned, UNSET when absent, so defaults never apply.
+        self._ns[f"B_{name}"] = _builder(cls)
         lines = [
             f"def {sname}(d, _):",
             "    if d.__class__ is not dict: raise _Bad('object', d)",
-            # Built through the slot descriptors: the same object as the attrs
-            # __init__ gives (these classes have no validators or converters), at
-            # about half the cost, which matters for audio deltas. Every field is
-            # assigned, UNSET when absent, so defaults never apply.
-            f"    o = _new({name})",
+            f"    o = _new(B_{name})",
             # m counts known keys that are absent: the dict has unknown keys exactly
             # when len(d) != known - m. Counting the (rare) absent keys keeps the
             # common path free of counting.
@@ -369,33 +401,40 @@ class HookSet:
         if has_hints:
             lines.append("    h = d.pop(HINTS, None) if len(d) else None")
         for f in fields:
-            tp, nullable = _strip_optional(hints[f.name])
+            tp, nullable = strip_optional(hints[f.name])
             kind, helper = self._converter_for(tp)
             key = repr(f.name)
-            setter = f"set_{name}_{f.name}"
-            self._ns[setter] = getattr(cls, f.name).__set__
-            lines.append(f"    if {key} in d:")
-            lines.append(f"        v = d[{key}]")
-            check = self._check_lines(kind, "v", helper, key)
-            if check:
-                if nullable:
-                    lines.append("        if v is not None:")
-                    lines += ["            " + ln for ln in check]
-                else:
-                    lines += ["        " + ln for ln in check]
-            lines.append(f"        {setter}(o, v)")
-            lines.append("    else:")
-            lines.append(f"        {setter}(o, UNSET)")
-            lines.append("        m += 1")
-        self._ns[f"set_{name}_extra"] = getattr(cls, "extra").__set__  # noqa: B009
+            check = self._check_lines(kind, "v", helper, key, nullable)
+            if _may_be_absent(hints[f.name]) and f.name != "event_id":
+                # Optional fields are often absent: test, then read.
+                lines += [f"    if {key} in d:", f"        v = d[{key}]"]
+                lines += ["        " + ln for ln in check]
+                lines += [
+                    f"        o.{f.name} = v",
+                    "    else:",
+                    f"        o.{f.name} = UNSET",
+                    "        m += 1",
+                ]
+            else:
+                # Required fields (and event_id) are almost always there: read at
+                # once (a try costs nothing in CPython 3.11+ until it raises).
+                lines += [
+                    "    try:",
+                    f"        v = d[{key}]",
+                    "    except KeyError:",
+                    f"        o.{f.name} = UNSET",
+                    "        m += 1",
+                    "    else:",
+                ]
+                lines += ["        " + ln for ln in check]
+                lines.append(f"        o.{f.name} = v")
         lines.append(
-            f"    set_{name}_extra(o, NO_EXTRA if len(d) == {len(known)} - m else "
-            f"{{k: x for k, x in d.items() if k not in K_{name}}})"
+            f"    o.extra = NO_EXTRA if len(d) == {len(known)} - m else "
+            f"{{k: x for k, x in d.items() if k not in K_{name}}}"
         )
         if has_hints:
-            self._ns[f"set_{name}_wire_hints"] = getattr(cls, "wire_hints").__set__  # noqa: B009
-            lines.append(f"    set_{name}_wire_hints(o, h)")
-        lines.append("    return o")
+            lines.append("    o.wire_hints = h")
+        lines += [f"    o.__class__ = {name}", "    return o"]
         self._exec("\n".join(lines))
         self.structure[cls] = self._ns[sname]
 
@@ -408,7 +447,7 @@ class HookSet:
             else:
                 lines.append("    d = {}")
             for f in fields:
-                tp, _nullable = _strip_optional(hints[f.name])
+                tp, _nullable = strip_optional(hints[f.name])
                 conv = self._unstructure_expr(tp, "v", variant)
                 lines.append(f"    v = o.{f.name}")
                 if conv == "v":
@@ -447,6 +486,12 @@ class HookSet:
 
         self._ns[name] = lenient
         self.structure[cls] = lenient
+        # Union tables hold hook functions once finished: swap it in there too.
+        for table in self._tables:
+            for inner in (table, *(v for v in table.values() if isinstance(v, dict))):
+                for key, value in inner.items():
+                    if value is strict:
+                        inner[key] = lenient
 
     def _unstructure_expr(self, tp: Any, var: str, variant: str) -> str:
         if tp in (str, int, float, bool) or tp is Any:
@@ -475,7 +520,14 @@ class HookSet:
         raise TypeError(f"unsupported field type {tp!r}")  # pragma: no cover
 
     def finish(self) -> None:
-        """Add the union dispatchers used by unstructure hooks (after all classes)."""
+        """Resolve the union tables and add the unstructure dispatchers (at the end)."""
+        for table in self._tables:
+            for key, value in table.items():
+                if isinstance(value, dict):
+                    for role, hook_name in value.items():
+                        value[role] = self._ns[hook_name]
+                else:
+                    table[key] = self._ns[value]
         ga = self.unstructure
         beta = self.unstructure_beta
 
@@ -498,7 +550,7 @@ def _unstructure_unknown_model(o: UnknownModel) -> dict[str, Any]:
     return d
 
 
-def _strip_optional(tp: Any) -> tuple[Any, bool]:
+def strip_optional(tp: Any) -> tuple[Any, bool]:
     """Remove ``None`` and ``Unset`` from a union; return (rest, nullable)."""
     origin = typing.get_origin(tp)
     if origin not in (Union, types.UnionType):
@@ -511,7 +563,31 @@ def _strip_optional(tp: Any) -> tuple[Any, bool]:
     return Union[tuple(rest)], nullable  # noqa: UP007 - built at run time
 
 
-def _const_default(cls: type, name: str) -> Any:
+def _may_be_absent(tp: Any) -> bool:
+    """Whether a field's annotation allows :data:`UNSET` (an optional field)."""
+    origin = typing.get_origin(tp)
+    return origin in (Union, types.UnionType) and Unset in typing.get_args(tp)
+
+
+def _builder(cls: type) -> type:
+    """A private subclass of ``cls`` whose instances take plain slot assignment.
+
+    Same layout as ``cls`` (no slot added), so that ``o.__class__ = cls`` turns a
+    filled-in builder into a genuine, frozen instance of ``cls``. Both ``__setattr__``
+    and ``__delattr__`` must be object's: CPython fills the one C slot behind the two
+    from both, and only the plain one lets the interpreter store slots directly.
+    """
+    namespace = {
+        "__slots__": (),
+        "__setattr__": object.__setattr__,
+        "__delattr__": object.__delattr__,
+        "__module__": __name__,
+        "__qualname__": f"_Build{cls.__name__}",
+    }
+    return type(f"_Build{cls.__name__}", (cls,), namespace)
+
+
+def const_default(cls: type, name: str) -> Any:
     for f in attrs.fields(cls):
         if f.name == name and isinstance(f.default, str):
             return f.default

@@ -21,6 +21,7 @@ __all__ = [
     "b64encode",
     "dumps",
     "loads",
+    "raw_dumps",
     "raw_loads",
 ]
 
@@ -63,6 +64,10 @@ def _std_dumps(obj: Any) -> str:
     return _std_encoder.encode(obj)
 
 
+def _std_dumps_bytes(obj: Any) -> bytes:
+    return _std_encoder.encode(obj).encode("utf-8")
+
+
 try:
     import orjson
 except ImportError:  # pragma: no cover - exercised when the fast extra is missing
@@ -70,6 +75,7 @@ except ImportError:  # pragma: no cover - exercised when the fast extra is missi
     loads: Callable[[str | bytes], Any] = _std_loads
     dumps: Callable[[Any], str] = _std_dumps
     raw_loads: Callable[[str | bytes], Any] = _std_loads
+    raw_dumps: Callable[[Any], bytes] = _std_dumps_bytes
 else:
     HAVE_ORJSON = True
     _orjson_loads = orjson.loads
@@ -77,6 +83,9 @@ else:
     _OrjsonError = orjson.JSONDecodeError
     #: The backend's own loads; raises the backend's errors (for the hot path).
     raw_loads = orjson.loads
+    #: The backend's own dumps, to UTF-8 bytes; raises the backend's errors (orjson:
+    #: a TypeError, also for documents nested deeper than 254 levels).
+    raw_dumps = orjson.dumps
 
     def loads(data: str | bytes) -> Any:
         """Parse JSON text or UTF-8 bytes."""

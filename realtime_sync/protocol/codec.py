@@ -1,7 +1,8 @@
 """The sans-I/O Codec: JSON text <-> typed events, both directions, GA or beta dialect.
 
 ``Codec(dialect).decode_server(text)`` is what a client's reader thread calls for
-every frame; ``encode_client(event)`` what its sender calls. The reverse pair,
+every frame; ``encode_client(event)`` what its sender calls (``encode_client_bytes``
+gives the same frame as UTF-8 bytes, for a transport that sends bytes). The reverse pair,
 ``decode_client``/``encode_server``, is what a server (our MockRealtimeServer) uses.
 
 Decoding is tolerant where the protocol grows and strict where a bug hides:
@@ -18,7 +19,8 @@ Decoding is tolerant where the protocol grows and strict where a bug hides:
   as is, so that the reader thread can always go on.
 
 The converter and its generated hooks are built once per process (on first use), never
-per Codec or per connection.
+per Codec or per connection; so are the checked encoders of client events
+(:mod:`realtime_sync.protocol._encode`), on the first encode.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from realtime_sync.events import (
 from realtime_sync.events._base import Model
 from realtime_sync.exceptions import ProtocolError
 from realtime_sync.protocol import _json, dialects
+from realtime_sync.protocol._encode import make_encoders
 from realtime_sync.protocol._hooks import (
     Bad,
     HookSet,
@@ -53,8 +56,9 @@ __all__ = ["Codec", "Dialect", "get_converter"]
 
 Dialect = Literal["ga", "beta"]
 
-# The raw backend function (no wrapper: this is the hot path; errors are mapped above).
+# The raw backend functions (no wrapper: this is the hot path; errors are mapped above).
 _loads = _json.raw_loads
+_raw_dumps = _json.raw_dumps
 
 _lock = threading.Lock()
 _built: tuple[cattrs.Converter, HookSet] | None = None
@@ -91,6 +95,18 @@ class _Tables:
 
 _tables: _Tables | None = None
 
+# Checked encoders of client events (see _encode), filled on the first encode: a
+# process that only decodes never generates them. Shared by every Codec.
+_encoders: dict[type, Any] = {}
+
+
+def _fill_encoders() -> None:
+    with _lock:
+        if not _encoders:
+            classes: list[type] = [*model_classes(), *CLIENT_EVENTS.values()]
+            every = make_encoders(classes)
+            _encoders.update({c: every[c] for c in CLIENT_EVENTS.values()})
+
 
 def _get_tables() -> _Tables:
     global _tables
@@ -113,7 +129,7 @@ class Codec:
         ValueError: For an unknown dialect.
     """
 
-    __slots__ = ("_azure", "_beta", "_tables", "dialect")
+    __slots__ = ("_azure", "_beta", "_encoders", "_server", "_tables", "dialect")
 
     def __init__(self, dialect: Dialect = "ga", *, azure: bool = False) -> None:
         if dialect not in ("ga", "beta"):
@@ -122,6 +138,8 @@ class Codec:
         self._beta = dialect == "beta"
         self._azure = azure
         self._tables = _get_tables()
+        self._server = self._tables.server
+        self._encoders = _encoders
 
     def __repr__(self) -> str:
         return f"Codec(dialect={self.dialect!r})"
@@ -143,16 +161,13 @@ class Codec:
         """
         # The common GA case is inlined (this runs for every frame of every session);
         # everything else goes through _decode.
-        if self._beta:
-            return self._decode(data, self._tables.server, UnknownServerEvent, True)  # type: ignore[return-value]
-        try:
-            d = _loads(data)
-            hook = self._tables.server.get(d.get("type"))
-            if hook is not None:
-                return hook(d, None)  # type: ignore[no-any-return]
-        except Exception:
-            pass  # redone below, slowly, to report exactly what is wrong
-        return self._decode(data, self._tables.server, UnknownServerEvent, True)  # type: ignore[return-value]
+        if not self._beta:
+            try:
+                d = _loads(data)
+                return self._server[d["type"]](d, None)  # type: ignore[no-any-return]
+            except Exception:
+                pass  # redone below, slowly, to report exactly what is wrong
+        return self._decode(data, self._server, UnknownServerEvent, True)  # type: ignore[return-value]
 
     def decode_client(self, data: str | bytes) -> ClientEvent:
         """Decode one client frame (what a server receives).
@@ -224,6 +239,43 @@ class Codec:
                 $.item_id``), or a value is not JSON-serialisable.
             ValueError: The event cannot be expressed in this dialect.
         """
+        if not self._beta:
+            # The send hot path: one generated pass checks and builds the wire dict
+            # (see _encode). None, or any error, means "let the checked path
+            # decide": it accepts or rejects exactly as it always did.
+            try:
+                d = self._encoders[event.__class__](event)
+                if d is not None:
+                    return _raw_dumps(d).decode()
+            except Exception:
+                if not self._encoders:  # the first encode of the process
+                    _fill_encoders()
+                    return self.encode_client(event)
+        return self._encode_checked(event)
+
+    def encode_client_bytes(self, event: ClientEvent | UnknownClientEvent) -> bytes:
+        """:meth:`encode_client` as UTF-8 bytes, for transports that send bytes.
+
+        A text frame's payload is UTF-8 bytes: with the orjson backend these are what
+        the encoder produces, without a round trip through ``str``.
+
+        Raises:
+            TypeError: As :meth:`encode_client`.
+            ValueError: As :meth:`encode_client`.
+        """
+        if not self._beta:
+            try:
+                d = self._encoders[event.__class__](event)
+                if d is not None:
+                    return _raw_dumps(d)
+            except Exception:
+                if not self._encoders:
+                    _fill_encoders()
+                    return self.encode_client_bytes(event)
+        return self._encode_checked(event).encode("utf-8")
+
+    def _encode_checked(self, event: ClientEvent | UnknownClientEvent) -> str:
+        """Unstructure, check with the structure hooks, dump: the general path."""
         if not isinstance(event, ClientEvent):
             raise TypeError(f"expected a client event, not {type(event).__name__}")
         d = self.to_dict(event)

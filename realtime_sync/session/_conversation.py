@@ -271,6 +271,9 @@ class Conversation:
         if max_items is not None and max_items < 1:
             raise ValueError("max_items must be at least 1, or None")
         self._retention = retention_seconds
+        # The retention bound in bytes, for the output format it was computed for.
+        self._audio_limit: int | None = None
+        self._limit_format = ""
         self._max_items = max_items
         self._lock: contextlib.AbstractContextManager[Any] = (
             contextlib.nullcontext() if lock is None else lock
@@ -378,10 +381,16 @@ class Conversation:
     def _audio_delta_locked(
         self, event: ev.ResponseOutputAudioDelta, size: int
     ) -> list[_Change]:
-        state, _ = self._state(event.item_id)
-        state.response_id = _s(event.response_id) or state.response_id
+        # The hot path of a voice session (ten deltas a second): the item is
+        # looked up directly, and no change is built when no callback wants it.
+        state = self._items.get(event.item_id)
+        if state is None:
+            state, _ = self._state(event.item_id)
+        response_id = event.response_id
+        if response_id.__class__ is str and response_id:
+            state.response_id = response_id
         self._add_audio(state, event.delta, size)
-        return [("audio", state, None)]
+        return [("audio", state, None)] if self._callbacks else []
 
     def notify(
         self, changes: list[_Change]
@@ -490,7 +499,12 @@ class Conversation:
             self._audio_order.append(state.id)
         if self._retention is None:
             return
-        limit = int(self._retention * bytes_per_second(self.output_format))
+        limit = self._audio_limit
+        if limit is None or self._limit_format != self.output_format:
+            self._limit_format = self.output_format
+            limit = self._audio_limit = int(
+                self._retention * bytes_per_second(self.output_format)
+            )
         # Drop whole chunks, oldest first, until the session holds at most the bound.
         while self._audio_bytes > limit and self._audio_order:
             oldest = self._items.get(self._audio_order[0])

@@ -31,7 +31,10 @@ The modules, one job each (how the threads meet: "Theory of operation" in
 (:class:`WebSocketTransport`), ``_connection`` (:class:`Connection`'s lifecycle),
 ``_core`` (shared state, the one end), ``_liveness``, ``_reader``, ``_sender``,
 ``_handshake`` (the upgrade and its errors), ``_options`` (argument checks, TLS,
-the clear-text rule). The transport imports nothing of the client, session,
+the clear-text rule). Opt-in, for processes holding many sessions:
+:class:`SharedReaderTransport` (``_shared``) opens connections read by one
+shared thread (``_shared_loop``: the selector loop; ``_shared_conn``: a
+Connection read by it). The transport imports nothing of the client, session,
 conversation, tools or events: only :mod:`realtime_sync.exceptions` and
 ``realtime_sync._credentials``.
 """
@@ -45,12 +48,14 @@ from realtime_sync.transport._options import (
     credentials_in_cleartext,
 )
 from realtime_sync.transport._seam import Channel, Transport
+from realtime_sync.transport._shared import SharedReaderTransport
 from realtime_sync.transport._websocket import WebSocketTransport
 
 __all__ = [
     "Channel",
     "Connection",
     "ConnectionState",
+    "SharedReaderTransport",
     "Transport",
     "WebSocketTransport",
     "check_transport_security",

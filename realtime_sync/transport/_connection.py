@@ -62,7 +62,12 @@ shutdown fit together; each part's docstring covers its own job only.
 #   append), which halves the sessions one process can hold, so the common case
 #   never wakes a thread. After releasing the send lock the caller looks at the queue
 #   again: a thread that appended while we held the lock found it taken and returned,
-#   trusting the holder to write its frame (no lost wake-up).
+#   trusting the holder to write its frame (no lost wake-up). A frame alone in the
+#   queue takes a shorter way (send() itself): on plain TCP one non-blocking send
+#   (MSG_DONTWAIT) replaces the poll() and the send, each a system call releasing
+#   the GIL; if the socket takes only part of the frame, the writer thread writes
+#   the rest (see ws.lock below). Frames are built by _text_frame (websocket-
+#   client's bytes, without its frame object).
 # * writer ("realtime-sync-writer", started by connect()): sleeps on a Condition and
 #   takes over only when a caller must not wait: the socket is not writable (or the
 #   next frame is too big to be sure it fits), frames were queued before connect()
@@ -119,7 +124,12 @@ shutdown fit together; each part's docstring covers its own job only.
 #   because recv_data_frame() writes pongs and the close echo from the reader thread
 #   without knowing about _send_lock; without ws.lock such a control frame could be
 #   interleaved into the middle of one of our frames. Uncontended, it costs well
-#   under a microsecond per frame.
+#   under a microsecond per frame. One exception to "held for one write": when a
+#   sender's non-blocking send wrote part of a frame, it leaves ws.lock held and
+#   the writer thread writes the rest and releases it (_finish_partial; a plain
+#   Lock may be released by another thread), without the send lock (whose holder
+#   may be waiting for ws.lock); _finish() waits for that write before closing
+#   the socket.
 #
 # Shutdown sequence (close(timeout, code, reason))
 # ------------------------------------------------
@@ -182,7 +192,12 @@ from realtime_sync.transport._reader import (
     _read_probe,
     _Reader,
 )
-from realtime_sync.transport._sender import _always_writable, _Sender, _write_probe
+from realtime_sync.transport._sender import (
+    _MSG_DONTWAIT,
+    _always_writable,
+    _Sender,
+    _write_probe,
+)
 
 __all__ = ["Connection"]
 
@@ -342,6 +357,11 @@ class Connection(_Reader, _Sender):
         self._state = ConnectionState.UNOPENED
         self._queue = collections.deque()
         self._queued_bytes = 0
+        self._flushing = 0  # threads waiting in flush() (notified only then)
+        # A frame a sender wrote in part, for the writer to finish (see _sender.py),
+        # and whether that is pending or under way.
+        self._partial = None
+        self._partial_busy = False
         # True from a hand-off to the writer until the writer emptied the queue; while
         # set, callers leave the writing to the writer.
         self._writer_wanted = False
@@ -374,6 +394,9 @@ class Connection(_Reader, _Sender):
         self._unread = None
         # Reader only: websocket-client's own recv function, wrapped by _recv_chunk.
         self._raw_recv = None
+        # Senders write with one non-blocking send instead of poll() + send (plain
+        # TCP; see _Sender._put_nowait).
+        self._dontwait = False
         self._reader = None
         self._writer = None
 
@@ -530,6 +553,9 @@ class Connection(_Reader, _Sender):
                 assert sock is not None  # for mypy; checked just above
                 self._sock = sock
                 self._writable = _write_probe(sock)
+                self._dontwait = _MSG_DONTWAIT is not None and not isinstance(
+                    sock, ssl.SSLSocket
+                )
                 if self._ping_timeout is not None:
                     self._readable = _read_probe(sock)
                     self._unread = _read_probe(sock)

@@ -101,6 +101,9 @@ class _Core:
     _state: ConnectionState
     _queue: collections.deque[_Entry]
     _queued_bytes: int
+    _flushing: int
+    _partial: tuple[bytes, _Entry] | None
+    _partial_busy: bool
     _writer_wanted: bool
     _close_requested: bool
     _close_args: tuple[int, str]
@@ -124,6 +127,7 @@ class _Core:
     _kernel_bounded: bool
     _unread: Callable[[float], bool] | None
     _raw_recv: Callable[[int], bytes] | None
+    _dontwait: bool
     _reader: threading.Thread | None
     _writer: threading.Thread | None
     _send_lock: threading.Lock
@@ -219,6 +223,16 @@ class _Core:
         """
         got = self._send_lock.acquire(timeout=_JOIN_GRACE)
         try:
+            # A frame the writer is finishing for a sender (_finish_partial) is
+            # written without the send lock: wait for that write to fail on the
+            # aborted socket (or end) before the socket is closed.
+            deadline = time.monotonic() + _JOIN_GRACE
+            with self._lock:
+                while self._partial_busy:
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        break
+                    self._drained.wait(remaining)
             self._seal_queue()
             if got and own_socket and self._ws is not None:
                 self._ws.shutdown()

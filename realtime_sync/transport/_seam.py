@@ -24,8 +24,9 @@ class Channel(Protocol):
     A channel carries text frames both ways. It is created unopened by
     :meth:`Transport.open`; :meth:`connect` opens it, and from then on every frame
     received goes to the ``on_message`` callback given to :meth:`Transport.open`,
-    on a thread of the channel's own. When the channel ends, for whatever reason,
-    ``on_close`` is called exactly once. A channel is never reopened.
+    on a thread of the transport's: the channel's own, or one that reads many
+    channels (``SharedReaderTransport``). When the channel ends, for whatever
+    reason, ``on_close`` is called exactly once. A channel is never reopened.
     """
 
     @property

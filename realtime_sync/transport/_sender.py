@@ -12,10 +12,13 @@ also sends the liveness pings (``_liveness.py`` says when).
 
 from __future__ import annotations
 
+import os
 import select
 import socket
+import struct
 import time
 from collections.abc import Callable
+from typing import Any
 
 import websocket
 
@@ -32,7 +35,39 @@ __all__: list[str] = []
 # writer thread. 16 KiB covers audio appends up to ~250 ms of 24 kHz PCM16 in base64.
 _INLINE_WRITE_LIMIT = 16 * 1024
 
-_OPCODE_TEXT = websocket.ABNF.OPCODE_TEXT
+# A send that takes what fits and never waits (plain TCP sockets: see _put_nowait).
+_MSG_DONTWAIT: int | None = getattr(socket, "MSG_DONTWAIT", None)
+
+_urandom = os.urandom
+_from_bytes = int.from_bytes
+_pack_16 = struct.Struct("!BBH").pack
+_pack_64 = struct.Struct("!BBQ").pack
+
+
+def _text_frame(data: bytes, key: bytes | None = None) -> bytes:
+    """One masked, final WebSocket text frame carrying ``data`` (RFC 6455 5.2-5.3).
+
+    What websocket-client's ``ABNF.create_frame(data, OPCODE_TEXT).format()`` builds,
+    without its frame object and checks: this runs for every frame we send (50 a
+    second per session streaming audio). ``key`` is for tests; a fresh random
+    masking key is drawn per frame otherwise, as the RFC requires.
+    """
+    n = len(data)
+    if key is None:
+        key = _urandom(4)
+    if n < 126:
+        head = bytes((0x81, 0x80 | n))
+    elif n < 65536:
+        head = _pack_16(0x81, 0xFE, n)
+    else:
+        head = _pack_64(0x81, 0xFF, n)
+    # XOR with the key repeated over the payload, as one big integer (what
+    # websocket-client does without wsaccel): a few C calls, no per-byte loop.
+    mask = key * (n >> 2) + key[: n & 3]
+    masked = (_from_bytes(data, "little") ^ _from_bytes(mask, "little")).to_bytes(
+        n, "little"
+    )
+    return head + key + masked
 
 
 class _Sender(_Liveness):
@@ -80,7 +115,9 @@ class _Sender(_Liveness):
                 f"{self._max_queue_bytes}: it can never be queued. Send it in smaller "
                 "parts (audio in shorter appends), or raise max_queue_bytes."
             )
-        with self._lock:
+        entry = (data, nbytes, text if item is None else item)
+        lock = self._lock
+        with lock:
             if self._refusing_locked():
                 raise self._closed_error_locked()
             if self._queued_bytes + nbytes > self._max_queue_bytes:
@@ -88,11 +125,73 @@ class _Sender(_Liveness):
                     f"The send queue holds {self._queued_bytes} bytes; {nbytes} more "
                     f"would exceed max_queue_bytes={self._max_queue_bytes}."
                 )
-            self._queue.append((data, nbytes, text if item is None else item))
+            queue = self._queue
+            queue.append(entry)
             self._queued_bytes += nbytes
             if self._state is not ConnectionState.OPEN:
                 return  # before connect(): the writer drains once the socket is open
-        self._pump()
+            alone = len(queue) == 1 and not self._writer_wanted
+        send_lock = self._send_lock
+        if not (
+            alone
+            and nbytes <= _INLINE_WRITE_LIMIT
+            and send_lock.acquire(blocking=False)
+        ):
+            self._pump()
+            return
+        # The common case, inlined (see "senders" in _connection.py): our frame was
+        # alone in the queue and nobody is writing. What _pump() and _drain() do,
+        # with one lock round trip after the write instead of three.
+        try:
+            if self._dontwait:
+                written = self._put_nowait(data, entry)
+                if written is not True:
+                    if written is False:  # the socket took nothing: the writer will
+                        self._hand_off(nbytes)
+                    # (None: part of it went; the writer finishes it, see _put_nowait)
+                    send_lock.release()
+                    return
+            elif not self._writable():
+                self._hand_off(nbytes)
+                send_lock.release()  # the writer takes over (see _pump's guard)
+                return
+            else:
+                self._put(data)
+        except (OSError, websocket.WebSocketException) as exc:
+            self._write_failed(exc)
+            send_lock.release()
+            return
+        except BaseException:
+            send_lock.release()
+            raise
+        if not self._fast_written(entry):
+            # More frames came meanwhile: write them too (still holding the send
+            # lock), as _pump() does.
+            self._pump(held=True)
+
+    def _fast_written(self, entry: _Entry) -> bool:
+        """After send()'s inline write: pop ``entry``; release the send lock if done.
+
+        The send lock is released under ``_lock`` when the queue is empty, so a
+        thread appending meanwhile either came before (and its frame is seen here:
+        False, the caller writes it) or finds the send lock free. Returns True with
+        the lock released, False with it still held.
+        """
+        with self._lock:
+            queue = self._queue
+            if queue and queue[0] is entry:  # (unless a seal raced the write)
+                queue.popleft()
+                self._queued_bytes -= entry[1]
+            if (
+                queue
+                and self._state is ConnectionState.OPEN
+                and self._may_write_locked()
+            ):
+                return False
+            if not queue and self._flushing:
+                self._drained.notify_all()
+            self._send_lock.release()
+            return True
 
     def flush(self, timeout: float | None = None) -> None:
         """Block until every queued frame was written to the socket.
@@ -125,14 +224,128 @@ class _Sender(_Liveness):
                             f"{self._queued_bytes} bytes were still queued after "
                             f"{timeout:g} s."
                         )
-                self._drained.wait(remaining)
+                # Counted, so that a sender emptying the queue notifies only when
+                # someone waits (a notify_all() per frame costs more than the rest).
+                self._flushing += 1
+                try:
+                    self._drained.wait(remaining)
+                finally:
+                    self._flushing -= 1
 
     # ------------------------------------------------------------------ sending
 
-    def _pump(self) -> None:
-        """Write the queue on this thread if nobody else is writing (see send())."""
+    def _put(self, data: bytes) -> None:
+        """Write one text frame; the caller holds _send_lock.
+
+        Under websocket-client's own write lock, which the reader's pongs and close
+        echo take too (see "Locks" in _connection.py).
+        """
+        ws: Any = self._ws
+        frame = _text_frame(data)
+        with ws.lock:
+            sock = ws.sock
+            if sock is None:
+                raise websocket.WebSocketConnectionClosedException(
+                    "socket is already closed."
+                )
+            sock.sendall(frame)
+
+    def _put_nowait(self, data: bytes, entry: _Entry) -> bool | None:
+        """Write one text frame if the socket takes it now; the caller holds _send_lock.
+
+        One non-blocking send instead of a poll() and a send (plain TCP sockets
+        only, ``_dontwait``): each is a system call that releases the GIL, and a
+        sender streaming audio to many sessions pays it 50 times a second each.
+
+        Returns:
+            True: the frame was written. False: the socket took nothing (hand the
+            queue to the writer). None: it took part of the frame; the rest must
+            follow before any other byte on the socket, so websocket-client's
+            write lock stays held and the writer thread writes the rest and
+            releases it (:meth:`_finish_partial`); the frame stays queued until
+            then.
+        """
+        ws: Any = self._ws
+        frame = _text_frame(data)
+        lock = ws.lock
+        lock.acquire()
+        try:
+            sock = ws.sock
+            if sock is None:
+                raise websocket.WebSocketConnectionClosedException(
+                    "socket is already closed."
+                )
+            try:
+                sent = sock.send(frame, _MSG_DONTWAIT)
+            except BlockingIOError:
+                sent = 0
+        except BaseException:
+            lock.release()
+            raise
+        if sent == len(frame):
+            lock.release()
+            return True
+        if not sent:
+            lock.release()
+            return False
+        with self._lock:
+            writer = self._writer
+            handed = not self._finished and writer is not None and writer.is_alive()
+            if handed:
+                self._partial = (frame[sent:], entry)
+                self._partial_busy = True
+                self._writer_wanted = True
+                self._wakeup.notify()
+        if not handed:  # no writer to finish it: the stream is broken
+            lock.release()
+            raise websocket.WebSocketConnectionClosedException(
+                "a frame was written in part and the connection is ending"
+            )
+        logger.debug(
+            "socket took %d of %d bytes: the writer writes the rest", sent, len(frame)
+        )
+        return None
+
+    def _finish_partial(self, rest: bytes, entry: _Entry) -> None:
+        """Writer thread: write the rest of a frame _put_nowait() began.
+
+        Holds websocket-client's write lock on behalf of the sender that began the
+        frame (a plain Lock may be released by another thread) and releases it. Not
+        the send lock: a thread holding that may be waiting for the write lock (to
+        send a close frame), and _finish() waits for this write to end (see
+        ``_partial_busy``) before it closes the socket.
+        """
+        ws: Any = self._ws
+        failed: BaseException | None = None
+        try:
+            sock = ws.sock
+            if sock is None:
+                raise websocket.WebSocketConnectionClosedException(
+                    "socket is already closed."
+                )
+            sock.sendall(rest)
+        except (OSError, websocket.WebSocketException) as exc:
+            failed = exc
+        finally:
+            ws.lock.release()
+            with self._lock:
+                if failed is None and self._queue and self._queue[0] is entry:
+                    self._queue.popleft()
+                    self._queued_bytes -= entry[1]
+                self._partial_busy = False
+                self._drained.notify_all()
+        if failed is not None:
+            self._write_failed(failed)
+
+    def _pump(self, *, held: bool = False) -> None:
+        """Write the queue on this thread if nobody else is writing (see send()).
+
+        Args:
+            held: The caller holds the send lock already (released here).
+        """
         send_lock = self._send_lock
-        while send_lock.acquire(blocking=False):
+        while held or send_lock.acquire(blocking=False):
+            held = False
             try:
                 self._drain(inline=True)
             finally:
@@ -173,7 +386,8 @@ class _Sender(_Liveness):
                 if not self._queue:
                     if not inline:
                         self._writer_wanted = False  # callers may write again
-                    self._drained.notify_all()
+                    if self._flushing:
+                        self._drained.notify_all()
                     return
                 if not self._may_write_locked():
                     return
@@ -186,7 +400,7 @@ class _Sender(_Liveness):
                 self._hand_off(entry[1])
                 return
             try:
-                ws.send(entry[0], _OPCODE_TEXT)
+                self._put(entry[0])
             except (OSError, websocket.WebSocketException) as exc:
                 self._write_failed(exc)
                 return
@@ -235,14 +449,28 @@ class _Sender(_Liveness):
                 pass
         except BaseException as exc:  # a bug: store it, tear the connection down
             self._crashed("writer", exc)
+        finally:
+            with self._lock:
+                partial, self._partial = self._partial, None
+            if partial is not None:  # never taken: release what its sender held
+                ws: Any = self._ws
+                ws.lock.release()
+                with self._lock:
+                    self._partial_busy = False
+                    self._drained.notify_all()
         logger.debug("writer thread ends")
 
     def _write_round(self) -> bool:
         """Wait for work and do it; ``False`` when the writer should exit."""
         interval = self._ping_interval
         closing = ping_due = dead = False
+        partial = None
         with self._lock:
             while True:
+                if self._partial is not None:
+                    # A frame a sender began (see _put_nowait): before anything.
+                    partial, self._partial = self._partial, None
+                    break
                 if self._finished or self._io_error is not None or self._close_sent:
                     return False
                 if self._state is ConnectionState.CLOSING:
@@ -273,6 +501,9 @@ class _Sender(_Liveness):
                 # No sleep-polling: notify() from a hand-off or close(), or the next
                 # ping's (or its answer's) due time, whichever comes first.
                 self._wakeup.wait(wait)
+        if partial is not None:
+            self._finish_partial(*partial)
+            return True  # the next round drains the rest, pings, closes
         if dead:
             # The reader usually saw it first (its own wait ends at the same time);
             # whichever comes first aborts the socket, and the reader reports.

@@ -1,0 +1,150 @@
+"""Encode benchmark: client events to frames, ours against a plain ``orjson.dumps``.
+
+Run from the repository root::
+
+    python benchmarks/encode.py               # 15 rounds
+    python benchmarks/encode.py --rounds 31   # steadier medians
+
+For each client event a session sends (the 20 ms audio append above all: 50 a second
+per session), the encoders, timed in alternation within each round:
+
+* ``orjson.dumps``: ``orjson.dumps(d)`` of the event's wire dict, built beforehand;
+  bytes, no checks. The floor the issue measures against.
+* ``dumps+decode``: the same, decoded to ``str`` (what a text-frame API takes).
+* ``encode_client``: ``Codec().encode_client(event)``, the SDK's send path: checks
+  every field's type (a wrong one raises TypeError with its path), builds the dict,
+  dumps, returns ``str``.
+* ``encode_bytes``: ``Codec().encode_client_bytes(event)``, the same to UTF-8 bytes.
+* ``checked path``: ``Codec()._encode_checked(event)``: unstructure, structure again
+  to validate, dump; what ``encode_client`` did for every event before the generated
+  encoders (and still does for the events they hand over).
+
+Reported: the median over rounds of CPU nanoseconds per call (``time.process_time``)
+and each one's ratio to ``orjson.dumps``. Before timing, every encoder's output is
+checked against the checked path.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import gc
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import realtime_sync.events as ev  # noqa: E402
+from realtime_sync.protocol import Codec, _json  # noqa: E402
+
+
+def client_events() -> dict[str, Any]:
+    """The events a voice session sends, as an application builds them."""
+    audio = base64.b64encode(bytes(range(256)) * 3 + bytes(192)).decode("ascii")
+    weather = ev.FunctionTool(
+        name="get_weather",
+        description="Get the weather forecast for a location.",
+        parameters={
+            "type": "object",
+            "properties": {"location": {"type": "string"}},
+            "required": ["location"],
+        },
+    )
+    session = ev.RealtimeSession(
+        instructions="Be brief.",
+        output_modalities=["audio"],
+        tools=[weather],
+        audio=ev.AudioConfig(
+            input=ev.AudioInput(
+                format=ev.AudioPCM(rate=24000),
+                turn_detection=ev.ServerVad(silence_duration_ms=500),
+            ),
+            output=ev.AudioOutput(voice="marin"),
+        ),
+    )
+    return {
+        "append 20 ms": ev.InputAudioBufferAppend(audio=audio),
+        "append + event_id": ev.InputAudioBufferAppend(audio=audio, event_id="evt_1"),
+        "session.update": ev.SessionUpdate(session=session),
+        "item.create text": ev.ConversationItemCreate(
+            item=ev.UserMessage(content=[ev.InputText(text="What is the weather?")])
+        ),
+        "item.create output": ev.ConversationItemCreate(
+            item=ev.FunctionCallOutputItem(call_id="call_1", output='{"ok":true}')
+        ),
+        "response.create": ev.ResponseCreate(),
+        "response.cancel": ev.ResponseCancel(),
+    }
+
+
+def time_calls(fn: Callable[[], Any], calls: int) -> float:
+    """CPU nanoseconds per call of ``fn``."""
+    gc.collect()
+    start = time.process_time_ns()
+    for _ in range(calls):
+        fn()
+    return (time.process_time_ns() - start) / calls
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--calls", type=int, default=5000)
+    args = parser.parse_args()
+    try:
+        import orjson
+    except ImportError:
+        raise SystemExit(
+            "orjson is not installed: the fast extra is measured"
+        ) from None
+
+    codec = Codec()
+    print(
+        f"python {sys.version.split()[0]}, orjson {orjson.__version__}, "
+        f"rounds: {args.rounds} x {args.calls} calls, clock: CPU time of this process"
+    )
+    print()
+    header = (
+        f"{'event':<20} {'orjson.dumps':>12} {'+decode':>9} {'encode_client':>14}"
+        f" {'x':>6} {'encode_bytes':>13} {'x':>6} {'checked path':>13} {'x':>6}"
+    )
+    print(header)
+    print("-" * len(header))
+    for name, event in client_events().items():
+        d = codec.to_dict(event)
+        slow = codec._encode_checked(event)
+        if codec.encode_client(event) != slow or orjson.dumps(d).decode() != slow:
+            raise SystemExit(f"{name}: the encoders disagree")
+        if codec.encode_client_bytes(event) != slow.encode():
+            raise SystemExit(f"{name}: encode_client_bytes disagrees")
+        fns: dict[str, Callable[[], Any]] = {
+            "dumps": lambda d=d: orjson.dumps(d),
+            "decode": lambda d=d: orjson.dumps(d).decode(),
+            "encode": lambda e=event: codec.encode_client(e),
+            "bytes": lambda e=event: codec.encode_client_bytes(e),
+            "checked": lambda e=event: codec._encode_checked(e),
+        }
+        results: dict[str, list[float]] = {k: [] for k in fns}
+        order = list(fns)
+        for r in range(args.rounds):
+            for k in order[r % len(order) :] + order[: r % len(order)]:
+                results[k].append(time_calls(fns[k], args.calls))
+        med = {k: statistics.median(v) for k, v in results.items()}
+        floor = med["dumps"]
+        print(
+            f"{name:<20} {floor:10.0f}ns {med['decode']:7.0f}ns"
+            f" {med['encode']:12.0f}ns {med['encode'] / floor:6.2f}"
+            f" {med['bytes']:11.0f}ns {med['bytes'] / floor:6.2f}"
+            f" {med['checked']:11.0f}ns {med['checked'] / floor:6.2f}"
+        )
+    print()
+    print(f"JSON backend: {'orjson' if _json.HAVE_ORJSON else 'stdlib'}")
+
+
+if __name__ == "__main__":
+    main()
