@@ -25,7 +25,11 @@ frame), the same callbacks with the same arguments. What differs:
   ``SO_RCVLOWAT`` to its size so that the selector wakes the loop only once it
   is complete, instead of spinning (Linux and the BSDs honour it in
   poll/epoll/kqueue; where setting it fails, as on Windows, the loop polls the
-  socket again until the record is in);
+  socket again until the record is in). One case is not covered: a whole
+  record that carries no application data (a TLS 1.3 session ticket or key
+  update) with nothing behind it makes the SSL read wait for the next record.
+  Servers send their tickets right after the handshake, which websocket-client
+  reads through before the socket reaches the loop;
 * pings are answered and the server's close frame is echoed by the shared
   thread, which must not wait behind another thread's write: it takes the send
   lock without blocking (a pong that cannot go now is retried a few ms later) or,

@@ -409,7 +409,7 @@ def test_a_slow_handler_delays_the_others_without_killing_them(
     The other connection's pongs wait unread in the kernel meanwhile; the sweep
     and the writer see them there.
     """
-    transport = SharedReaderTransport(ping_interval=0.05, ping_timeout=0.1)
+    transport = SharedReaderTransport(ping_interval=0.1, ping_timeout=0.2)
     release = threading.Event()
 
     def script(sock: socket.socket) -> None:
@@ -425,14 +425,14 @@ def test_a_slow_handler_delays_the_others_without_killing_them(
                 sock.sendall(frame(OP_PONG, got[1]))
 
     def slow(text: str) -> None:
-        release.wait(0.6)  # six ping timeouts of the other connection
+        release.wait(1.0)  # five ping timeouts of the other connection
 
     with _client(server, transport) as other, raw_server(script) as srv:
         channel = transport.open(
             srv.url, headers={}, on_message=slow, on_close=print, on_binary=print
         )
         channel.connect()
-        time.sleep(0.8)
+        time.sleep(1.2)
         assert other.is_connected
         assert _said(other.ask("alive", timeout=WAIT)) == "You said: alive"
         assert channel.is_open
