@@ -18,6 +18,7 @@ import threading
 from typing import Any
 
 from realtime_sync.events import models as _models
+from realtime_sync.protocol._encode import make_encoders
 from realtime_sync.protocol._hooks import HookSet, make_converter
 from realtime_sync.protocol.codec import Codec
 from realtime_sync.translation import events as tev
@@ -37,6 +38,11 @@ class _Tables:
         self.client = {t: s[c] for t, c in tev.CLIENT_EVENTS.items()}
         self.unstructure = hooks.unstructure
         self.unstructure_beta = hooks.unstructure  # translation has no beta dialect
+        # The send path's generated checked encoders (see protocol._encode), keyed
+        # by the translation client classes only: anything else takes the checked
+        # path, which refuses what is not a translation event.
+        every = make_encoders([*tev.MODELS, *tev.CLIENT_EVENTS.values()])
+        self.encoders = {c: every[c] for c in tev.CLIENT_EVENTS.values()}
 
 
 def _get_tables() -> _Tables:
@@ -69,6 +75,8 @@ class TranslationCodec(Codec):
         self._beta = False
         self._azure = False
         self._tables = _get_tables()  # type: ignore[assignment]
+        self._server = self._tables.server
+        self._encoders = self._tables.encoders  # type: ignore[attr-defined]
 
     def __repr__(self) -> str:
         return "TranslationCodec()"
