@@ -36,6 +36,21 @@ class _LiveBackendMixin(_LiveBase):
     _function_outputs: list[str]
     _response_items: int
     _decision_items: set[str]
+    delegate_keywords: tuple[str, ...]
+
+    def _delegation_target(self, text: str) -> str | None:
+        """The delegation kind a user turn asks for (a tool or keyword named), if any."""
+        words = text.lower()
+        tools = self._function_tools()
+        named = any(
+            t.name.lower() in words or t.name.lower().replace("_", " ") in words
+            for t in tools
+            if isinstance(t.name, str)
+        )
+        if not named and not any(k in words for k in self.delegate_keywords):
+            return None
+        kind = getattr(self._session().delegation, "type", "client")
+        return kind if kind in ("client", "responses", "decisions") else "client"
 
     # -- Responses delegation ----------------------------------------------------------
 

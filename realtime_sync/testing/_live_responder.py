@@ -593,19 +593,6 @@ class LiveResponder(_LiveBackendMixin, _SidebandHost):
             self._segments.clear()
             self._segments.extend(kept)
 
-    def _delegation_target(self, text: str) -> str | None:
-        words = text.lower()
-        tools = self._function_tools()
-        named = any(
-            t.name.lower() in words or t.name.lower().replace("_", " ") in words
-            for t in tools
-            if isinstance(t.name, str)
-        )
-        if not named and not any(k in words for k in self.delegate_keywords):
-            return None
-        kind = getattr(self._session().delegation, "type", "client")
-        return kind if kind in ("client", "responses", "decisions") else "client"
-
     def _play_chunk(self) -> list[Any]:
         """The next ``chunk_ms`` of the output track, and what comes with it."""
         size = int(self._bytes_per_ms() * self.chunk_ms)
