@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from realtime_sync.live import DelegationTask, LiveClient, Turn
 from realtime_sync.live import events as lev
 
-ORDERS = {"42": "shipped yesterday, arriving Friday", "7": "waiting for stock"}
+ORDERS = {"42": "on its way, arriving Friday", "7": "waiting for stock"}
 QUESTION = "Can you check my order 42?"
 
 

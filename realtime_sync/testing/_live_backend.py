@@ -20,7 +20,7 @@ from realtime_sync.events.models import FunctionTool as RealtimeFunctionTool
 from realtime_sync.live import events as lv
 from realtime_sync.live.codec import LiveCodec
 from realtime_sync.testing._base import _Rejected
-from realtime_sync.testing._live_base import _client_id, _LiveBase
+from realtime_sync.testing._live_base import _client_id, _LiveBase, you_said
 from realtime_sync.testing._tool_args import tool_arguments
 
 __all__ = ["_LiveBackendMixin"]
@@ -85,7 +85,7 @@ class _LiveBackendMixin(_LiveBase):
             self._function_outputs.clear()
         else:
             heard = [t for role, t in self.transcript if role == "user"]
-            text = f"You said: {heard[-1].rstrip('.')}." if heard else "Hello!"
+            text = you_said(heard[-1]) if heard else "Hello!"
         out = self._backend_text(delegation_id, self._next_id("resp"), text)
         self._say(text)
         return out

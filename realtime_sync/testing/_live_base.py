@@ -21,7 +21,13 @@ from realtime_sync.events._base import UNSET
 from realtime_sync.live import events as lv
 from realtime_sync.testing._synth import alaw_encode, speech_like, ulaw_encode
 
-__all__ = ["_FixtureDone", "_LiveBase", "_Segment", "_client_id"]
+__all__ = ["_FixtureDone", "_LiveBase", "_Segment", "_client_id", "you_said"]
+
+
+def you_said(text: str) -> str:
+    """The mock's answer to ``text``: ``You said: <text>.``, ending in one stop."""
+    text = text.strip()
+    return f"You said: {text}" + ("" if text[-1:] in (".", "?", "!") else ".")
 
 
 @attrs.define

@@ -81,7 +81,12 @@ from realtime_sync.live import events as lv
 from realtime_sync.testing._apis import CloseFrame
 from realtime_sync.testing._base import _Rejected
 from realtime_sync.testing._live_backend import _LiveBackendMixin
-from realtime_sync.testing._live_base import _client_id, _FixtureDone, _Segment
+from realtime_sync.testing._live_base import (
+    _client_id,
+    _FixtureDone,
+    _Segment,
+    you_said,
+)
 from realtime_sync.testing._live_session import (
     MAX_APPEND_CHARS,
     check_start,
@@ -550,7 +555,9 @@ class LiveResponder(_LiveBackendMixin, _SidebandHost):
                 start_ms=s,
                 end_ms=e,
             )
-            for s, e, piece in self._grid(text, start_ms, max(end_ms, start_ms + 1), "user")
+            for s, e, piece in self._grid(
+                text, start_ms, max(end_ms, start_ms + 1), "user"
+            )
         ]
         if out:
             out += self._trigger_events(
@@ -558,7 +565,7 @@ class LiveResponder(_LiveBackendMixin, _SidebandHost):
             )
         target = self._delegation_target(text)
         if target is None:
-            self._say(f"You said: {text.rstrip('.')}.")
+            self._say(you_said(text))
             return out
         delegation_id = self._next_id("deleg")
         self._delegations[delegation_id] = target
