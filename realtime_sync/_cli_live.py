@@ -29,14 +29,12 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import Any, TextIO
 
+from realtime_sync._cli_common import CliError, load_wav, out, save_wav
+
 __all__ = ["add_live_command"]
 
 # The mock's timeline follows the audio it receives: no need to wait for it.
 _MOCK_PACE = 10.0
-
-
-class _Error(Exception):
-    """A one-line error for the user (exit status 2)."""
 
 
 def add_live_command(command: Callable[..., argparse.ArgumentParser]) -> None:
@@ -68,12 +66,6 @@ def add_live_command(command: Callable[..., argparse.ArgumentParser]) -> None:
     p.set_defaults(func=run_live, input=sys.stdin)
 
 
-def _out(text: str = "", end: str = "\n", stream: TextIO | None = None) -> None:
-    target = stream or sys.stdout
-    target.write(text + end)
-    target.flush()
-
-
 @contextlib.contextmanager
 def _target(args: argparse.Namespace) -> Iterator[tuple[dict[str, Any], str, bool]]:
     """``(LiveClient kwargs, where, is the mock)``."""
@@ -94,15 +86,7 @@ def _target(args: argparse.Namespace) -> Iterator[tuple[dict[str, Any], str, boo
 
 
 def run_live(args: argparse.Namespace) -> int:
-    """Run the command; the exit status."""
-    try:
-        return _run(args)
-    except _Error as exc:
-        _out(f"realtime-sync: error: {exc}", stream=sys.stderr)
-        return 2
-
-
-def _run(args: argparse.Namespace) -> int:
+    """Run the command; the exit status. Errors for the user raise CliError."""
     import realtime_sync as rs
     from realtime_sync import _b64
     from realtime_sync.live import LiveClient
@@ -111,14 +95,14 @@ def _run(args: argparse.Namespace) -> int:
     samples: Any = None
     rate = 0
     if args.wav:
-        samples, rate = _read_wav(args.wav)
+        samples, rate = load_wav(args.wav)
     if args.out and not args.wav:
-        raise _Error("--out needs --wav")
+        raise CliError("--out needs --wav")
     with _target(args) as (kwargs, where, mock):
         try:
             client = LiveClient(args.model, instructions=args.instructions, **kwargs)
         except (TypeError, ValueError) as exc:
-            raise _Error(str(exc)) from None
+            raise CliError(str(exc)) from None
         answer_audio: list[bytes] = []
         collecting = threading.Event()
 
@@ -131,8 +115,8 @@ def _run(args: argparse.Namespace) -> int:
             client.connect()
         except (rs.ConnectError, rs.Timeout, rs.ServerError) as exc:
             client.close()
-            raise _Error(f"cannot start a Live session with {where}: {exc}") from None
-        _out(f"Live session {client.session_id} with {where}")
+            raise CliError(f"cannot start a Live session with {where}: {exc}") from None
+        out(f"Live session {client.session_id} with {where}")
         try:
             if samples is not None:
                 channels = 1 if samples.ndim == 1 else samples.shape[1]
@@ -144,7 +128,7 @@ def _run(args: argparse.Namespace) -> int:
                 _chat(client, args.input, mock, args.timeout)
         finally:
             end = client.close()
-    _out(
+    out(
         f"[session ended: {end.reason}; {end.usage.total_seconds:g} s billed"
         f"{'' if end.confirmed else ', not confirmed by the server'}]"
     )
@@ -159,19 +143,19 @@ def _answer(client: Any, timeout: float) -> None:
     try:
         answer = client.wait_for_answer(timeout=timeout)
     except rs.Timeout:
-        raise _Error(f"no answer within {timeout:g} s") from None
+        raise CliError(f"no answer within {timeout:g} s") from None
     except rs.ConnectionClosed as exc:
-        raise _Error(f"the connection ended: {exc}") from None
+        raise CliError(f"the connection ended: {exc}") from None
     users = [t for t in client.turns if t.role == "user"]
     if users:
-        _out(f"you> {users[-1].text.strip()}")
-    _out(f"assistant> {answer.text.strip()}")
+        out(f"you> {users[-1].text.strip()}")
+    out(f"assistant> {answer.text.strip()}")
 
 
 def _chat(client: Any, stream: TextIO, mock: bool, timeout: float) -> None:
     while True:
         if stream.isatty():
-            _out("you> ", end="")
+            out("you> ", end="")
         line = stream.readline()
         if not line or not line.strip():
             return
@@ -186,28 +170,12 @@ def _chat(client: Any, stream: TextIO, mock: bool, timeout: float) -> None:
         _answer(client, timeout)
 
 
-def _read_wav(path: str) -> tuple[Any, int]:
-    from realtime_sync.audio import read_wav
-
-    try:
-        return read_wav(path)
-    except FileNotFoundError:
-        raise _Error(f"file not found: {path}") from None
-    except (OSError, ValueError) as exc:
-        raise _Error(f"cannot read {path}: {exc}") from None
-
-
 def _write_answer(path: str, data: bytes, rate: int) -> None:
     import numpy as np
-
-    from realtime_sync.audio import write_wav
 
     samples = np.frombuffer(data[: len(data) // 2 * 2], "<i2")
     voiced = np.flatnonzero(np.abs(samples) > 64)
     if voiced.size:  # the track is continuous: trim the silence around the answer
         samples = samples[voiced[0] : voiced[-1] + 1]
-    try:
-        write_wav(path, samples, rate)
-    except OSError as exc:
-        raise _Error(f"cannot write {path}: {exc.strerror or exc}") from None
-    _out(f"wrote {len(samples) / rate:.2f} s to {path}")
+    save_wav(path, samples, rate)
+    out(f"wrote {len(samples) / rate:.2f} s to {path}")

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TextIO
 
 from realtime_sync import __version__
+from realtime_sync._cli_common import CliError, load_wav, out, save_wav
 from realtime_sync._formats import RATES
 
 if TYPE_CHECKING:
@@ -46,16 +47,6 @@ chat and say talk to --url when given, else to OpenAI when OPENAI_API_KEY is set
 else (with --mock) to the embedded mock server. Run "realtime-sync COMMAND --help"
 for a command's options.
 """
-
-
-class CliError(Exception):
-    """A one-line error for the user (exit status 2)."""
-
-
-def _out(text: str = "", end: str = "\n", stream: TextIO | None = None) -> None:
-    target = stream or sys.stdout
-    target.write(text + end)
-    target.flush()
 
 
 @contextlib.contextmanager
@@ -94,11 +85,11 @@ def _demo(args: argparse.Namespace) -> int:
 
     if args.out is not None:
         _check_writable(args.out)
-    wav = _read_wav(args.wav) if args.wav else None
+    wav = load_wav(args.wav) if args.wav else None
     turns: list[tuple[str, rs.ResponseTimings]] = []
     dialect: Literal["ga", "beta"] = args.dialect
     with MockRealtimeServer(dialect=dialect) as server:
-        _out(f"mock Realtime server ({args.dialect}) at {server.url}")
+        out(f"mock Realtime server ({args.dialect}) at {server.url}")
         client = rs.RealtimeClient(
             url=server.url,
             dialect=args.dialect,
@@ -121,31 +112,29 @@ def _demo(args: argparse.Namespace) -> int:
             """
             return {"city": city, "temperature_c": 21, "sky": "sunny"}
 
-        client.on(ev.ResponseOutputTextDelta, lambda e: _out(e.delta, end=""))
-        client.on(
-            ev.ResponseOutputAudioTranscriptDelta, lambda e: _out(e.delta, end="")
-        )
+        client.on(ev.ResponseOutputTextDelta, lambda e: out(e.delta, end=""))
+        client.on(ev.ResponseOutputAudioTranscriptDelta, lambda e: out(e.delta, end=""))
         client.on(
             ev.ResponseFunctionCallArgumentsDone,
-            lambda e: _out(f"\n   [tool call {e.name}({e.arguments}) runs locally]"),
+            lambda e: out(f"\n   [tool call {e.name}({e.arguments}) runs locally]"),
         )
         client.on(
             ev.ConversationItemInputAudioTranscriptionCompleted,
-            lambda e: _out(f"   [heard: {e.transcript!r}]"),
+            lambda e: out(f"   [heard: {e.transcript!r}]"),
         )
         interrupted: list[rs.Interruption] = []
         client.on_interrupt(interrupted.append)
 
         with client:
             # 1. text
-            _out("\nyou> Hello!\nassistant> ", end="")
+            out("\nyou> Hello!\nassistant> ", end="")
             reply = client.ask("Hello!", timeout=30, output_modalities=["text"])
             turns.append(("text", reply.timings))
-            _out()
+            out()
 
             # 2. voice, with server VAD: speech then silence, the server answers
             said = "(your WAV file)" if args.wav else "Which city is the sunniest?"
-            _out(f"you (speaking)> {said}\nassistant> ", end="")
+            out(f"you (speaking)> {said}\nassistant> ", end="")
             done = threading.Event()
             spoken: list[Any] = []
 
@@ -177,11 +166,11 @@ def _demo(args: argparse.Namespace) -> int:
                     client.append_audio(speech[start : start + 960])
             if not done.wait(30):
                 raise CliError("the voice turn did not finish (server VAD)")
-            _out()
+            out()
             turns.append(("voice", client.responses[-1].timings))
 
             # 3. a tool call, executed here, answered, then the model speaks again
-            _out(
+            out(
                 "you> Use get_weather for Paris.\nassistant> ",
                 end="",
             )
@@ -201,10 +190,10 @@ def _demo(args: argparse.Namespace) -> int:
             turns.append(("tool", client.responses[-2].timings))
             turns.append(("after tool", client.responses[-1].timings))
             client.off(ev.ResponseDone, on_answer)
-            _out()
+            out()
 
             # 4. an interruption: the user speaks over the assistant
-            _out("you> Tell me about Rome.\nassistant> ", end="")
+            out("you> Tell me about Rome.\nassistant> ", end="")
             rome = client.ask("Tell me about Rome.", timeout=30)
             turns.append(("spoken", rome.timings))
             item = client.conversation.items[-1]
@@ -220,11 +209,11 @@ def _demo(args: argparse.Namespace) -> int:
                 raise CliError("the interruption turn did not finish")
             if interrupted:
                 cut = interrupted[0]
-                _out(
+                out(
                     f"\n   [interrupted: {cut.action} {cut.item_id} at {cut.played_ms} ms]"
                 )
             turns.append(("after barge-in", client.responses[-1].timings))
-            _out()
+            out()
 
             audio = [
                 i.audio for i in client.conversation.items if i.role == "assistant"
@@ -236,15 +225,15 @@ def _demo(args: argparse.Namespace) -> int:
     samples = np.concatenate(audio) if audio else np.zeros(0, np.int16)
     seconds = len(samples) / 24000
     if args.out is None:
-        _out(f"\n{seconds:.2f} s of assistant audio (--out FILE.wav saves it)")
+        out(f"\n{seconds:.2f} s of assistant audio (--out FILE.wav saves it)")
     else:
-        _write_wav(args.out, samples, 24000)
-        _out(f"\nwrote {seconds:.2f} s of assistant audio to {args.out}")
-    _out(f"usage: {usage.total_tokens} tokens over {usage.responses} responses")
-    _out(f"{'latency (ms)':<18}{'first text':>11}{'first audio':>13}{'done':>8}")
+        save_wav(args.out, samples, 24000)
+        out(f"\nwrote {seconds:.2f} s of assistant audio to {args.out}")
+    out(f"usage: {usage.total_tokens} tokens over {usage.responses} responses")
+    out(f"{'latency (ms)':<18}{'first text':>11}{'first audio':>13}{'done':>8}")
     for name, t in turns:
         first_text, first_audio = _ms(t.first_text_ms), _ms(t.first_audio_ms)
-        _out(f"  {name:<16}{first_text:>11}{first_audio:>13}{_ms(t.done_ms):>8}")
+        out(f"  {name:<16}{first_text:>11}{first_audio:>13}{_ms(t.done_ms):>8}")
     return 0
 
 
@@ -281,7 +270,7 @@ def _mock_server(args: argparse.Namespace) -> int:
     # start() above already runs the server; `with server:` would start it again.
     try:
         name = server.api.name.capitalize()
-        _out(f"serving the mock {name} API at {server.url} (Ctrl-C to stop)")
+        out(f"serving the mock {name} API at {server.url} (Ctrl-C to stop)")
         with contextlib.suppress(KeyboardInterrupt):
             threading.Event().wait()
     finally:
@@ -298,16 +287,16 @@ def _chat(args: argparse.Namespace) -> int:
 
     with _target(args) as (kwargs, where):
         client = rs.RealtimeClient(**kwargs)
-        client.on(ev.ResponseOutputTextDelta, lambda e: _out(e.delta, end=""))
+        client.on(ev.ResponseOutputTextDelta, lambda e: out(e.delta, end=""))
         _connect(client, where)
         with client:
-            _out(f"connected to {where}; an empty line quits")
+            out(f"connected to {where}; an empty line quits")
             for line in _lines(args.input):
                 if not line.strip():
                     break
-                _out("assistant> ", end="")
+                out("assistant> ", end="")
                 reply = client.ask(line, timeout=60, output_modalities=["text"])
-                _out(f"   [{reply.status}]")
+                out(f"   [{reply.status}]")
     return 0
 
 
@@ -330,7 +319,7 @@ def _connect(client: Any, where: str) -> None:
 def _lines(stream: TextIO) -> Iterator[str]:
     while True:
         if stream.isatty():
-            _out("you> ", end="")
+            out("you> ", end="")
         line = stream.readline()
         if not line:
             return
@@ -345,19 +334,17 @@ def _say(args: argparse.Namespace) -> int:
     from realtime_sync import events as ev
 
     # Everything that can be checked locally is, before the round trip.
-    samples, rate = _read_wav(args.input_wav)
+    samples, rate = load_wav(args.input_wav)
     _check_writable(args.output_wav)
     channels = 1 if samples.ndim == 1 else samples.shape[1]
     with _target(args) as (kwargs, where):
         client = rs.RealtimeClient(
             **kwargs, session=rs.SessionConfig(turn_detection=None)
         )  # manual turn: we commit when the file ends
-        client.on(
-            ev.ResponseOutputAudioTranscriptDelta, lambda e: _out(e.delta, end="")
-        )
+        client.on(ev.ResponseOutputAudioTranscriptDelta, lambda e: out(e.delta, end=""))
         _connect(client, where)
         with client:
-            _out(
+            out(
                 f"sending {args.input_wav} ({len(samples) / rate:.2f} s at {rate} Hz) to {where}"
             )
             step = max(1, rate // 10)
@@ -366,15 +353,15 @@ def _say(args: argparse.Namespace) -> int:
                     samples[start : start + step], sample_rate=rate, channels=channels
                 )
                 _progress(min(len(samples), start + step) / max(1, len(samples)))
-            _out("", stream=sys.stderr)
+            out("", stream=sys.stderr)
             client.commit_audio()
-            _out("assistant> ", end="")
+            out("assistant> ", end="")
             reply = client.create_response(output_modalities=["audio"]).wait(120)
-            _out()
+            out()
     audio = reply.audio
     out_rate = RATES.get(reply.audio_format, 24000)
-    _write_wav(args.output_wav, audio, out_rate)
-    _out(f"wrote {len(audio) / out_rate:.2f} s to {args.output_wav}")
+    save_wav(args.output_wav, audio, out_rate)
+    out(f"wrote {len(audio) / out_rate:.2f} s to {args.output_wav}")
     return 0
 
 
@@ -390,26 +377,6 @@ def _check_writable(path: str) -> None:
         target.exists() and not os.access(target, os.W_OK)
     ):
         raise CliError(f"cannot write {path}: permission denied")
-
-
-def _write_wav(path: str, samples: Any, rate: int) -> None:
-    from realtime_sync.audio import write_wav
-
-    try:
-        write_wav(path, samples, rate)
-    except OSError as exc:
-        raise CliError(f"cannot write {path}: {exc.strerror or exc}") from None
-
-
-def _read_wav(path: str) -> tuple[Any, int]:
-    from realtime_sync.audio import read_wav
-
-    try:
-        return read_wav(path)
-    except FileNotFoundError:
-        raise CliError(f"file not found: {path}") from None
-    except (OSError, ValueError) as exc:
-        raise CliError(f"cannot read {path}: {exc}") from None
 
 
 def _progress(fraction: float, width: int = 30) -> None:
@@ -498,7 +465,7 @@ def _translate(args: argparse.Namespace) -> int:
     import realtime_sync as rs
     from realtime_sync.translation import TranslationClient
 
-    samples, rate = _read_wav(args.input_wav)
+    samples, rate = load_wav(args.input_wav)
     _check_writable(args.output_wav)
     channels = 1 if samples.ndim == 1 else samples.shape[1]
     seconds = len(samples) / rate
@@ -515,7 +482,7 @@ def _translate(args: argparse.Namespace) -> int:
             client.close()
             raise CliError(f"{where} refused the settings: {exc}") from None
         with client:
-            _out(
+            out(
                 f"translating {args.input_wav} ({seconds:.2f} s at {rate} Hz) into "
                 f"{args.to!r} with {where}"
             )
@@ -526,17 +493,17 @@ def _translate(args: argparse.Namespace) -> int:
                 _progress(1.0 - client.pending_input_ms / total)
                 idle.wait(0.1)
             _progress(1.0)
-            _out("", stream=sys.stderr)
+            out("", stream=sys.stderr)
             try:
                 result = client.finish(timeout=args.timeout)
             except rs.Timeout as exc:
                 raise CliError(f"the translation did not finish: {exc}") from None
             except rs.ConnectionClosed as exc:
                 raise CliError(f"the connection ended: {exc}") from None
-    _out(f"source:      {result.source_transcript or '(no source transcript)'}")
-    _out(f"translation: {result.transcript or '(no translated text)'}")
-    _write_wav(args.output_wav, result.samples(), result.sample_rate)
-    _out(f"wrote {result.duration:.2f} s to {args.output_wav}")
+    out(f"source:      {result.source_transcript or '(no source transcript)'}")
+    out(f"translation: {result.transcript or '(no translated text)'}")
+    save_wav(args.output_wav, result.samples(), result.sample_rate)
+    out(f"wrote {result.duration:.2f} s to {args.output_wav}")
     return 0
 
 
@@ -574,7 +541,7 @@ def _replay(args: argparse.Namespace) -> int:
             return
         try:
             if not args.quiet:
-                _out(_describe(event))
+                out(_describe(event))
             elif progress:
                 _progress(sum(counts.values()) / total)
         except BrokenPipeError as exc:  # handlers' exceptions stay in the client
@@ -588,8 +555,8 @@ def _replay(args: argparse.Namespace) -> int:
     if reader_gone:
         raise reader_gone[0]
     if progress:
-        _out("", stream=sys.stderr)
-    _out(
+        out("", stream=sys.stderr)
+    out(
         f"replayed {n} server frames: "
         + ", ".join(f"{k} x{v}" for k, v in counts.most_common())
     )
@@ -807,7 +774,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args))
     except CliError as exc:
-        _out(f"realtime-sync: error: {exc}", stream=sys.stderr)
+        out(f"realtime-sync: error: {exc}", stream=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

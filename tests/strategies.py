@@ -1,14 +1,17 @@
 """Hypothesis strategies for the event model, built from the classes' type hints.
 
 ``events()`` draws an instance of any server or client event class; ``event_of(cls)``
-one of a given class. Every field follows its annotation: ``X | None | Unset`` fields
+one of a given class. The classes' annotations are resolved in a :class:`Namespace`:
+:data:`REALTIME` (the default), :data:`LIVE` or :data:`TRANSLATION`, given as
+``event_of(cls, LIVE)``. Every field follows its annotation: ``X | None | Unset`` fields
 draw :data:`UNSET`, ``None`` or an ``X``; union aliases pick a member (an
 :class:`UnknownModel` member gets an object of a kind the union does not know); lists
 and dicts are small; ``Any`` fields hold JSON values; ``extra`` holds a small dict of
 JSON values under keys that are neither field names nor beta spellings.
 Discriminators (``type``, and ``role`` of messages) keep their class's constant so
 that a decoder can tell the class again (a union's default class, which decodes from
-an object without ``type``, may also leave its type UNSET); ``wire_hints`` stays
+an object without ``type``, may also leave its type UNSET; a class with
+``UNION_TYPES`` draws one of those, None meaning UNSET); ``wire_hints`` stays
 ``None``, as in objects users build.
 
 Also JSON strategies for fuzzing: ``json_values()``, ``json_objects()``, and
@@ -32,6 +35,10 @@ __all__ = [
     "ALL_EVENT_CLASSES",
     "ALL_EVENT_TYPES",
     "BETA_SPELLINGS",
+    "LIVE",
+    "REALTIME",
+    "TRANSLATION",
+    "Namespace",
     "event_of",
     "events",
     "frames",
@@ -83,7 +90,50 @@ BETA_SPELLINGS = frozenset(
     }
 )
 
-_HINT_NS = vars(models) | vars(_base)
+
+@attrs.define(eq=False)
+class Namespace:
+    """Where the annotations of an event model's classes are resolved.
+
+    Attributes:
+        name: For reprs and test ids.
+        hints: The names the annotations use (``from __future__ import
+            annotations`` leaves them strings), union aliases included.
+        union_defaults: The classes a union decodes an object without ``type``
+            to (their ``type`` may be left UNSET).
+    """
+
+    name: str
+    hints: dict[str, Any]
+    union_defaults: frozenset[type] = frozenset()
+
+
+def _live_namespace() -> Namespace:
+    from realtime_sync.live import events as live_events
+    from realtime_sync.live.events import models as live_models
+    from realtime_sync.live.events import responses as live_responses
+
+    hints = vars(_base) | vars(live_models) | vars(live_responses) | vars(live_events)
+    return Namespace("live", hints)
+
+
+def _translation_namespace() -> Namespace:
+    from realtime_sync.translation import events as translation_events
+
+    hints = vars(_base) | vars(models) | vars(translation_events)
+    return Namespace("translation", hints)
+
+
+#: The Realtime API's event model (:mod:`realtime_sync.events`).
+REALTIME = Namespace(
+    "realtime",
+    vars(models) | vars(_base),
+    frozenset(models.UNION_DEFAULTS.values()),
+)
+#: The Live API's (:mod:`realtime_sync.live.events`).
+LIVE = _live_namespace()
+#: Realtime Translation's (:mod:`realtime_sync.translation.events`).
+TRANSLATION = _translation_namespace()
 
 # -- JSON ----------------------------------------------------------------------------
 
@@ -192,7 +242,9 @@ def _discriminators(cls: type) -> dict[str, str]:
     return out
 
 
-def _unknown_model(members: list[Any]) -> st.SearchStrategy[UnknownModel]:
+def _unknown_model(
+    members: list[Any], ns: Namespace
+) -> st.SearchStrategy[UnknownModel]:
     """An UnknownModel as a decoder gives it for a union of ``members``.
 
     Its ``data`` is the whole object, ``type`` included; the type is one no member
@@ -201,7 +253,12 @@ def _unknown_model(members: list[Any]) -> st.SearchStrategy[UnknownModel]:
     """
     classes = [m for m in members if attrs.has(m) and m is not UnknownModel]
     known = {_discriminators(c).get("type") for c in classes}
-    has_default = any(c in models.UNION_DEFAULTS.values() for c in classes)
+    known |= {t for c in classes for t in getattr(c, "UNION_TYPES", ())}
+    # An object without type decodes to the union's default class, or to a class
+    # whose UNION_TYPES has None (type optional on the wire).
+    has_default = any(
+        c in ns.union_defaults or None in getattr(c, "UNION_TYPES", ()) for c in classes
+    )
     kinds = text.map(lambda s: "unknown_" + s).filter(lambda s: s not in known)
 
     @st.composite
@@ -222,7 +279,7 @@ _small_objects = st.dictionaries(
 )
 
 
-def _for_type(tp: Any) -> st.SearchStrategy[Any]:
+def _for_type(tp: Any, ns: Namespace) -> st.SearchStrategy[Any]:
     """A strategy for values of the annotation ``tp``."""
     rest, nullable, unsettable = _strip(tp)
     options: list[st.SearchStrategy[Any]] = []
@@ -232,13 +289,13 @@ def _for_type(tp: Any) -> st.SearchStrategy[Any]:
         options.append(st.none())
     for member in rest:
         if member is UnknownModel:
-            options.append(_unknown_model(rest))
+            options.append(_unknown_model(rest, ns))
         else:
-            options.append(_for_member(member))
+            options.append(_for_member(member, ns))
     return st.one_of(options)
 
 
-def _for_member(tp: Any) -> st.SearchStrategy[Any]:
+def _for_member(tp: Any, ns: Namespace) -> st.SearchStrategy[Any]:
     if tp is str:
         return text
     if tp is bool:
@@ -251,15 +308,15 @@ def _for_member(tp: Any) -> st.SearchStrategy[Any]:
         return _small_values
     if attrs.has(tp):
         model: type[Model] = tp  # type: ignore[assignment]
-        return st.deferred(lambda: model_of(model))
+        return st.deferred(lambda: model_of(model, ns))
     origin = typing.get_origin(tp)
     args = typing.get_args(tp)
     if origin is list:
-        return st.lists(_for_type(args[0]), max_size=2)
+        return st.lists(_for_type(args[0], ns), max_size=2)
     if origin is dict:
-        return st.dictionaries(text, _for_type(args[1]), max_size=2)
+        return st.dictionaries(text, _for_type(args[1], ns), max_size=2)
     if origin in (Union, types.UnionType):
-        return _for_type(tp)
+        return _for_type(tp, ns)
     raise TypeError(f"no strategy for {tp!r}")
 
 
@@ -267,18 +324,19 @@ def _not_in(reserved: frozenset[str], key: str) -> bool:
     return key not in reserved
 
 
-_models: dict[type, st.SearchStrategy[Any]] = {}
+_models: dict[tuple[type, str], st.SearchStrategy[Any]] = {}
 
 
-def model_of(cls: type[Model]) -> st.SearchStrategy[Any]:
-    """Instances of one attrs class of the event model (built once per class)."""
-    if cls not in _models:
-        _models[cls] = _build_model(cls)
-    return _models[cls]
+def model_of(cls: type[Model], ns: Namespace = REALTIME) -> st.SearchStrategy[Any]:
+    """Instances of one attrs class of an event model (built once per class)."""
+    key = (cls, ns.name)
+    if key not in _models:
+        _models[key] = _build_model(cls, ns)
+    return _models[key]
 
 
-def _build_model(cls: type[Model]) -> st.SearchStrategy[Any]:
-    hints = typing.get_type_hints(cls, _HINT_NS)
+def _build_model(cls: type[Model], ns: Namespace) -> st.SearchStrategy[Any]:
+    hints = typing.get_type_hints(cls, ns.hints)
     fields = attrs.fields(cls)
     names = {f.name for f in fields} | {"type"}
     constants = _discriminators(cls)
@@ -292,21 +350,27 @@ def _build_model(cls: type[Model]) -> st.SearchStrategy[Any]:
             reserved = frozenset(names | BETA_SPELLINGS)
             keys = text.filter(functools.partial(_not_in, reserved))
             kwargs["extra"] = st.dictionaries(keys, _small_values, max_size=2)
+        elif f.name == "type" and getattr(cls, "UNION_TYPES", None):
+            # The type values the class answers to (None: no type on the wire).
+            union_types = cls.UNION_TYPES  # type: ignore[attr-defined]
+            kwargs["type"] = st.sampled_from(
+                [UNSET if t is None else t for t in union_types]
+            )
         elif f.name in constants:
             value = constants[f.name]
-            if f.name == "type" and cls in models.UNION_DEFAULTS.values():
+            if f.name == "type" and cls in ns.union_defaults:
                 # The union's default class also decodes from an object without type.
                 kwargs[f.name] = st.sampled_from([value, UNSET])
             else:
                 kwargs[f.name] = st.just(value)
         else:
-            kwargs[f.name] = _for_type(hints[f.name])
+            kwargs[f.name] = _for_type(hints[f.name], ns)
     return st.builds(cls, **kwargs)
 
 
-def event_of(cls: type[Event]) -> st.SearchStrategy[Any]:
-    """Instances of one event class."""
-    return model_of(cls)
+def event_of(cls: type[Event], ns: Namespace = REALTIME) -> st.SearchStrategy[Any]:
+    """Instances of one event class (of the model ``ns`` names)."""
+    return model_of(cls, ns)
 
 
 def events(direction: str | None = None) -> st.SearchStrategy[Any]:

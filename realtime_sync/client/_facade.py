@@ -142,10 +142,14 @@ class RealtimeClient(ToolsAPI, EventsAPI, ReconnectingClient):
     The key never appears in reprs, logs or exception messages.
 
     Threads: the transport's reader and writer (``realtime-sync-reader``,
-    ``realtime-sync-writer``), a tool pool (``realtime-sync-tool-*``) once a tool is
+    ``realtime-sync-writer``; with a
+    :class:`~realtime_sync.transport.SharedReaderTransport` the reader is the
+    transport's one ``realtime-sync-shared-reader``, shared by all its
+    connections), a tool pool (``realtime-sync-tool-*``) once a tool is
     registered, and ``realtime-sync-reconnect`` while reconnecting. The reader,
     writer and reconnect threads are daemon threads, so that a forgotten client
-    never blocks the interpreter's exit; :meth:`close` joins every one of them.
+    never blocks the interpreter's exit; :meth:`close` joins every one of them
+    (the shared reader once its last connection has ended).
     """
 
     def __init__(

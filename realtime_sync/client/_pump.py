@@ -28,6 +28,9 @@ Theory of operation:
 - An exception from ``send`` stops the pump: the chunk that failed goes back to the
   front of the queue, the exception goes to ``on_error`` (or the log), and
   :meth:`InputPump.stop` reports the audio that was never sent.
+- A client gives its pump :func:`weak_pump_callbacks`: the pump thread then holds
+  the client only weakly, as the transport's threads do, so a client dropped
+  without ``close()`` is reclaimed; the pump's next send fails and it stops.
 """
 
 from __future__ import annotations
@@ -36,12 +39,19 @@ import collections
 import logging
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from realtime_sync.exceptions import QueueFull, RealtimeError
+from realtime_sync.exceptions import ConnectionClosed, QueueFull, RealtimeError
 
-__all__ = ["MAX_CATCH_UP_CHUNKS", "InputPump", "pump_error", "send_catching_up"]
+__all__ = [
+    "MAX_CATCH_UP_CHUNKS",
+    "InputPump",
+    "pump_error",
+    "send_catching_up",
+    "weak_pump_callbacks",
+]
 
 if TYPE_CHECKING:
     from realtime_sync.client._threaded import ThreadedClient
@@ -456,3 +466,31 @@ def pump_error(exc: BaseException) -> RealtimeError:
     error = RealtimeError(f"the input pump stopped: {type(exc).__name__}: {exc}")
     error.__cause__ = exc
     return error
+
+
+def weak_pump_callbacks(
+    send: Callable[[bytes], None], on_error: Callable[[BaseException], None]
+) -> tuple[Callable[[bytes], None], Callable[[BaseException], None]]:
+    """A client's pump ``send`` and ``on_error``, holding the client only weakly.
+
+    ``send`` and ``on_error`` are bound methods of the client. The pump thread
+    holds what is returned, not the client: a client dropped without ``close()``
+    can be reclaimed (its finaliser closes its channel), after which the
+    returned ``send`` raises :class:`ConnectionClosed`, which stops the pump,
+    and the returned ``on_error`` does nothing.
+    """
+    send_ref = weakref.WeakMethod(send)
+    error_ref = weakref.WeakMethod(on_error)
+
+    def weak_send(chunk: bytes) -> None:
+        method = send_ref()
+        if method is None:
+            raise ConnectionClosed("the client was garbage-collected")
+        method(chunk)
+
+    def weak_on_error(exc: BaseException) -> None:
+        method = error_ref()
+        if method is not None:
+            method(exc)
+
+    return weak_send, weak_on_error

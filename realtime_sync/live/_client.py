@@ -28,7 +28,6 @@ import logging
 import os
 import ssl
 import threading
-import weakref
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -43,7 +42,7 @@ from realtime_sync.client._options import (
     key_source,
 )
 from realtime_sync.client._outages import ReconnectingClient
-from realtime_sync.client._pump import InputPump
+from realtime_sync.client._pump import InputPump, weak_pump_callbacks
 from realtime_sync.client._threaded import ClientState, ThreadedClient
 from realtime_sync.exceptions import (
     AudioLost,
@@ -287,7 +286,7 @@ class LiveClient(
         self.model = config["model"]
         self._input_lock = threading.Lock()
         self._converter = InputConverter(self._core.sample_rate())
-        pump_send, pump_failed = _weak_pump_callbacks(self)
+        pump_send, pump_failed = weak_pump_callbacks(self._pump_send, self._pump_failed)
         self._pump: InputPump | None = (
             InputPump(
                 pump_send,
@@ -654,29 +653,3 @@ def _refused(exc: ServerError) -> ServerError:
 def _any(event: Any) -> Any:
     """A Live event where the shared machinery's signatures say ``ClientEvent``."""
     return event
-
-
-def _weak_pump_callbacks(
-    client: LiveClient,
-) -> tuple[Callable[[bytes], None], Callable[[BaseException], None]]:
-    """The pump's ``send`` and ``on_error``, holding the client only weakly.
-
-    As the transport's threads do: a client dropped without ``close()`` can be
-    reclaimed (its channels closed); the pump's next send then fails and the pump
-    stops itself.
-    """
-    send_ref = weakref.WeakMethod(client._pump_send)
-    error_ref = weakref.WeakMethod(client._pump_failed)
-
-    def send(chunk: bytes) -> None:
-        method = send_ref()
-        if method is None:
-            raise ConnectionClosed("the client was garbage-collected")
-        method(chunk)
-
-    def on_error(exc: BaseException) -> None:
-        method = error_ref()
-        if method is not None:
-            method(exc)
-
-    return send, on_error

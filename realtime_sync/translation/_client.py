@@ -34,7 +34,12 @@ from realtime_sync.client._options import (
     default_transport,
 )
 from realtime_sync.client._outages import ReconnectingClient
-from realtime_sync.client._pump import InputPump, pump_error, send_catching_up
+from realtime_sync.client._pump import (
+    InputPump,
+    pump_error,
+    send_catching_up,
+    weak_pump_callbacks,
+)
 from realtime_sync.client._threaded import ClientState, ThreadedClient
 from realtime_sync.exceptions import (
     ConnectionClosed,
@@ -223,13 +228,16 @@ class TranslationClient(TranslationEventsAPI, ReconnectingClient):
         self._core = self._tcore
         self._converter = InputConverter(SAMPLE_RATE)
         self._input_lock = threading.Lock()  # the converter and the pump's feed
+        # Held weakly by the pump thread: a client dropped without close() is
+        # reclaimed (see weak_pump_callbacks).
+        pump_send, pump_failed = weak_pump_callbacks(self._pump_send, self._pump_failed)
         self._pump = InputPump(
-            self._pump_send,
+            pump_send,
             sample_rate=SAMPLE_RATE,
             chunk_ms=chunk_ms,
             pace=pace,
             name="realtime-sync-translate-pump",
-            on_error=self._pump_failed,
+            on_error=pump_failed,
         )
         self._input_closed = False  # finish() began: no more input
 

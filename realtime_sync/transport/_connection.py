@@ -167,6 +167,8 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 
+import websocket
+
 from realtime_sync.exceptions import ConnectionClosed
 from realtime_sync.transport._core import (
     _JOIN_GRACE,
@@ -501,11 +503,9 @@ class Connection(_Reader, _Sender):
                 raise RuntimeError("connect() was already called on this connection.")
             self._state = ConnectionState.CONNECTING
             # websocket-client's object with our settings (see new_websocket), and
-            # our frame reader (see _FrameReader) over its own recv function,
-            # wrapped to stamp and bound every read (see "Liveness").
+            # the reader's frame reader (_install_frame_reader).
             raw_ws = new_websocket(self._sslopt)
-            self._raw_recv = raw_ws.frame_buffer.recv
-            raw_ws.frame_buffer = _FrameReader(self._recv_chunk, self._max_message_size)
+            self._install_frame_reader(raw_ws)
             ws = as_typed(raw_ws)
             self._ws = ws
         logger.debug(
@@ -557,11 +557,8 @@ class Connection(_Reader, _Sender):
                     sock, ssl.SSLSocket
                 )
                 if self._ping_timeout is not None:
-                    self._readable = _read_probe(sock)
+                    # The writer's own poll object (see "Liveness").
                     self._unread = _read_probe(sock)
-                    self._kernel_bounded = _bound_reads(
-                        sock, self._ping_interval, self._ping_timeout
-                    )
                 self._last_receive = time.monotonic()
                 # Frames queued before connect(): the writer writes them first.
                 self._writer_wanted = bool(self._queue)
@@ -569,20 +566,45 @@ class Connection(_Reader, _Sender):
                 # Started under _lock so that close() never sees OPEN with threads
                 # that cannot be joined yet. Thread.start() only waits for the new
                 # thread to exist, and neither thread needs _lock to get going.
-                self._reader = threading.Thread(
-                    target=self._read_loop, name="realtime-sync-reader", daemon=True
-                )
                 self._writer = threading.Thread(
                     target=self._write_loop, name="realtime-sync-writer", daemon=True
                 )
-                self._reader.start()
                 self._writer.start()
+                self._reader = self._start_reader(sock)
         if aborted:
             # close() ran while we were in the handshake and already reported the
             # end; the socket is still ours to close.
             ws.shutdown()
             raise ConnectionClosed("close() was called while connecting.")
         logger.debug("connected to %s", self._safe_url)
+
+    def _install_frame_reader(self, raw_ws: websocket.WebSocket) -> None:
+        """connect()'s hook, under ``_lock``: how frames will be read.
+
+        Our frame reader (see _FrameReader) over websocket-client's own recv
+        function, wrapped to stamp and bound every read (see "Liveness"). The
+        shared reader's connection (``_shared_conn.py``) feeds it from its buffer.
+        """
+        self._raw_recv = raw_ws.frame_buffer.recv
+        raw_ws.frame_buffer = _FrameReader(self._recv_chunk, self._max_message_size)
+
+    def _start_reader(self, sock: socket.socket) -> threading.Thread:
+        """connect()'s hook, under ``_lock`` once the handshake is done: start reading.
+
+        Sets up what the reader needs of the socket and returns the thread that
+        reads it, started: here a thread of its own ("realtime-sync-reader"); the
+        shared reader's connection attaches the socket to the shared thread.
+        """
+        if self._ping_timeout is not None:
+            self._readable = _read_probe(sock)
+            self._kernel_bounded = _bound_reads(
+                sock, self._ping_interval, self._ping_timeout
+            )
+        reader = threading.Thread(
+            target=self._read_loop, name="realtime-sync-reader", daemon=True
+        )
+        reader.start()
+        return reader
 
     def close(
         self, timeout: float = 5.0, code: int = 1000, reason: str = ""

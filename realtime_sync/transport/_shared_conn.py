@@ -5,9 +5,11 @@ everything but the reading side: the same constructor, checks, state machine,
 send queue, inline sends and writer thread (liveness pings, hand-offs, the close
 frame), the same callbacks with the same arguments. What differs:
 
-* ``connect()`` starts the writer only and attaches the socket to the shared
-  reader (``_shared_loop.py``); the connection's ``_reader`` is the shared thread,
-  so ``close()`` called from a callback on that thread is recognised as such;
+* ``connect()`` (Connection's own) calls our ``_install_frame_reader`` and
+  ``_start_reader`` hooks: the latter attaches the socket to the shared reader
+  (``_shared_loop.py``) instead of starting a thread; the connection's ``_reader``
+  is the shared thread, so ``close()`` called from a callback on that thread is
+  recognised as such;
 * the shared thread calls :meth:`_SharedConnection._shared_read` when the socket
   is readable: ONE ``recv()`` of what the kernel holds (never blocking: the
   descriptor stays in blocking mode for the writers, the read uses
@@ -55,20 +57,12 @@ from typing import Any
 
 import websocket
 
-from realtime_sync.exceptions import ConnectionClosed, ProtocolError
+from realtime_sync.exceptions import ProtocolError
 from realtime_sync.transport._connection import Connection
 from realtime_sync.transport._core import (
     _JOIN_GRACE,
-    ConnectionState,
     _remaining,
     logger,
-)
-from realtime_sync.transport._handshake import (
-    as_typed,
-    connect_error,
-    handshake,
-    new_websocket,
-    scrub,
 )
 from realtime_sync.transport._reader import (
     _INVALID_PAYLOAD,
@@ -80,7 +74,6 @@ from realtime_sync.transport._reader import (
     _parse_close,
     _read_probe,
 )
-from realtime_sync.transport._sender import _MSG_DONTWAIT, _write_probe
 from realtime_sync.transport._shared_loop import End, _SharedReader
 
 __all__: list[str] = []
@@ -142,94 +135,30 @@ class _SharedConnection(Connection):
 
     # ------------------------------------------------------------------ lifecycle
 
-    def connect(self) -> None:
-        """Open the WebSocket and hand its socket to the shared reader.
+    def _install_frame_reader(self, raw_ws: websocket.WebSocket) -> None:
+        """Connection.connect()'s hook: read frames from our buffer.
 
-        As :meth:`Connection.connect`, with one difference: the frames are read
-        by the shared thread (``realtime-sync-shared-reader``); only the writer
-        thread is this connection's own.
+        websocket-client's frame reader and continuation state, fed from the
+        buffer (the handshake reads the socket directly, not through them).
         """
-        with self._lock:
-            if self._close_requested or self._state is ConnectionState.CLOSED:
-                raise RuntimeError(
-                    "Cannot reopen a connection once it has been closed."
-                )
-            if self._state is not ConnectionState.UNOPENED:
-                raise RuntimeError("connect() was already called on this connection.")
-            self._state = ConnectionState.CONNECTING
-            raw_ws = new_websocket(self._sslopt)
-            # websocket-client's frame reader and continuation state, fed from our
-            # buffer (the handshake reads the socket directly, not through them).
-            self._frames = _FrameReader(self._take, self._max_message_size)
-            raw_ws.frame_buffer = self._frames
-            self._cont = raw_ws.cont_frame
-            ws = as_typed(raw_ws)
-            self._ws = ws
-        logger.debug(
-            "connecting to %s (headers: %s; shared reader)",
-            self._safe_url,
-            ", ".join(self._header_names) or "none",
-        )
-        try:
-            handshake(
-                ws,
-                self._url,
-                header_lines=self._header_lines,
-                subprotocols=self._subprotocols,
-                timeout=self._connect_timeout,
-            )
-        except BaseException as exc:
-            ws.shutdown()
-            with self._lock:
-                closed_meanwhile = self._refusing_locked()
-                if self._state is ConnectionState.CONNECTING:
-                    self._state = ConnectionState.UNOPENED
-                    self._ws = None
-            error: Exception | None = connect_error(
-                exc,
-                url=self._url,
-                safe_url=self._safe_url,
-                connect_timeout=self._connect_timeout,
-                redact=self._redact,
-            )
-            if error is None:
-                raise
-            if closed_meanwhile:
-                error = ConnectionClosed("close() was called while connecting.")
-            scrub(exc, self._redact)
-            logger.debug("connect failed: %s", error)
-            raise error from exc
+        self._frames = _FrameReader(self._take, self._max_message_size)
+        raw_ws.frame_buffer = self._frames
+        self._cont = raw_ws.cont_frame
 
-        sock = ws.sock
-        with self._lock:
-            aborted = self._close_requested or sock is None
-            if not aborted:
-                assert sock is not None  # for mypy; checked just above
-                self._sock = sock
-                # Kept: the loop looks it up again after the socket was closed.
-                self._fileno = sock.fileno()
-                self._tls = isinstance(sock, ssl.SSLSocket)
-                self._writable = _write_probe(sock)
-                self._dontwait = _MSG_DONTWAIT is not None and not self._tls
-                # The loop's sweep asks "bytes unread?" with _readable, the writer
-                # with _unread: one poll object per thread.
-                self._readable = _read_probe(sock)
-                if self._ping_timeout is not None:
-                    self._unread = _read_probe(sock)
-                self._last_receive = time.monotonic()
-                self._writer_wanted = bool(self._queue)
-                self._state = ConnectionState.OPEN
-                # As in Connection.connect(): started under _lock, so close() never
-                # sees OPEN without the threads it joins.
-                self._writer = threading.Thread(
-                    target=self._write_loop, name="realtime-sync-writer", daemon=True
-                )
-                self._writer.start()
-                self._reader = self._shared.attach(self)
-        if aborted:
-            ws.shutdown()
-            raise ConnectionClosed("close() was called while connecting.")
-        logger.debug("connected to %s (shared reader)", self._safe_url)
+    def _start_reader(self, sock: socket.socket) -> threading.Thread:
+        """Connection.connect()'s hook: hand the socket to the shared reader.
+
+        Returns the shared thread (``realtime-sync-shared-reader``), so that
+        ``close()`` called from a callback on it is recognised as such.
+        """
+        # Kept: the loop looks it up again after the socket was closed.
+        self._fileno = sock.fileno()
+        self._tls = isinstance(sock, ssl.SSLSocket)
+        # The loop's sweep asks "bytes unread?" with _readable, the writer with
+        # _unread: one poll object per thread.
+        self._readable = _read_probe(sock)
+        logger.debug("%s: read by the shared reader", self._safe_url)
+        return self._shared.attach(self)
 
     def _close_open(
         self, reader: threading.Thread, writer: threading.Thread, deadline: float

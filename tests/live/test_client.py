@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -293,6 +295,35 @@ def test_threads_are_named_and_joined_on_close(server: MockRealtimeServer) -> No
     client.close()
     left = {t.name for t in threading.enumerate() if t.name == "realtime-sync-pump"}
     assert not left
+
+
+def test_a_client_dropped_without_close_is_reclaimed(
+    server: MockRealtimeServer,
+) -> None:
+    """Its pump holds it weakly: gc reclaims it, its pump and reader threads end."""
+    before = set(threading.enumerate())
+    client = client_for(server.url)
+    # A handler that references its client (a cycle, as real code makes).
+    client.on(lev.SessionUpdated, lambda e, c=client: c.model)
+    client.connect()
+    started = [
+        t
+        for t in set(threading.enumerate()) - before
+        if t.name.startswith("realtime-sync-")
+    ]
+    assert {"realtime-sync-pump", "realtime-sync-reader"} <= {t.name for t in started}
+    del client
+    # A collection while the pump is inside a send (the client on its stack)
+    # leaves the cycle for the next one, as in a program that runs on.
+    deadline = time.monotonic() + 10
+    while any(t.is_alive() for t in started) and time.monotonic() < deadline:
+        gc.collect()
+        for thread in started:
+            thread.join(0.05)
+    assert [t.name for t in started if t.is_alive()] == []
+    while server.connections and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert server.connections == 0
 
 
 def test_a_handler_that_raises_does_not_stop_the_reader(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -324,6 +326,36 @@ def test_over_a_real_socket_on_loopback() -> None:
             result = client.finish(timeout=20)
     assert result.transcript == "[ja] Hello there, how are you?"
     assert result.source_transcript == "Hello there, how are you?"
+
+
+def test_a_client_dropped_without_close_is_reclaimed() -> None:
+    """Its pump holds it weakly: gc reclaims it, its pump and reader threads end."""
+    with MockRealtimeServer(api="translation") as server:
+        before = set(threading.enumerate())
+        client = TranslationClient(url=server.url, target_language="fr", pace=PACE)
+        # A handler that references its client (a cycle, as real code makes).
+        client.on(tev.SessionUpdated, lambda e, c=client: c.sent_input_ms)
+        client.connect()
+        client.append_audio(HELLO)
+        started = [
+            t
+            for t in set(threading.enumerate()) - before
+            if t.name.startswith("realtime-sync-")
+        ]
+        names = {t.name for t in started}
+        assert {"realtime-sync-translate-pump", "realtime-sync-reader"} <= names
+        del client
+        # A collection while the pump is inside a send (the client on its stack)
+        # leaves the cycle for the next one, as in a program that runs on.
+        deadline = time.monotonic() + 10
+        while any(t.is_alive() for t in started) and time.monotonic() < deadline:
+            gc.collect()
+            for thread in started:
+                thread.join(0.05)
+        assert [t.name for t in started if t.is_alive()] == []
+        while server.connections and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert server.connections == 0
 
 
 def test_the_openai_endpoint_and_headers(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -8,10 +8,6 @@ Connection read by a shared reader thread, so the same tests check that the two
 behave alike::
 
     python -m pytest -p tests.transport.as_shared tests/test_transport.py tests/test_transport_limits.py tests/test_transport_framing.py
-
-One test is expected to fail: the one of a reader stuck in ``on_message`` looks
-for the per-connection reader's thread name in the warning (the shared
-connection names ``realtime-sync-shared-reader``).
 """
 
 from __future__ import annotations

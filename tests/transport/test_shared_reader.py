@@ -582,12 +582,17 @@ def test_tls_many_records_and_big_messages() -> None:
 def test_connect_sets_up_what_connection_connect_sets_up(
     server: MockRealtimeServer,
 ) -> None:
-    """_SharedConnection.connect() mirrors Connection.connect() (a guard).
+    """_SharedConnection uses Connection.connect() with its reader hooks (a guard).
 
-    It cannot call it (that one starts a reader thread), so a field Connection
-    starts setting in connect() must be set here too: this fails until it is.
+    No copy of connect(): the shared connection overrides only the hooks that
+    install the frame reader and start the reading. What connect() sets up for
+    the writer and the senders must be set up for both; only the per-connection
+    reader's own fields may be missing.
     """
     from realtime_sync.transport import WebSocketTransport
+    from realtime_sync.transport._shared_conn import _SharedConnection
+
+    assert _SharedConnection.connect is Connection.connect
 
     fields = []
     for transport in (WebSocketTransport(), SharedReaderTransport()):
