@@ -37,6 +37,12 @@ do not count), the ratio to ``orjson.loads`` and the ratio of openai to ``Codec
 fast``. Before timing, the results are checked: both Codec variants give equal events,
 and openai's event has our type for every frame.
 
+With ``--per-type``, also where ``Codec fast`` spends its excess over ``orjson.loads``:
+the same alternating rounds over the whole stream, each frame timed on its own
+(``time.perf_counter_ns``, whose own cost is in both columns alike), summed per event
+type; reported per type are the medians over rounds of µs per event for both, their
+ratio, and the excess per pass (µs the type adds to one pass over the stream).
+
 Also: the time of ``import realtime_sync`` (wall and CPU; the 200 ms target is judged
 on CPU time, which other processes do not inflate) and the CPU time of building the
 first Codec (the generated hooks), each the median of 5 fresh interpreters.
@@ -541,6 +547,60 @@ def run_rounds(
     return results
 
 
+def run_per_type(
+    frames: list[str], decoders: dict[str, Any], rounds: int
+) -> dict[str, dict[str, list[int]]]:
+    """Per decoder (orjson and Codec fast), per event type: ns per pass, each round."""
+    kinds = [json.loads(f)["type"] for f in frames]
+    names = ["orjson.loads", "Codec fast"]
+    out: dict[str, dict[str, list[int]]] = {
+        name: {kind: [] for kind in kinds} for name in names
+    }
+    clock = time.perf_counter_ns
+    shuffler = random.Random(rounds + 1)
+    for _ in range(rounds):
+        for name in shuffler.sample(names, len(names)):
+            decode = decoders[name]
+            spent = dict.fromkeys(kinds, 0)
+            gc.collect()
+            for frame, kind in zip(frames, kinds, strict=True):
+                start = clock()
+                decode(frame)
+                spent[kind] += clock() - start
+            for kind, ns in spent.items():
+                out[name][kind].append(ns)
+    return out
+
+
+def per_type_rows(
+    frames: list[str], per_type: dict[str, dict[str, list[int]]]
+) -> Iterator[str]:
+    """The per-type table, largest excess over orjson first."""
+    counts: dict[str, int] = {}
+    for frame in frames:
+        kind = json.loads(frame)["type"]
+        counts[kind] = counts.get(kind, 0) + 1
+    table = []
+    for kind, n in counts.items():
+        floor = statistics.median(per_type["orjson.loads"][kind]) / 1000
+        ours = statistics.median(per_type["Codec fast"][kind]) / 1000
+        table.append((ours - floor, kind, n, floor, ours))
+    table.sort(reverse=True)
+    header = (
+        f"{'event type':<54} {'n':>4} {'orjson µs':>9} {'Codec µs':>9} "
+        f"{'ratio':>6} {'excess µs/pass':>15}"
+    )
+    yield header
+    yield "-" * len(header)
+    for excess, kind, n, floor, ours in table:
+        yield (
+            f"{kind:<54} {n:>4} {floor / n:9.2f} {ours / n:9.2f} "
+            f"{ours / floor:6.2f} {excess:15.1f}"
+        )
+    total = sum(row[0] for row in table)
+    yield f"{'all types':<54} {len(frames):>4} {'':>9} {'':>9} {'':>6} {total:15.1f}"
+
+
 # -- import and first-Codec times ----------------------------------------------------
 
 _IMPORT = (
@@ -614,6 +674,11 @@ def main() -> None:
     parser.add_argument(
         "--no-import", action="store_true", help="skip the import timing"
     )
+    parser.add_argument(
+        "--per-type",
+        action="store_true",
+        help="also time each frame: Codec fast's excess over orjson per event type",
+    )
     args = parser.parse_args()
 
     frames = load_stream(args.stream) if args.stream else generate_stream(args.seed)
@@ -646,6 +711,12 @@ def main() -> None:
     for name, fn in decoders.items():
         if fn is None:
             print(f"{name:<20} (not installed)")
+
+    if args.per_type and decoders.get("orjson.loads") is not None:
+        print()
+        per_type = run_per_type(frames, decoders, args.rounds)
+        for line in per_type_rows(frames, per_type):
+            print(line)
 
     if not args.no_import:
         print()

@@ -139,7 +139,6 @@ class HookSet:
             "_Bad": Bad,
             "HINTS": HINTS,
             "UnknownModel": UnknownModel,
-            "_new": object.__new__,
         }
         self._counter = 0
         self._union_names: dict[Any, str] = {}
@@ -392,7 +391,9 @@ class HookSet:
         lines = [
             f"def {sname}(d, _):",
             "    if d.__class__ is not dict: raise _Bad('object', d)",
-            f"    o = _new(B_{name})",
+            # B_name() is object's __new__ and __init__ called by the type itself,
+            # cheaper than object.__new__(B_name) (no argument tuple to slice).
+            f"    o = B_{name}()",
             # m counts known keys that are absent: the dict has unknown keys exactly
             # when len(d) != known - m. Counting the (rare) absent keys keeps the
             # common path free of counting.
@@ -581,6 +582,9 @@ def _builder(cls: type) -> type:
         "__slots__": (),
         "__setattr__": object.__setattr__,
         "__delattr__": object.__delattr__,
+        # Instances are made by calling the builder with no arguments: object's
+        # __init__ (the attrs one wants the fields), with object's __new__ inherited.
+        "__init__": object.__init__,
         "__module__": __name__,
         "__qualname__": f"_Build{cls.__name__}",
     }
