@@ -8,7 +8,8 @@ ones to ``on_binary``, fails the connection when the server breaks RFC 6455
 shape every read:
 
 * :class:`_FrameReader` refuses a message larger than ``max_message_size`` as soon
-  as its frame header announces it, before a byte of payload is read;
+  as its frame header announces it, before its payload is read (beyond the 16 KiB
+  read-ahead of the chunk that brought the header);
 * ``_recv_chunk`` stamps the time of every chunk for liveness and keeps recv()
   from blocking past the liveness deadline: the kernel bounds it
   (SO_RCVTIMEO, :func:`_bound_reads`, Linux over plain TCP), or a poll() before
@@ -56,6 +57,16 @@ _OPCODE_TEXT = websocket.ABNF.OPCODE_TEXT
 _OPCODE_BINARY = websocket.ABNF.OPCODE_BINARY
 _OPCODE_CLOSE = websocket.ABNF.OPCODE_CLOSE
 _OPCODE_CONT = websocket.ABNF.OPCODE_CONT
+
+# The least the reader asks the socket for in one recv(). websocket-client asks for
+# exactly what it parses next (2 header bytes, then the extended length, then the
+# payload): three system calls for a typical frame, each of which lets go of the
+# GIL, and a thread that lets go of the GIL mid-frame queues behind every other
+# connection's reader for it again (the futex calls that dominated the receive
+# path in situ). Reading ahead gets a whole typical Realtime frame (an audio delta
+# of 100 ms is about 6.6 KB) in one call; frame_buffer.recv_strict() keeps what
+# was read beyond what it asked for. Its own cap per call is the same 16 KiB.
+_READ_AHEAD = 16384
 
 
 class _MessageTooBig(websocket.WebSocketProtocolException):
@@ -267,7 +278,7 @@ class _Reader(_Liveness):
                         break
                     if remaining <= 0:
                         raise _PeerSilent()
-        data = raw_recv(bufsize)
+        data = raw_recv(max(bufsize, _READ_AHEAD))
         self._last_receive = time.monotonic()
         return data
 
@@ -286,7 +297,7 @@ class _Reader(_Liveness):
         assert sock is not None
         while True:
             try:
-                data = sock.recv(bufsize)
+                data = sock.recv(max(bufsize, _READ_AHEAD))
             except BlockingIOError:  # SO_RCVTIMEO ran out: nothing arrived
                 if time.monotonic() >= self._silence_deadline():
                     raise _PeerSilent() from None
