@@ -15,8 +15,9 @@ CPU time is measured alone:
   per connection iterating ``for event in connection``;
 * ``floor``: ``websocket.create_connection`` + ``recv()`` + ``orjson.loads``, a
   reader thread per connection (the cost of just moving the frames); appends are
-  base64 (pybase64 when installed) + ``orjson.dumps`` + ``ws.send`` on the driver
-  thread under a per-socket ``send_lock``, like the other kinds' send paths. The
+  base64 (pybase64 when installed) and a string concatenation for the frame's text,
+  then one ``ws.send`` on the driver thread (websocket-client's own lock), as the
+  shared harness's floor does. The
   socket has the options the client's own has (``skip_utf8_validation=True``:
   the JSON decoder validates UTF-8 anyway, while websocket-client's validator is
   a pure-Python loop without wsaccel; ``enable_multithread=True``), so the floor
@@ -318,27 +319,21 @@ def open_floor(url: str, n: int, stats: Stats) -> tuple[list[Any], Any, Any]:
         ws = websocket.create_connection(
             url, skip_utf8_validation=True, enable_multithread=True
         )
-        ws.send_lock = threading.Lock()  # ws.lock is websocket-client's own
         socks.append(ws)
         threading.Thread(target=reader, args=(ws,), daemon=True).start()
-    counter = iter(range(1 << 62))
+    prefix = '{"type":"input_audio_buffer.append","audio":"'
 
     def append(ws: Any) -> None:
-        data = orjson.dumps(
-            {
-                "type": "input_audio_buffer.append",
-                "event_id": f"evt_{next(counter)}",
-                "audio": b64(FRAME),  # encoded per append, as the clients do
-            }
-        )
-        with ws.send_lock:
-            ws.send(data)
+        # As the shared harness's floor: the frame's text by concatenation (no
+        # event_id, as append_audio() sends none), encoded per append as the
+        # clients do, and one ws.send (enable_multithread: websocket-client's own
+        # lock serialises it with the close).
+        ws.send(prefix + b64(FRAME) + '"}')
 
     def close(ws: Any) -> None:
         # The reader thread owns recv(), so close() would wait for a close frame
         # it never sees: send the close frame, then drop the socket.
-        with ws.send_lock:
-            ws.send_close()
+        ws.send_close()
         ws.shutdown()
 
     return socks, append, close
