@@ -21,10 +21,9 @@ from __future__ import annotations
 import os
 import ssl
 import threading
-from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING, ClassVar
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from realtime_sync.exceptions import ConnectionClosed
 from realtime_sync.transport._shared_conn import _SharedConnection
 from realtime_sync.transport._shared_loop import _SharedReader
 from realtime_sync.transport._websocket import WebSocketTransport
@@ -134,55 +133,9 @@ class SharedReaderTransport(WebSocketTransport):
             f"connect_timeout={self._connect_timeout}>"
         )
 
-    def open(
-        self,
-        url: str,
-        *,
-        headers: Mapping[str, str],
-        on_message: Callable[[str], None],
-        on_close: Callable[[ConnectionClosed], None],
-        on_binary: Callable[[bytes], None],
-        secrets: Sequence[str] = (),
-    ) -> Connection:
-        """A new connection to ``url`` read by the shared thread; not connected.
-
-        Args:
-            url: ``ws://`` or ``wss://`` URL of the endpoint.
-            headers: HTTP headers for the upgrade (credentials included; their
-                values are redacted like ``secrets``).
-            on_message: Called on the shared reader thread with every text frame.
-            on_close: Called once when the connection ends.
-            on_binary: Called on the shared reader thread with every binary frame.
-            secrets: Strings that must never appear in logs or messages.
-
-        Returns:
-            The connection (a :class:`~realtime_sync.transport.Connection`); call
-            its ``connect()`` to open it.
-
-        Raises:
-            TypeError: A callback is not callable, or an argument has the wrong
-                type.
-            ValueError: The URL or a header is malformed, or credentials would
-                travel in clear text over ``ws://`` without ``allow_insecure``.
-        """
-        return _SharedConnection(
-            url,
-            shared=self._shared,
-            headers=headers,
-            on_message=on_message,
-            on_close=on_close,
-            on_binary=on_binary,
-            secrets=secrets,
-            max_queue_bytes=self._max_queue_bytes,
-            ping_interval=self._ping_interval,
-            ping_timeout=self._ping_timeout,
-            connect_timeout=self._connect_timeout,
-            max_message_size=self._max_message_size,
-            ca_bundle=self._ca_bundle,
-            ssl_context=self._ssl_context,
-            allow_insecure=self._allow_insecure,
-            subprotocols=self._subprotocols,
-        )
+    def _connection(self, url: str, **options: Any) -> Connection:
+        """A connection read by the shared thread (``open()`` is the base class's)."""
+        return _SharedConnection(url, shared=self._shared, **options)
 
 
 if TYPE_CHECKING:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import ssl
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from realtime_sync.exceptions import ConnectionClosed
 from realtime_sync.transport._connection import Connection
@@ -106,7 +106,8 @@ class WebSocketTransport:
             url: ``ws://`` or ``wss://`` URL of the endpoint.
             headers: HTTP headers for the upgrade (credentials included; their
                 values are redacted like ``secrets``).
-            on_message: Called on the reader thread with every text frame.
+            on_message: Called on the reader thread (the connection's own, or the
+                transport's shared one) with every text frame.
             on_close: Called once when the connection ends.
             on_binary: Called on the reader thread with every binary frame.
             secrets: Strings that must never appear in logs or messages.
@@ -120,7 +121,7 @@ class WebSocketTransport:
             ValueError: The URL or a header is malformed, or credentials would
                 travel in clear text over ``ws://`` without ``allow_insecure``.
         """
-        return Connection(
+        return self._connection(
             url,
             headers=headers,
             on_message=on_message,
@@ -137,6 +138,10 @@ class WebSocketTransport:
             allow_insecure=self._allow_insecure,
             subprotocols=self._subprotocols,
         )
+
+    def _connection(self, url: str, **options: Any) -> Connection:
+        """Build a connection with these options (a subclass builds its own kind)."""
+        return Connection(url, **options)
 
 
 if TYPE_CHECKING:
