@@ -34,7 +34,6 @@ import threading
 from typing import Any
 
 from realtime_sync.events._base import UNSET, Event, Model
-from realtime_sync.exceptions import ProtocolError
 from realtime_sync.live.events import (
     CLIENT_EVENTS,
     RESPONSES_EVENTS,
@@ -46,7 +45,8 @@ from realtime_sync.live.events import (
 )
 from realtime_sync.live.events.models import model_classes
 from realtime_sync.protocol import _json
-from realtime_sync.protocol._hooks import Bad, HookSet, json_type_name, make_converter
+from realtime_sync.protocol._hooks import Bad, HookSet, make_converter
+from realtime_sync.protocol.codec import decode_error, load_frame
 
 __all__ = ["LiveCodec"]
 
@@ -148,31 +148,15 @@ class LiveCodec:
         table: dict[str, Any],
         unknown: type[UnknownLiveServerEvent] | type[UnknownLiveClientEvent],
     ) -> Event:
-        try:
-            d = _loads(data)
-        except Exception as exc:  # JSON errors of either backend, bad UTF-8, bad type
-            raise ProtocolError(f"frame is not valid JSON: {exc}", raw=data) from exc
-        if d.__class__ is not dict:
-            raise ProtocolError(
-                f"expected object @ $ (got {json_type_name(d)})", raw=data, path="$"
-            )
-        wire_type = d.get("type")
-        if wire_type.__class__ is not str:
-            if "type" not in d:
-                raise ProtocolError("missing type @ $.type", raw=data, path="$.type")
-            raise ProtocolError("expected str @ $.type", raw=data, path="$.type")
+        d, wire_type = load_frame(data)
         try:
             hook = table.get(wire_type)
             if hook is None:
                 del d["type"]
                 return unknown(type=wire_type, data=d)
             return hook(d, None)  # type: ignore[no-any-return]
-        except Bad as exc:
-            raise ProtocolError(exc.describe(), raw=data, path=exc.path) from None
-        except Exception as exc:  # a bug: still never escape as anything else
-            raise ProtocolError(
-                f"could not decode {wire_type!r}: {type(exc).__name__}: {exc}", raw=data
-            ) from exc
+        except Exception as exc:
+            raise decode_error(exc, data, wire_type)  # noqa: B904 (its cause is set)
 
     # -- encode --------------------------------------------------------------------
 

@@ -115,6 +115,48 @@ def _get_tables() -> _Tables:
     return _tables
 
 
+def load_frame(data: str | bytes) -> tuple[dict[str, Any], str]:
+    """Parse one frame: a JSON object and its ``type`` string.
+
+    Shared by the codecs of every protocol (Realtime, Live, Translation).
+
+    Raises:
+        ProtocolError: The frame is not JSON, not an object, or has no string
+            ``type`` (the path says where).
+    """
+    try:
+        d = _loads(data)
+    except Exception as exc:  # JSON errors of either backend, bad UTF-8, bad type
+        raise ProtocolError(f"frame is not valid JSON: {exc}", raw=data) from exc
+    if d.__class__ is not dict:
+        raise ProtocolError(
+            f"expected object @ $ (got {json_type_name(d)})", raw=data, path="$"
+        )
+    wire_type = d.get("type")
+    if wire_type.__class__ is not str:
+        if "type" not in d:
+            raise ProtocolError("missing type @ $.type", raw=data, path="$.type")
+        raise ProtocolError("expected str @ $.type", raw=data, path="$.type")
+    return d, wire_type
+
+
+def decode_error(exc: Exception, data: str | bytes, wire_type: str) -> ProtocolError:
+    """The ProtocolError for a frame whose ``wire_type`` hook raised ``exc``.
+
+    A field of the wrong JSON type gives its path; anything else is a bug, which
+    still never escapes as anything but a ProtocolError (``exc`` as its cause).
+    """
+    if isinstance(exc, Bad):
+        error = ProtocolError(exc.describe(), raw=data, path=exc.path)
+        error.__suppress_context__ = True  # the path says it all
+        return error
+    error = ProtocolError(
+        f"could not decode {wire_type!r}: {type(exc).__name__}: {exc}", raw=data
+    )
+    error.__cause__ = exc
+    return error
+
+
 class Codec:
     """Encode and decode Realtime events for one dialect. Sans-I/O and thread-safe.
 
@@ -190,19 +232,7 @@ class Codec:
         unknown: type[UnknownServerEvent] | type[UnknownClientEvent],
         server: bool,
     ) -> Event:
-        try:
-            d = _loads(data)
-        except Exception as exc:  # JSON errors of either backend, bad UTF-8, bad type
-            raise ProtocolError(f"frame is not valid JSON: {exc}", raw=data) from exc
-        if d.__class__ is not dict:
-            raise ProtocolError(
-                f"expected object @ $ (got {json_type_name(d)})", raw=data, path="$"
-            )
-        wire_type = d.get("type")
-        if wire_type.__class__ is not str:
-            if "type" not in d:
-                raise ProtocolError("missing type @ $.type", raw=data, path="$.type")
-            raise ProtocolError("expected str @ $.type", raw=data, path="$.type")
+        d, wire_type = load_frame(data)
         try:
             if self._beta:
                 if server:
@@ -214,13 +244,8 @@ class Codec:
                 del d["type"]
                 return unknown(type=wire_type, data=d)
             return hook(d, None)  # type: ignore[no-any-return]
-        except Bad as exc:
-            message = exc.describe()
-            raise ProtocolError(message, raw=data, path=exc.path) from None
-        except Exception as exc:  # a bug: still never escape as anything else
-            raise ProtocolError(
-                f"could not decode {wire_type!r}: {type(exc).__name__}: {exc}", raw=data
-            ) from exc
+        except Exception as exc:
+            raise decode_error(exc, data, wire_type)  # noqa: B904 (its cause is set)
 
     # -- encode --------------------------------------------------------------------
 
