@@ -409,6 +409,21 @@ class MockRealtimeServer(_ServerFaults):
         with self._lock:
             return len(self._conns)
 
+    def wait_for_connections(self, count: int, timeout: float = 5.0) -> None:
+        """Wait until exactly ``count`` connections are open (``0``: all closed).
+
+        Raises:
+            TimeoutError: Another number were open after ``timeout`` seconds.
+        """
+        with self._received_cond:
+            if not self._received_cond.wait_for(
+                lambda: len(self._conns) == count, timeout
+            ):
+                raise TimeoutError(
+                    f"{len(self._conns)} connections open after {timeout} s, "
+                    f"not {count}"
+                )
+
     @property
     def total_connections(self) -> int:
         """The number of connections accepted since :meth:`start`."""
@@ -636,6 +651,7 @@ class MockRealtimeServer(_ServerFaults):
             if self._state != "open":
                 return
             self._conns[number] = conn
+            self._received_cond.notify_all()  # wait_for_connections()
             self._responders.append(responder)
             # Finished handler threads need no join: a long-running server does
             # not keep one per connection it ever had.
@@ -660,6 +676,7 @@ class MockRealtimeServer(_ServerFaults):
                     logger.warning("%s did not stop", conn.sender.name)
             with self._lock:
                 self._conns.pop(number, None)
+                self._received_cond.notify_all()  # wait_for_connections()
                 if not self.record:
                     self._responders.remove(responder)
             logger.info("mock connection %d closed", number)

@@ -175,10 +175,7 @@ def test_clients_dropped_without_close_are_reclaimed(
     shared.join(WAIT)
     assert not shared.is_alive()
     assert transport.connections == 0
-    deadline = time.monotonic() + WAIT
-    while server.connections and time.monotonic() < deadline:
-        time.sleep(0.01)
-    assert server.connections == 0
+    server.wait_for_connections(0, timeout=WAIT)
 
 
 def test_a_connection_is_a_connection() -> None:
@@ -411,6 +408,7 @@ def test_a_slow_handler_delays_the_others_without_killing_them(
     """
     transport = SharedReaderTransport(ping_interval=0.1, ping_timeout=0.2)
     release = threading.Event()
+    held = threading.Event()  # the slow handler has held the shared thread
 
     def script(sock: socket.socket) -> None:
         answer_upgrade(sock)
@@ -426,13 +424,14 @@ def test_a_slow_handler_delays_the_others_without_killing_them(
 
     def slow(text: str) -> None:
         release.wait(1.0)  # five ping timeouts of the other connection
+        held.set()
 
     with _client(server, transport) as other, raw_server(script) as srv:
         channel = transport.open(
             srv.url, headers={}, on_message=slow, on_close=print, on_binary=print
         )
         channel.connect()
-        time.sleep(1.2)
+        assert held.wait(WAIT)
         assert other.is_connected
         assert _said(other.ask("alive", timeout=WAIT)) == "You said: alive"
         assert channel.is_open
