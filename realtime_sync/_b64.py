@@ -15,6 +15,7 @@ __all__ = [
     "Text",
     "decode",
     "decode_chunks",
+    "decode_writable",
     "decoded_size",
     "encode",
 ]
@@ -22,14 +23,17 @@ __all__ = [
 _decode: Callable[..., bytes]
 _encode: Callable[[bytes], bytes]
 _encode_str: Callable[[bytes], str] | None
+_decode_writable: Callable[..., bytearray] | None
 try:
     import pybase64
 except ImportError:  # pragma: no cover - exercised when the fast extra is missing
     _decode, _encode = base64.b64decode, base64.b64encode
     _encode_str = None
+    _decode_writable = None
     HAVE_PYBASE64 = False
 else:
     _decode, _encode = pybase64.b64decode, pybase64.b64encode
+    _decode_writable = getattr(pybase64, "b64decode_as_bytearray", None)
     # Straight to str: no bytes object in between (every audio append).
     _encode_str = getattr(pybase64, "b64encode_as_string", None)
     HAVE_PYBASE64 = True
@@ -44,6 +48,20 @@ def decode(text: Text, *, validate: bool = True) -> bytes:
         ValueError: Malformed base64 (:class:`binascii.Error` is a subclass).
     """
     return bytes(_decode(text, validate=validate))
+
+
+def decode_writable(text: str) -> bytearray:
+    """Decode strict base64 ``text`` into a new, writable buffer.
+
+    For audio read as numpy: the array can wrap the buffer itself, where a
+    ``bytes`` result would have to be copied to be writable.
+
+    Raises:
+        ValueError: Malformed base64, or a character outside the alphabet.
+    """
+    if _decode_writable is not None:
+        return _decode_writable(text, validate=True)
+    return bytearray(_decode(text, validate=True))
 
 
 def decode_chunks(chunks: Iterable[str | bytes]) -> tuple[bytes, int]:

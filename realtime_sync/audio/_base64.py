@@ -8,6 +8,8 @@ decoding, as :func:`base64.b64decode` does by default).
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import numpy.typing as npt
 
@@ -16,6 +18,10 @@ from realtime_sync import _b64
 from ._convert import BytesLike, pcm16_from_bytes, pcm16_to_bytes
 
 __all__ = ["b64decode_bytes", "b64decode_pcm16", "b64encode_pcm16"]
+
+#: PCM16 on the wire: little-endian int16 (the machine's int16 when _NATIVE_LE).
+_PCM16 = np.dtype("<i2")
+_NATIVE_LE = sys.byteorder == "little"
 
 
 def b64decode_bytes(data: str | BytesLike) -> bytes:
@@ -70,4 +76,15 @@ def b64decode_pcm16(data: str | BytesLike) -> npt.NDArray[np.int16]:
         TypeError: ``data`` is neither str nor bytes-like.
         ValueError: Malformed base64.
     """
+    if data.__class__ is str:
+        # The common case (an audio delta), about 4x faster: a strict decode
+        # straight into a writable buffer the array wraps, no copy. Text that is
+        # not strictly base64 takes the lenient path below.
+        try:
+            buf = _b64.decode_writable(data)
+        except ValueError:
+            pass
+        else:
+            samples = np.frombuffer(buf, _PCM16, len(buf) >> 1)
+            return samples if _NATIVE_LE else samples.astype(np.int16)
     return pcm16_from_bytes(b64decode_bytes(data))

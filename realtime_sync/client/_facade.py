@@ -50,6 +50,7 @@ from realtime_sync.events import ClientEvent
 from realtime_sync.exceptions import ConnectionClosed, ServerError
 from realtime_sync.protocol import Codec
 from realtime_sync.protocol._from_dict import client_event_from_dict
+from realtime_sync.protocol.codec import prepare_encoders
 from realtime_sync.reconnect import (
     ReconnectPolicy,
     restorable_items,
@@ -420,6 +421,10 @@ class RealtimeClient(ToolsAPI, EventsAPI, ReconnectingClient):
         """
         self._connect()
         return self
+
+    def _warm(self) -> None:
+        super()._warm()
+        prepare_encoders()  # or the first send() builds them (about 30 ms)
 
     def _setup(self) -> None:
         self._schedule_renewal(getattr(self.session_info, "expires_at", None))

@@ -199,6 +199,17 @@ class ThreadedClient:
         """The hooks of ``kind``, in registration order."""
         return self._hook_table.get(kind, ())
 
+    def _warm(self) -> None:
+        """Before the first connection: load what the session's first events need.
+
+        Audio arrives as base64 that handlers read as numpy (``event.audio``); the
+        module doing that imports numpy, 60-100 ms of CPU. Loaded lazily by the
+        reader thread, that would delay the first audio delta (and every other
+        session's reader, waiting for the GIL) by as much; ``connect()`` pays it
+        once per process instead, before the handshake.
+        """
+        import realtime_sync.audio._base64  # noqa: F401 (loaded for its side effect)
+
     def _setup(self) -> None:
         """After ``session.created`` on the first connection (send the configuration)."""
 
@@ -261,6 +272,7 @@ class ThreadedClient:
             self._connecting = True
         EXIT.add(self)  # closed (with a bounded flush) at exit if not before
         try:
+            self._warm()
             endpoint = self._endpoint_factory()
             if self._record_path is not None:
                 self._recorder = Recorder(self._record_path)

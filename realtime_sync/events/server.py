@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 import attrs
 
+from realtime_sync.events import _audio
 from realtime_sync.events._base import UNSET, ServerEvent, Unset
 from realtime_sync.events.models import (
     Conversation,
@@ -397,9 +398,7 @@ class ResponseOutputAudioDelta(ServerEvent):
         session's format: in an ``audio/pcmu`` or ``audio/pcma`` session the delta
         holds G.711 bytes, which ``client.audio_of(event)`` decodes correctly.
         """
-        from realtime_sync.audio._base64 import b64decode_pcm16
-
-        return b64decode_pcm16(self.delta)
+        return _audio.pcm16(self.delta)
 
 
 @attrs.frozen(kw_only=True)

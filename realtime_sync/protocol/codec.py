@@ -108,6 +108,16 @@ def _fill_encoders() -> None:
             _encoders.update({c: every[c] for c in CLIENT_EVENTS.values()})
 
 
+def prepare_encoders() -> None:
+    """Build the process's client-event encoders now, if not built yet.
+
+    The first encode of the process would build them (about 30 ms of CPU): a client
+    calls this in ``connect()``, so that its first send is not delayed by it.
+    """
+    if not _encoders:
+        _fill_encoders()
+
+
 def _get_tables() -> _Tables:
     global _tables
     if _tables is None:

@@ -132,6 +132,29 @@ def test_pybase64_and_stdlib_agree(raw: bytes) -> None:
     assert pybase64.b64decode(encoded.decode("ascii")) == base64.b64decode(encoded)
 
 
+@pytest.mark.parametrize("backend", ["installed", "stdlib"])
+def test_base64_decode_gives_a_writable_array_of_its_own(
+    backend: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The decoded samples are native int16, writable and not shared between calls,
+    with pybase64 or without it; text outside the alphabet is skipped, as the
+    standard library's lenient decode does."""
+    from realtime_sync import _b64
+
+    if backend == "stdlib":
+        monkeypatch.setattr(_b64, "_decode", base64.b64decode)
+        monkeypatch.setattr(_b64, "_decode_writable", None)
+    raw = np.array([1, -2, 32767, -32768], dtype="<i2").tobytes() + b"\x05"
+    text = base64.b64encode(raw).decode("ascii")
+    first, second = b64decode_pcm16(text), b64decode_pcm16(text)
+    assert first.dtype == np.dtype(np.int16) and first.flags.writeable
+    assert first.tolist() == [1, -2, 32767, -32768]
+    first[0] = 99
+    assert second[0] == 1
+    lenient = b64decode_pcm16(text[:4] + "\n" + text[4:])
+    assert lenient.tolist() == [1, -2, 32767, -32768]
+
+
 def test_base64_rejects_bad_padding_and_types() -> None:
     """Malformed base64 raises ValueError (binascii.Error); non-text TypeError."""
     with pytest.raises(ValueError):

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 import attrs
 
+from realtime_sync.events import _audio
 from realtime_sync.events._base import UNSET, Unset
 from realtime_sync.live.events._base import LiveServerEvent
 from realtime_sync.live.events.models import (
@@ -215,9 +216,7 @@ class ServerSessionInputAudioAppend(LiveServerEvent):
     @property
     def pcm(self) -> NDArray[np.int16]:
         """The reflected audio (always PCM16 24 kHz), decoded on each access."""
-        from realtime_sync.audio._base64 import b64decode_pcm16
-
-        return b64decode_pcm16(self.audio)
+        return _audio.pcm16(self.audio)
 
 
 @attrs.frozen(kw_only=True)
@@ -246,9 +245,7 @@ class SessionOutputAudioDelta(LiveServerEvent):
         Right for ``audio/pcm`` sessions (the default); a G.711 session's deltas
         hold mu-law or A-law bytes.
         """
-        from realtime_sync.audio._base64 import b64decode_pcm16
-
-        return b64decode_pcm16(self.delta)
+        return _audio.pcm16(self.delta)
 
 
 @attrs.frozen(kw_only=True)
