@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 from typing import Any
 
 _DEFAULT_HARNESS = "/work/shared/bench/e2e"
@@ -82,6 +83,10 @@ def main() -> None:
     import e2e_clients  # type: ignore[import-not-found]
 
     _register(e2e_clients)
+    if "--out" not in sys.argv and not {"--serve", "--run-client"} & set(sys.argv):
+        # The harness would write into its own folder, which is read-only here.
+        out = os.path.join(tempfile.mkdtemp(prefix="rs-e2e-"), "e2e.json")
+        sys.argv += ["--out", out]
     # Spawned server and client processes run this script, not e2e_bench.py.
     e2e_bench.__file__ = _SCRIPT
     e2e_bench.main()

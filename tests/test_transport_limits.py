@@ -323,6 +323,57 @@ def test_messages_up_to_the_limit_are_delivered() -> None:
     assert seen is not None and close_code(seen[1]) == 1009
 
 
+@pytest.mark.parametrize("chunk", [None, 97], ids=["one-write", "trickled"])
+def test_frames_in_any_split_arrive_whole_and_in_order(chunk: int | None) -> None:
+    """Whole frames of every length encoding, a binary frame, a ping, a fragmented
+    message and multi-byte UTF-8, written at once (one read holds several frames)
+    or trickled (headers and payloads cut across reads): each message arrives whole
+    and in order, the ping is answered, the close frame ends the connection."""
+    big = ("é€" * 20_000).encode("utf-8")  # 100 KB: a 64-bit length
+    stream = b"".join(
+        [
+            frame(OP_TEXT, b"a" * 10),
+            frame(0x2, b"\x00\x01\x02"),
+            frame(OP_PING, b"p"),
+            frame(OP_TEXT, b"b" * 300),
+            frame(OP_TEXT, b"x" * 5, fin=False),
+            frame(OP_CONT, b"y" * 5),
+            frame(OP_TEXT, big),
+            frame(OP_TEXT, b""),
+            frame(OP_CLOSE, struct.pack("!H", 1000) + b"bye"),
+        ]
+    )
+
+    def script(sock: socket.socket) -> tuple[int, bytes] | None:
+        answer_upgrade(sock)
+        if chunk is None:
+            sock.sendall(stream)
+        else:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            for i in range(0, 4000, chunk):  # the first frames cut finely...
+                sock.sendall(stream[i : min(i + chunk, 4000)])
+                threading.Event().wait(0.001)
+            sock.sendall(stream[4000:])  # ...then the rest
+        pong = read_client_frame(sock)
+        assert pong == (OP_PONG, b"p")
+        return read_client_frame(sock)  # the echo of our close frame
+
+    binary: queue.Queue[bytes] = queue.Queue()
+    with raw_server(script) as server:
+        messages, closes, kwargs = collect(on_binary=binary.put)
+        conn = Connection(server.url, **kwargs)
+        conn.connect()
+        closed = closes.get(timeout=WAIT)
+        conn.close(timeout=1.0)
+        echo = server.join()
+
+    got = [messages.get_nowait() for _ in range(messages.qsize())]
+    assert got == ["a" * 10, "b" * 300, "xxxxxyyyyy", big.decode("utf-8"), ""]
+    assert binary.get_nowait() == b"\x00\x01\x02"
+    assert (closed.code, closed.reason) == (1000, "bye")
+    assert echo is not None and close_code(echo[1]) == 1000
+
+
 def test_no_limit_with_none() -> None:
     """max_message_size=None accepts any size."""
     big = b"z" * (3 * 1024 * 1024)

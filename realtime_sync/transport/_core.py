@@ -137,6 +137,7 @@ class _Core:
     _ping_sent: float
     _unread_seen: float
     _reader_deadline: float | None
+    _ahead: bytes  # the reader's bytes read ahead, not parsed yet
     _done: threading.Event
     _finisher: threading.Thread | None
 

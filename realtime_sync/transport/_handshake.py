@@ -41,6 +41,7 @@ class _WebSocket(Protocol):
     """
 
     sock: socket.socket | None
+    frame_buffer: Any  # the frame reader (ours: _reader._FrameReader)
 
     def connect(self, url: str, **options: Any) -> None: ...
 

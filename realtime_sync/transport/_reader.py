@@ -1,9 +1,10 @@
 """The reader thread: frames in, liveness stamps, protocol violations out.
 
-Only the reader reads the socket. :class:`_Reader` holds its loop: it receives
-frames through websocket-client's ``recv_data_frame()`` (which answers pings and
-the server's close frame itself), hands text frames to ``on_message`` and binary
-ones to ``on_binary``, fails the connection when the server breaks RFC 6455
+Only the reader reads the socket. :class:`_Reader` holds its loop: it cuts the
+common frame (a whole, unfragmented, unmasked text or binary message) out of the
+bytes it read ahead itself, and receives every other frame through websocket-client's
+``recv_data_frame()`` (which answers pings and the server's close frame itself);
+it hands text frames to ``on_message`` and binary ones to ``on_binary``, fails the connection when the server breaks RFC 6455
 (1002, 1007, 1009), and ends with :meth:`~_Core._finish`. Underneath, two pieces
 shape every read:
 
@@ -25,12 +26,16 @@ import struct
 import sys
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import websocket
 
 from realtime_sync.exceptions import ProtocolError
 from realtime_sync.transport._core import logger
 from realtime_sync.transport._liveness import _Liveness
+
+if TYPE_CHECKING:
+    from realtime_sync.transport._handshake import _WebSocket
 
 __all__: list[str] = []
 
@@ -174,7 +179,7 @@ class _Reader(_Liveness):
                 # Answers pings itself, and answers a close frame with a close frame
                 # (status 1000) before returning it to us. Pongs are consumed inside;
                 # they count for liveness through _recv_chunk's time stamps.
-                opcode, frame = ws.recv_data_frame()
+                opcode, data = self._next_frame(ws)
             except _PeerSilent:
                 self._declare_dead()
                 return None, "", "no answer to a ping"
@@ -196,7 +201,7 @@ class _Reader(_Liveness):
                 )
             if opcode == _OPCODE_TEXT:
                 try:
-                    text = frame.data.decode("utf-8")
+                    text = data.decode("utf-8")
                 except UnicodeDecodeError as exc:
                     # "When an endpoint is to interpret a byte stream as UTF-8 but
                     # finds that the byte stream is not, in fact, a valid UTF-8 stream,
@@ -204,17 +209,63 @@ class _Reader(_Liveness):
                     return self._fail_connection(
                         _INVALID_PAYLOAD,
                         f"The server sent a text frame that is not UTF-8 ({exc.reason} "
-                        f"at byte {exc.start} of {len(frame.data)}).",
+                        f"at byte {exc.start} of {len(data)}).",
                         exc,
                     )
                 self._deliver(text)
             elif opcode == _OPCODE_BINARY:
                 # The Realtime protocol has text frames only: not for on_message,
                 # but never dropped silently.
-                self._deliver_binary(bytes(frame.data))
+                self._deliver_binary(bytes(data))
             elif opcode == _OPCODE_CLOSE:
-                code, reason = _parse_close(frame.data)
+                code, reason = _parse_close(data)
                 return code, reason, ""
+
+    def _next_frame(self, ws: _WebSocket) -> tuple[int, bytes]:
+        """The next data message or close frame: ``(opcode, payload)``.
+
+        The common frame, a whole unfragmented text or binary message (FIN set, no
+        RSV bit, no mask: nearly every frame a Realtime server sends), is cut out
+        of the bytes read ahead here: websocket-client's generic parsing (a frame
+        object, a dozen calls, a copy of the rest of the buffer per field) cost
+        more than decoding the event. Everything else goes to websocket-client's
+        ``recv_data_frame()`` through our :class:`_FrameReader`, handed what was
+        read ahead first: control frames (it answers pings and echoes the close),
+        fragments, RSV bits or a mask (its checks), and a message over
+        ``max_message_size`` (refused on the header, as always).
+        """
+        buf = self._ahead
+        while len(buf) < 2:
+            buf += self._recv_chunk(2 - len(buf))
+        b0, b1 = buf[0], buf[1]
+        if (b0 == 0x81 or b0 == 0x82) and b1 < 0x80:
+            if b1 < 126:
+                start, length = 2, b1
+            else:
+                start = 4 if b1 == 126 else 10
+                while len(buf) < start:
+                    buf += self._recv_chunk(start - len(buf))
+                length = int.from_bytes(buf[2:start], "big")
+            limit = self._max_message_size
+            if limit is None or length <= limit:
+                end = start + length
+                if len(buf) < end:
+                    parts, have = [buf], len(buf)
+                    while have < end:
+                        chunk = self._recv_chunk(end - have)
+                        parts.append(chunk)
+                        have += len(chunk)
+                    buf = b"".join(parts)
+                self._ahead = buf[end:]
+                return b0 & 0x0F, buf[start:end]
+        frames = ws.frame_buffer
+        self._ahead = b""
+        frames.recv_buffer = [buf]  # (empty: everything it read is handed back below)
+        opcode, frame = ws.recv_data_frame()
+        if frames.recv_buffer:
+            self._ahead = b"".join(frames.recv_buffer)
+            frames.recv_buffer = []
+        return opcode, frame.data
 
     def _deliver_binary(self, data: bytes) -> None:
         """Pass a binary frame to on_binary (logged only without one)."""
