@@ -235,29 +235,19 @@ class _Reader(_Liveness):
         ``max_message_size`` (refused on the header, as always).
         """
         buf = self._ahead
-        while len(buf) < 2:
-            buf += self._recv_chunk(2 - len(buf))
-        b0, b1 = buf[0], buf[1]
-        if (b0 == 0x81 or b0 == 0x82) and b1 < 0x80:
-            if b1 < 126:
-                start, length = 2, b1
-            else:
-                start = 4 if b1 == 126 else 10
-                while len(buf) < start:
-                    buf += self._recv_chunk(start - len(buf))
-                length = int.from_bytes(buf[2:start], "big")
-            limit = self._max_message_size
-            if limit is None or length <= limit:
-                end = start + length
-                if len(buf) < end:
-                    parts, have = [buf], len(buf)
-                    while have < end:
-                        chunk = self._recv_chunk(end - have)
-                        parts.append(chunk)
-                        have += len(chunk)
-                    buf = b"".join(parts)
-                self._ahead = buf[end:]
-                return b0 & 0x0F, buf[start:end]
+        found = _whole_frame(buf, 0, self._max_message_size)
+        while found.__class__ is int:  # cut short: read up to what it needs
+            parts, have = [buf], len(buf)
+            while have < found:
+                chunk = self._recv_chunk(found - have)
+                parts.append(chunk)
+                have += len(chunk)
+            buf = b"".join(parts)
+            found = _whole_frame(buf, 0, self._max_message_size)
+        if isinstance(found, tuple):
+            opcode, start, end = found
+            self._ahead = buf[end:]
+            return opcode, buf[start:end]
         frames = ws.frame_buffer
         self._ahead = b""
         frames.recv_buffer = [buf]  # (empty: everything it read is handed back below)
@@ -438,6 +428,37 @@ def _read_probe(sock: socket.socket) -> Callable[[float], bool]:
     return lambda timeout: bool(  # pragma: no cover - Windows
         select.select((sock,), (), (), timeout)[0]
     )
+
+
+def _whole_frame(
+    buf: bytes, pos: int, limit: int | None
+) -> tuple[int, int, int] | int | None:
+    """Where the common frame at ``buf[pos:]`` has its payload.
+
+    The common frame: FIN set, no RSV bit, text or binary, unmasked, of at most
+    ``limit`` bytes (what a Realtime server sends nearly always).
+
+    Returns:
+        ``(opcode, start, end)`` of the payload when such a frame is all there; the
+        length ``buf`` must reach to tell more when it may be one but is cut short;
+        ``None`` when it is another kind of frame.
+    """
+    if len(buf) - pos < 2:
+        return pos + 2
+    b0, b1 = buf[pos], buf[pos + 1]
+    if (b0 != 0x81 and b0 != 0x82) or b1 >= 0x80:
+        return None
+    if b1 < 126:
+        start, length = pos + 2, b1
+    else:
+        start = pos + (4 if b1 == 126 else 10)
+        if len(buf) < start:
+            return start
+        length = int.from_bytes(buf[pos + 2 : start], "big")
+    if limit is not None and length > limit:
+        return None
+    end = start + length
+    return (b0 & 0x0F, start, end) if len(buf) >= end else end
 
 
 def _parse_close(data: bytes) -> tuple[int, str]:

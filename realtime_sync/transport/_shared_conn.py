@@ -73,6 +73,7 @@ from realtime_sync.transport._reader import (
     _MessageTooBig,
     _parse_close,
     _read_probe,
+    _whole_frame,
 )
 from realtime_sync.transport._shared_loop import End, _SharedReader
 
@@ -265,10 +266,28 @@ class _SharedConnection(Connection):
     def _parse(self) -> End | None:
         """Deliver every complete frame in the buffer."""
         frames = self._frames
+        cont = self._cont
+        limit = self._max_message_size
         while True:
+            buf, pos = self._inbuf, self._inpos
+            if (
+                frames.header is None
+                and not frames.recv_buffer
+                and cont.recving_frames is None
+            ):
+                # The common frame, whole in the buffer, is cut out directly (see
+                # _Reader._next_frame); anything else goes to websocket-client.
+                whole = _whole_frame(buf, pos, limit)
+                if isinstance(whole, tuple):
+                    kind, start, stop = whole
+                    self._inpos = stop
+                    ended = self._deliver_data(kind, buf[start:stop])
+                    if ended is not None:
+                        return ended
+                    continue
             # Nothing left: skip the exception unless a frame is half-parsed (it
             # may be complete: a payload of 0 bytes).
-            if self._inpos >= len(self._inbuf) and frames.header is None:
+            if pos >= len(buf) and frames.header is None:
                 return None
             try:
                 frame = frames.recv_frame()
