@@ -325,10 +325,13 @@ def test_messages_up_to_the_limit_are_delivered() -> None:
 
 @pytest.mark.parametrize("chunk", [None, 97], ids=["one-write", "trickled"])
 def test_frames_in_any_split_arrive_whole_and_in_order(chunk: int | None) -> None:
-    """Whole frames of every length encoding, a binary frame, a ping, a fragmented
+    """Every kind of frame, written at once or trickled, arrives whole and in order.
+
+    Whole frames of every length encoding, a binary frame, a ping, a fragmented
     message and multi-byte UTF-8, written at once (one read holds several frames)
     or trickled (headers and payloads cut across reads): each message arrives whole
-    and in order, the ping is answered, the close frame ends the connection."""
+    and in order, the ping is answered, the close frame ends the connection.
+    """
     big = ("é€" * 20_000).encode("utf-8")  # 100 KB: a 64-bit length
     stream = b"".join(
         [

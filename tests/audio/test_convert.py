@@ -136,9 +136,11 @@ def test_pybase64_and_stdlib_agree(raw: bytes) -> None:
 def test_base64_decode_gives_a_writable_array_of_its_own(
     backend: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The decoded samples are native int16, writable and not shared between calls,
-    with pybase64 or without it; text outside the alphabet is skipped, as the
-    standard library's lenient decode does."""
+    """Decoded samples: native int16, writable, not shared between calls.
+
+    With pybase64 or without it; text outside the alphabet is skipped, as the
+    standard library's lenient decode does.
+    """
     from realtime_sync import _b64
 
     if backend == "stdlib":

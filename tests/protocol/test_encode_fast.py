@@ -50,9 +50,15 @@ def _agree(event: Any) -> None:
     try:
         slow = GA._encode_checked(event)
     except Exception as exc:
-        assert d is None, (
-            f"the fast encoder accepted what the checked path rejects: {d}"
-        )
+        if d is not None:
+            # Only a value JSON cannot hold, inside a field typed as any JSON value
+            # (``input_schema=b"..."``), may pass the encoder, which does not walk
+            # such values: dumping its dict must fail then, so nothing is sent.
+            assert "not JSON-serialisable" in str(exc), (
+                f"the fast encoder accepted what the checked path rejects: {d}"
+            )
+            with pytest.raises((TypeError, ValueError)):
+                _json.dumps(d)
         with pytest.raises(type(exc)):
             GA.encode_client(event)
         return
@@ -184,6 +190,18 @@ def test_a_model_whose_role_picks_another_class_is_checked_as_that_class() -> No
     event = ConversationItemCreate(item=UserMessage(role="assistant", content=[]))
     assert _encoder(event)(event) is None
     _agree(event)
+
+
+def test_a_value_json_cannot_hold_in_an_any_field_is_refused() -> None:
+    """``bytes`` inside a field typed as any JSON value: a TypeError, never a frame."""
+    from realtime_sync.events.models import McpListToolsItem, McpToolInfo
+
+    tool = McpToolInfo(name="t", input_schema=b"bytes")
+    event = ConversationItemCreate(item=McpListToolsItem(server_label="s", tools=[tool]))
+    _agree(event)
+    for encode in (GA.encode_client, GA.encode_client_bytes):
+        with pytest.raises(TypeError, match="not JSON-serialisable"):
+            encode(event)
 
 
 def test_extra_keys_that_overwrite_a_field_are_checked() -> None:
