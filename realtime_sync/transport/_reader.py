@@ -2,10 +2,11 @@
 
 Only the reader reads the socket. :class:`_Reader` holds its loop: it cuts the
 common frame (a whole, unfragmented, unmasked text or binary message) out of the
-bytes it read ahead itself, and receives every other frame through websocket-client's
-``recv_data_frame()`` (which answers pings and the server's close frame itself);
-it hands text frames to ``on_message`` and binary ones to ``on_binary``, fails the connection when the server breaks RFC 6455
-(1002, 1007, 1009), and ends with :meth:`~_Core._finish`. Underneath, two pieces
+bytes it read ahead itself, and receives every other frame through
+websocket-client's ``recv_data_frame()`` (which answers pings and the server's
+close frame itself); it hands text frames to ``on_message`` and binary ones to
+``on_binary``, fails the connection when the server breaks RFC 6455 (1002, 1007,
+1009), and ends with :meth:`~_Core._finish`. Underneath, two pieces
 shape every read:
 
 * :class:`_FrameReader` refuses a message larger than ``max_message_size`` as soon
