@@ -136,7 +136,6 @@ def test_no_session_created_in_time_is_a_connect_timeout() -> None:
 
 
 def test_importing_the_package_builds_no_converter() -> None:
-    """Import realtime_sync stays cheap: the cattrs hooks are built at first use."""
     """Importing realtime_sync stays cheap: the cattrs hooks are built at first use."""
     import subprocess
     import sys
@@ -147,3 +146,49 @@ def test_importing_the_package_builds_no_converter() -> None:
         "assert codec._built is None, 'the converter was built at import'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def test_connect_loads_what_the_first_events_need() -> None:
+    """connect() loads the numpy audio decoding and builds the encoders.
+
+    Neither is loaded by ``import realtime_sync``; left to first use, the first
+    audio delta would wait (on the reader thread, holding the GIL) for numpy's
+    import, and the first send for the encoders: 30-110 ms. A fresh interpreter
+    with a plain websockets server, so that nothing else loads them first.
+    """
+    import subprocess
+    import sys
+    import textwrap
+
+    code = textwrap.dedent(
+        """
+        import sys, threading
+        from websockets.sync.server import serve
+
+        import realtime_sync as rs
+        from realtime_sync.protocol import codec
+
+        HELLO = '{"type":"session.created","event_id":"e1","session":{"type":"realtime"}}'
+
+        def handler(ws):
+            ws.send(HELLO)
+            for _ in ws:
+                pass
+
+        server = serve(handler, "127.0.0.1", 0)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        before = ("realtime_sync.audio._base64" in sys.modules, bool(codec._encoders))
+        port = server.socket.getsockname()[1]
+        client = rs.RealtimeClient(url=f"ws://127.0.0.1:{port}/v1/realtime", api_key="x")
+        client.connect()
+        after = ("realtime_sync.audio._base64" in sys.modules, bool(codec._encoders))
+        client.close()
+        server.shutdown()
+        print(before, after)
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split("\n")[0] == "(False, False) (True, True)", done.stdout

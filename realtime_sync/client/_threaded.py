@@ -203,10 +203,11 @@ class ThreadedClient:
         """Before the first connection: load what the session's first events need.
 
         Audio arrives as base64 that handlers read as numpy (``event.audio``); the
-        module doing that imports numpy, 60-100 ms of CPU. Loaded lazily by the
-        reader thread, that would delay the first audio delta (and every other
-        session's reader, waiting for the GIL) by as much; ``connect()`` pays it
-        once per process instead, before the handshake.
+        module doing that imports numpy, 60-100 ms of CPU. Left to first use, the
+        reader thread would pay it on the first audio delta, delaying that delta
+        and every other session's reader (waiting for the GIL) by as much.
+        ``connect()`` pays it once per process instead, before the handshake (a
+        no-op when it is loaded already, as ``RealtimeClient`` does when built).
         """
         import realtime_sync.audio._base64  # noqa: F401 (loaded for its side effect)
 
