@@ -64,6 +64,7 @@ __all__ = [
     "HINTS",
     "Bad",
     "HookSet",
+    "builder",
     "const_default",
     "make_converter",
     "strip_optional",
@@ -589,6 +590,16 @@ def _builder(cls: type) -> type:
         "__qualname__": f"_Build{cls.__name__}",
     }
     return type(f"_Build{cls.__name__}", (cls,), namespace)
+
+
+def builder(cls: type) -> type:
+    """A builder of ``cls`` instances, for a hot path that must not pay attrs' ``__init__``.
+
+    Call it with no arguments, assign EVERY field (``extra`` included), then set
+    ``__class__`` to ``cls``: the result is the object ``cls(...)`` gives (these
+    classes have no validators or converters), in about a third of the time.
+    """
+    return _builder(cls)
 
 
 def const_default(cls: type, name: str) -> Any:

@@ -129,3 +129,34 @@ def test_catalog_events_copy_and_weakref_like_any_instance(
     assert copy.copy(event) == event
     ref = weakref.ref(event)
     assert ref() is event
+
+
+def test_the_append_hot_path_builds_the_same_event_as_init() -> None:
+    """``append_audio`` builds its event with the decoder's builder: the same object.
+
+    Checked on the event the client hands to its channel: exactly the class,
+    frozen, equal (fields, repr, asdict) to ``InputAudioBufferAppend(...)``.
+    """
+    import realtime_sync as rs
+    from realtime_sync.events import InputAudioBufferAppend
+    from realtime_sync.testing import InMemoryTransport
+
+    sent: list[Any] = []
+    with rs.RealtimeClient(transport=InMemoryTransport()) as client:
+        channel = client._channel
+        assert channel is not None
+        original = channel.send
+
+        def keep(text: str, item: Any = None) -> None:
+            sent.append(item)
+            original(text, item)
+
+        channel.send = keep  # type: ignore[method-assign]
+        client.append_audio(b"\x01\x02" * 480)
+    (event,) = [e for e in sent if isinstance(e, InputAudioBufferAppend)]
+    built = InputAudioBufferAppend(event_id=event.event_id, audio=event.audio)
+    assert type(event) is InputAudioBufferAppend
+    assert event == built and repr(event) == repr(built)
+    assert attrs.asdict(event) == attrs.asdict(built)
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        event.audio = ""  # type: ignore[misc]
