@@ -46,7 +46,7 @@ from realtime_sync.live.events import (
 from realtime_sync.live.events.models import model_classes
 from realtime_sync.protocol import _json
 from realtime_sync.protocol._hooks import Bad, HookSet, make_converter
-from realtime_sync.protocol.codec import decode_error, load_frame
+from realtime_sync.protocol.codec import decode_frame, dump_frame
 
 __all__ = ["LiveCodec"]
 
@@ -148,15 +148,7 @@ class LiveCodec:
         table: dict[str, Any],
         unknown: type[UnknownLiveServerEvent] | type[UnknownLiveClientEvent],
     ) -> Event:
-        d, wire_type = load_frame(data)
-        try:
-            hook = table.get(wire_type)
-            if hook is None:
-                del d["type"]
-                return unknown(type=wire_type, data=d)
-            return hook(d, None)  # type: ignore[no-any-return]
-        except Exception as exc:
-            raise decode_error(exc, data, wire_type)  # noqa: B904 (its cause is set)
+        return decode_frame(data, table, unknown)  # type: ignore[no-any-return]
 
     # -- encode --------------------------------------------------------------------
 
@@ -228,9 +220,4 @@ class LiveCodec:
             raise TypeError(f"cannot encode {type(event).__name__}: {exc}") from exc
         return d
 
-    @staticmethod
-    def _dumps(d: dict[str, Any]) -> str:
-        try:
-            return _json.dumps(d)
-        except (TypeError, ValueError, RecursionError) as exc:
-            raise TypeError(f"event is not JSON-serialisable: {exc}") from exc
+    _dumps = staticmethod(dump_frame)

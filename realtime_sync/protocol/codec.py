@@ -26,6 +26,7 @@ per Codec or per connection; so are the checked encoders of client events
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import Any, Literal
 
 import cattrs
@@ -52,7 +53,7 @@ from realtime_sync.protocol._hooks import (
     model_classes,
 )
 
-__all__ = ["Codec", "Dialect", "get_converter"]
+__all__ = ["Codec", "Dialect", "decode_frame", "dump_frame", "get_converter"]
 
 Dialect = Literal["ga", "beta"]
 
@@ -167,6 +168,48 @@ def decode_error(exc: Exception, data: str | bytes, wire_type: str) -> ProtocolE
     return error
 
 
+def decode_frame(
+    data: str | bytes,
+    table: dict[str, Any],
+    unknown: Callable[..., Any],
+    translate: Callable[[str, dict[str, Any]], tuple[str, dict[str, Any]]] | None = None,
+) -> Any:
+    """Decode one frame with ``table`` (wire type to structure hook); the slow path.
+
+    Shared by the codecs of every protocol. A type not in ``table`` gives
+    ``unknown(type=..., data=...)``; ``translate`` (the beta dialect's) maps the
+    wire type and dict first.
+
+    Raises:
+        ProtocolError: As :func:`load_frame`, or a field of the wrong JSON type.
+    """
+    d, wire_type = load_frame(data)
+    try:
+        if translate is not None:
+            wire_type, d = translate(wire_type, d)
+        hook = table.get(wire_type)
+        if hook is None:
+            del d["type"]
+            return unknown(type=wire_type, data=d)
+        return hook(d, None)
+    except Exception as exc:
+        raise decode_error(exc, data, wire_type)  # noqa: B904 (its cause is set)
+
+
+def dump_frame(d: dict[str, Any]) -> str:
+    """The JSON text of a wire dict (shared by the codecs of every protocol).
+
+    Raises:
+        TypeError: A value is not JSON-serialisable.
+    """
+    try:
+        return _json.dumps(d)
+    except (TypeError, ValueError, RecursionError) as exc:
+        # RecursionError: nested deeper than the stdlib encoder can go (about
+        # 990 levels; a JSON decoder may have accepted up to 1024).
+        raise TypeError(f"event is not JSON-serialisable: {exc}") from exc
+
+
 class Codec:
     """Encode and decode Realtime events for one dialect. Sans-I/O and thread-safe.
 
@@ -242,20 +285,10 @@ class Codec:
         unknown: type[UnknownServerEvent] | type[UnknownClientEvent],
         server: bool,
     ) -> Event:
-        d, wire_type = load_frame(data)
-        try:
-            if self._beta:
-                if server:
-                    wire_type, d = dialects.beta_server_in(wire_type, d)
-                else:
-                    wire_type, d = dialects.beta_client_in(wire_type, d)
-            hook = table.get(wire_type)
-            if hook is None:
-                del d["type"]
-                return unknown(type=wire_type, data=d)
-            return hook(d, None)  # type: ignore[no-any-return]
-        except Exception as exc:
-            raise decode_error(exc, data, wire_type)  # noqa: B904 (its cause is set)
+        translate = None
+        if self._beta:
+            translate = dialects.beta_server_in if server else dialects.beta_client_in
+        return decode_frame(data, table, unknown, translate)  # type: ignore[no-any-return]
 
     # -- encode --------------------------------------------------------------------
 
@@ -379,11 +412,4 @@ class Codec:
         except Bad as exc:
             raise TypeError(exc.describe()) from None
 
-    @staticmethod
-    def _dumps(d: dict[str, Any]) -> str:
-        try:
-            return _json.dumps(d)
-        except (TypeError, ValueError, RecursionError) as exc:
-            # RecursionError: nested deeper than the stdlib encoder can go (about
-            # 990 levels; a JSON decoder may have accepted up to 1024).
-            raise TypeError(f"event is not JSON-serialisable: {exc}") from exc
+    _dumps = staticmethod(dump_frame)

@@ -193,34 +193,13 @@ class _Reader(_Liveness):
                 # Refused on the header: the payload was never read (see _FrameReader).
                 return self._fail_connection(_MESSAGE_TOO_BIG, str(exc), exc)
             except websocket.WebSocketException as exc:
-                # Bad framing, bad close code, oversized ping: the server broke RFC
-                # 6455, which says to "_Fail the WebSocket Connection_" (section 7.1.7).
-                return self._fail_connection(
-                    _PROTOCOL_ERROR,
-                    f"The server broke the WebSocket protocol: {self._describe(exc)}",
-                    exc,
-                )
-            if opcode == _OPCODE_TEXT:
-                try:
-                    text = data.decode("utf-8")
-                except UnicodeDecodeError as exc:
-                    # "When an endpoint is to interpret a byte stream as UTF-8 but
-                    # finds that the byte stream is not, in fact, a valid UTF-8 stream,
-                    # that endpoint MUST _Fail the WebSocket Connection_." (section 8.1)
-                    return self._fail_connection(
-                        _INVALID_PAYLOAD,
-                        f"The server sent a text frame that is not UTF-8 ({exc.reason} "
-                        f"at byte {exc.start} of {len(data)}).",
-                        exc,
-                    )
-                self._deliver(text)
-            elif opcode == _OPCODE_BINARY:
-                # The Realtime protocol has text frames only: not for on_message,
-                # but never dropped silently.
-                self._deliver_binary(bytes(data))
-            elif opcode == _OPCODE_CLOSE:
+                return self._protocol_error(exc)
+            if opcode == _OPCODE_CLOSE:
                 code, reason = _parse_close(data)
                 return code, reason, ""
+            end = self._deliver_data(opcode, data)
+            if end is not None:
+                return end
 
     def _next_frame(self, ws: _WebSocket) -> tuple[int, bytes]:
         """The next data message or close frame: ``(opcode, payload)``.
@@ -258,6 +237,57 @@ class _Reader(_Liveness):
             frames.recv_buffer = []
         return opcode, frame.data
 
+    def _deliver_data(
+        self, opcode: int, data: bytes
+    ) -> tuple[int | None, str, str] | None:
+        """Hand a data message to on_message (text) or on_binary (binary).
+
+        Returns:
+            What the reader returns when the connection must end: a text frame
+            that is not UTF-8; else ``None``.
+        """
+        if opcode == _OPCODE_TEXT:
+            try:
+                text = data.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                # "When an endpoint is to interpret a byte stream as UTF-8 but
+                # finds that the byte stream is not, in fact, a valid UTF-8 stream,
+                # that endpoint MUST _Fail the WebSocket Connection_." (section 8.1)
+                return self._fail_connection(
+                    _INVALID_PAYLOAD,
+                    f"The server sent a text frame that is not UTF-8 ({exc.reason} "
+                    f"at byte {exc.start} of {len(data)}).",
+                    exc,
+                )
+            try:
+                self._on_message(text)
+            except Exception:
+                # Defence in depth: the client catches its handlers' errors itself.
+                # The frame's content is not logged (it may be megabytes of audio).
+                logger.exception(
+                    "on_message raised on a %d-character frame; the reader goes on",
+                    len(text),
+                )
+        elif opcode == _OPCODE_BINARY:
+            # The Realtime protocol has text frames only: not for on_message, but
+            # never dropped silently.
+            self._deliver_binary(bytes(data))
+        return None
+
+    def _protocol_error(
+        self, exc: websocket.WebSocketException
+    ) -> tuple[int | None, str, str]:
+        """Fail the connection: bad framing, bad close code, oversized ping...
+
+        The server broke RFC 6455, which says to "_Fail the WebSocket Connection_"
+        (section 7.1.7).
+        """
+        return self._fail_connection(
+            _PROTOCOL_ERROR,
+            f"The server broke the WebSocket protocol: {self._describe(exc)}",
+            exc,
+        )
+
     def _deliver_binary(self, data: bytes) -> None:
         """Pass a binary frame to on_binary (logged only without one)."""
         if self._on_binary is None:
@@ -267,18 +297,6 @@ class _Reader(_Liveness):
             self._on_binary(data)
         except Exception:
             logger.exception("on_binary raised; the reader goes on")
-
-    def _deliver(self, text: str) -> None:
-        """Call on_message; its exceptions (but not BaseExceptions) are logged only."""
-        try:
-            self._on_message(text)
-        except Exception:
-            # Defence in depth: the client catches its handlers' errors itself. The
-            # frame's content is not logged (it may be megabytes of audio).
-            logger.exception(
-                "on_message raised on a %d-character frame; the reader goes on",
-                len(text),
-            )
 
     def _recv_chunk(self, bufsize: int) -> bytes:
         """The recv function of our _FrameReader; runs on the reader thread only.

@@ -65,9 +65,7 @@ from realtime_sync.transport._core import (
     logger,
 )
 from realtime_sync.transport._reader import (
-    _INVALID_PAYLOAD,
     _MESSAGE_TOO_BIG,
-    _PROTOCOL_ERROR,
     _VIOLATION_REASONS,
     _FrameReader,
     _MessageTooBig,
@@ -317,29 +315,6 @@ class _SharedConnection(Connection):
                 self._pong_due = _as_bytes(frame.data)
                 self._shared_retry_pong()
             # pongs: counted for liveness by the time stamp of the read
-
-    def _deliver_data(self, opcode: int, data: bytes) -> End | None:
-        if opcode == _OPCODE_TEXT:
-            try:
-                text = data.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                return self._fail_connection(
-                    _INVALID_PAYLOAD,
-                    f"The server sent a text frame that is not UTF-8 ({exc.reason} "
-                    f"at byte {exc.start} of {len(data)}).",
-                    exc,
-                )
-            self._deliver(text)
-        elif opcode == _OPCODE_BINARY:
-            self._deliver_binary(bytes(data))
-        return None
-
-    def _protocol_error(self, exc: websocket.WebSocketException) -> End:
-        return self._fail_connection(
-            _PROTOCOL_ERROR,
-            f"The server broke the WebSocket protocol: {self._describe(exc)}",
-            exc,
-        )
 
     # ------------------------------------------------------------------ control frames
 
