@@ -210,7 +210,7 @@ def test_frames_cut_anywhere_are_reassembled() -> None:
         # Byte by byte through the first frames (each byte its own segment), ...
         for i in range(0, 210):
             sock.sendall(wire[i : i + 1])
-            time.sleep(0.001)
+            time.sleep(0.001)  # pacing, not a wait: one segment per byte
         # ... then the rest in odd pieces, ...
         for i in range(210, len(wire), 997):
             sock.sendall(wire[i : i + 997])
@@ -444,9 +444,12 @@ def test_handler_exceptions_never_stop_the_shared_thread(
 ) -> None:
     transport = SharedReaderTransport()
     seen: list[str] = []
+    both = threading.Event()
 
     def explode(text: str) -> None:
         seen.append(text)
+        if len(seen) == 2:
+            both.set()
         raise RuntimeError("handler bug")
 
     def script(sock: socket.socket) -> None:
@@ -460,9 +463,7 @@ def test_handler_exceptions_never_stop_the_shared_thread(
         )
         channel.connect()
         assert _said(good.ask("after", timeout=WAIT)) == "You said: after"
-        deadline = time.monotonic() + WAIT
-        while len(seen) < 2 and time.monotonic() < deadline:
-            time.sleep(0.01)
+        assert both.wait(WAIT)
         assert channel.is_open
         channel.close(timeout=1.0)
         srv.join()
@@ -679,10 +680,11 @@ def test_tls_record_cut_in_pieces_is_waited_for_without_spinning(
                 key = value.strip()
         sock.sendall(peer.ciphertext(switching_protocols(key)))
         record = peer.ciphertext(frame(OP_TEXT, text))
-        time.sleep(0.1)  # the client is in its loop, waiting
         before = rounds[0]
         for piece in (record[:3], record[3:2000], record[2000:]):
             sock.sendall(piece)
+            # The fault: a record cut in pieces that arrive 200 ms apart, time
+            # for a loop that spins on a partial record to count thousands.
             time.sleep(0.2)
         counted.append(rounds[0] - before)
         return None
