@@ -127,3 +127,43 @@ def test_recent_responses_keep_audio_within_the_retention_bound() -> None:
     assert all(len(r.audio_bytes) == 9600 for r in replies)  # 200 ms, pcm16
     assert [len(r.audio_bytes) for r in kept] == [0, 0, 9600, 9600]
     assert [r.transcript for r in kept] == [r.transcript for r in replies]
+
+
+def test_responses_nobody_waited_for_keep_their_audio_within_the_bound() -> None:
+    """Responses started without a handle are in client.responses, audio and all.
+
+    Their audio is decoded when client.responses is read, not at response.done: what
+    is read must be the deltas as they came, within the retention bound, and the
+    same objects on a second read.
+    """
+    deltas = EventRecorder()
+    done = EventRecorder()
+    with (
+        MockRealtimeServer(audio_ms=200) as server,  # 200 ms of audio per reply
+        rs.RealtimeClient(url=server.url, audio_retention_seconds=0.5) as client,
+    ):
+        client.on(
+            ev.ResponseOutputAudioDelta, lambda e: deltas((e.response_id, e.audio))
+        )
+        client.on(ev.ResponseDone, done)
+        for n in range(4):
+            client.send_text(f"turn {n}")
+            client.send(ev.ResponseCreate())  # no handle: nobody waits for it
+            done.wait_until(lambda items, n=n: len(items) == n + 1, timeout=10)
+        kept = client.responses
+        again = client.responses
+    assert [r.id for r in kept] == [e.response.id for e in done.items]
+    heard = {
+        rid: b"".join(a.tobytes() for r, a in deltas.items if r == rid)
+        for rid in {r for r, _ in deltas.items}
+    }
+    assert all(len(heard[r.id]) == 9600 for r in kept)  # 200 ms of pcm16 each
+    # 0.5 s of retention holds the last two 200 ms replies; older ones lose theirs.
+    assert [r.audio_bytes for r in kept] == [
+        b"",
+        b"",
+        heard[kept[2].id],
+        heard[kept[3].id],
+    ]
+    assert [r.transcript for r in kept] == [f"You said: turn {n}" for n in range(4)]
+    assert all(a is b for a, b in zip(kept, again, strict=True))

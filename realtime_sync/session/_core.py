@@ -338,7 +338,7 @@ class SessionCore:
         if not isinstance(delta, str) or len(delta) % 4:
             return out  # not base64 audio: nothing to keep
         size = _b64.decoded_size(delta)
-        self.responses.on_delta(event)
+        self.responses.on_delta(event, size)
         changes = self.conversation.audio_delta(event, size)
         if out is None:
             samples = (

@@ -107,7 +107,12 @@ class _Collector:
         self.transcript: list[str] = []
         self.audio: list[str] = []
 
-    def finish(self, event: ResponseDone, audio_format: str = "audio/pcm") -> Response:
+    def finish(
+        self,
+        event: ResponseDone,
+        audio_format: str = "audio/pcm",
+        timings: ResponseTimings = ResponseTimings(),
+    ) -> Response:
         resp: RealtimeResponse = event.response
         output = resp.output if isinstance(resp.output, list) else []
         calls = tuple(i for i in output if isinstance(i, FunctionCallItem))
@@ -135,5 +140,6 @@ class _Collector:
             output=tuple(output),
             metadata=metadata if isinstance(metadata, dict) else None,
             audio_format=audio_format,
+            timings=timings,
             event=event,
         )

@@ -103,7 +103,15 @@ class UsageTotals:
 class _Live:
     """A response between ``response.created`` and ``response.done``."""
 
-    __slots__ = ("collector", "default", "first_audio", "first_text", "handle", "start")
+    __slots__ = (
+        "audio_size",
+        "collector",
+        "default",
+        "first_audio",
+        "first_text",
+        "handle",
+        "start",
+    )
 
     def __init__(self, handle: Pending | None, start: float | None, default: bool):
         self.handle = handle
@@ -112,6 +120,40 @@ class _Live:
         self.collector = _Collector()
         self.first_text: float | None = None
         self.first_audio: float | None = None
+        self.audio_size = 0  # decoded bytes of the audio deltas collected
+
+
+class _Deferred:
+    """A finished response nobody holds a handle for, not yet built.
+
+    Building a :class:`Response` decodes and joins its audio (about a microsecond
+    per 100 ms delta); most such responses (server VAD) are never read, so that
+    waits until :attr:`ResponseTracker.recent` is.
+    """
+
+    __slots__ = ("audio_format", "collector", "event", "size", "timings")
+
+    def __init__(
+        self, live: _Live, event: ev.ResponseDone, fmt: str, timings: ResponseTimings
+    ) -> None:
+        self.collector = live.collector
+        self.size = live.audio_size
+        self.event = event
+        self.audio_format = fmt
+        self.timings = timings
+
+    def drop_audio(self) -> None:
+        """The retention bound took its audio."""
+        self.collector.audio = []
+        self.size = 0
+
+    def finish(self) -> Response:
+        return self.collector.finish(self.event, self.audio_format, self.timings)
+
+
+def _audio_size(r: Response | _Deferred) -> int:
+    """The decoded audio bytes ``r`` holds (the retention bound counts these)."""
+    return r.size if isinstance(r, _Deferred) else len(r.audio_bytes)
 
 
 class _Request:
@@ -152,7 +194,9 @@ class ResponseTracker:
         self._echoes_metadata = False
         self._last_commit: float | None = None
         self._usage = UsageTotals()
-        self._recent: deque[Response] = deque(maxlen=32)
+        # Finished responses; those nobody holds a handle for stay _Deferred (their
+        # audio not decoded) until ``recent`` is read.
+        self._recent: deque[Response | _Deferred] = deque(maxlen=32)
         self._retention = audio_retention_seconds
 
     # -- requests ----------------------------------------------------------------------
@@ -255,14 +299,18 @@ class ResponseTracker:
         if handle is not None:
             handle.response_id = rid
 
-    def on_delta(self, event: Any) -> None:
-        """A text, transcript or audio delta of a response (its delta is a str)."""
+    def on_delta(self, event: Any, size: int = 0) -> None:
+        """A text, transcript or audio delta of a response (its delta is a str).
+
+        ``size``: the decoded size of an audio delta (the retention bound counts it).
+        """
         live = self._live.get(event.response_id)
         if live is None:
             return
         cls = type(event)
         if cls is ev.ResponseOutputAudioDelta:
             live.collector.audio.append(event.delta)
+            live.audio_size += size
             if live.first_audio is None:
                 live.first_audio = self._clock()
         elif cls is ev.ResponseOutputTextDelta:
@@ -293,11 +341,14 @@ class ResponseTracker:
             if not still:
                 self._next_request(out)
         if live is not None:
-            result = live.collector.finish(event, self._audio_format())
-            result = attrs.evolve(result, timings=_timings(live, now))
+            timings = _timings(live, now)
+            if live.handle is None:
+                # Nobody waits for it: decoding its audio waits for ``recent``.
+                self._keep(_Deferred(live, event, self._audio_format(), timings))
+                return
+            result = live.collector.finish(event, self._audio_format(), timings)
             self._keep(result)
-            if live.handle is not None:
-                out.resolved.append((live.handle, result))
+            out.resolved.append((live.handle, result))
 
     def on_error(self, event: ev.Error, out: Effects) -> bool:
         """An ``error`` event; True when it answered one of our requests."""
@@ -325,24 +376,37 @@ class ResponseTracker:
         )
         return True
 
-    def _keep(self, result: Response) -> None:
+    def _keep(self, result: Response | _Deferred) -> None:
         """Add to :attr:`recent`, within the audio retention bound."""
         self._recent.append(result)
         if self._retention is None:
             return
         budget = int(self._retention * bytes_per_second(result.audio_format))
-        held = sum(len(r.audio_bytes) for r in self._recent)
+        held = sum(_audio_size(r) for r in self._recent)
         for i, old in enumerate(self._recent):
             if held <= budget:
                 break
-            if old.audio_bytes:
-                held -= len(old.audio_bytes)
-                self._recent[i] = attrs.evolve(old, audio_bytes=b"")
+            size = _audio_size(old)
+            if size:
+                held -= size
+                if isinstance(old, _Deferred):
+                    old.drop_audio()
+                else:
+                    self._recent[i] = attrs.evolve(old, audio_bytes=b"")
 
     @property
     def recent(self) -> list[Response]:
-        """The last finished responses (up to 32), oldest first."""
-        return list(self._recent)
+        """The last finished responses (up to 32), oldest first.
+
+        A response nobody waited for is built here, the first time it is read (its
+        audio decoded and joined), and kept built.
+        """
+        built: list[Response] = []
+        for i, r in enumerate(self._recent):
+            if isinstance(r, _Deferred):
+                r = self._recent[i] = r.finish()
+            built.append(r)
+        return built
 
     def response_of(self, response_id: str) -> bool:
         """Whether ``response_id`` is live (between created and done)."""
