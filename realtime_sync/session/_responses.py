@@ -126,9 +126,9 @@ class _Live:
 class _Deferred:
     """A finished response nobody holds a handle for, not yet built.
 
-    Building a :class:`Response` decodes and joins its audio (about a microsecond
-    per 100 ms delta); most such responses (server VAD) are never read, so that
-    waits until :attr:`ResponseTracker.recent` is.
+    Building a :class:`Response` decodes and joins its audio (some 200 us for nine
+    seconds of it); most such responses (server VAD) are never read, so that waits
+    until :attr:`ResponseTracker.recent` is.
     """
 
     __slots__ = ("audio_format", "collector", "event", "size", "timings")
@@ -148,6 +148,7 @@ class _Deferred:
         self.size = 0
 
     def finish(self) -> Response:
+        """The :class:`Response`, built now."""
         return self.collector.finish(self.event, self.audio_format, self.timings)
 
 
