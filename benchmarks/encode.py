@@ -140,6 +140,22 @@ def time_calls(fn: Callable[[], Any], calls: int) -> float:
     return (time.process_time_ns() - start) / calls
 
 
+def medians(
+    fns: dict[str, Callable[[], Any]], args: argparse.Namespace
+) -> dict[str, float]:
+    """Median CPU ns per call of each function, in alternation within each round.
+
+    Each round starts with another function, so that a slow moment of the machine
+    hits them alike.
+    """
+    results: dict[str, list[float]] = {k: [] for k in fns}
+    order = list(fns)
+    for r in range(args.rounds):
+        for k in order[r % len(order) :] + order[: r % len(order)]:
+            results[k].append(time_calls(fns[k], args.calls))
+    return {k: statistics.median(v) for k, v in results.items()}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=15)
@@ -180,12 +196,7 @@ def main() -> None:
             "checked": lambda e=event: codec._encode_checked(e),
             "reads": read_every_field(event),
         }
-        results: dict[str, list[float]] = {k: [] for k in fns}
-        order = list(fns)
-        for r in range(args.rounds):
-            for k in order[r % len(order) :] + order[: r % len(order)]:
-                results[k].append(time_calls(fns[k], args.calls))
-        med = {k: statistics.median(v) for k, v in results.items()}
+        med = medians(fns, args)
         floor = med["dumps"]
         print(
             f"{name:<20} {floor:10.0f}ns {med['decode']:7.0f}ns"
@@ -217,12 +228,7 @@ def append_audio_row(codec: Codec, event: Any, args: argparse.Namespace) -> None
         "decode": lambda: orjson.dumps(d).decode(),
         "append_json": lambda: append_json(eid, audio),
     }
-    results: dict[str, list[float]] = {k: [] for k in fns}
-    order = list(fns)
-    for r in range(args.rounds):
-        for k in order[r % len(order) :] + order[: r % len(order)]:
-            results[k].append(time_calls(fns[k], args.calls))
-    med = {k: statistics.median(v) for k, v in results.items()}
+    med = medians(fns, args)
     print(
         f"append_audio() builds its frame with append_json (no codec): "
         f"{med['append_json']:.0f}ns, {med['append_json'] / med['dumps']:.2f}x "

@@ -388,7 +388,7 @@ class HookSet:
         # attrs __init__ gives (these classes have no validators or converters), at a
         # fraction of the cost, which matters for audio deltas. Every field is
         # assigned, UNSET when absent, so defaults never apply.
-        self._ns[f"B_{name}"] = _builder(cls)
+        self._ns[f"B_{name}"] = builder(cls)
         lines = [
             f"def {sname}(d, _):",
             "    if d.__class__ is not dict: raise _Bad('object', d)",
@@ -571,13 +571,19 @@ def _may_be_absent(tp: Any) -> bool:
     return origin in (Union, types.UnionType) and Unset in typing.get_args(tp)
 
 
-def _builder(cls: type) -> type:
-    """A private subclass of ``cls`` whose instances take plain slot assignment.
+def builder(cls: type) -> type:
+    """A builder of ``cls`` instances, for a hot path that must not pay attrs' ``__init__``.
 
-    Same layout as ``cls`` (no slot added), so that ``o.__class__ = cls`` turns a
-    filled-in builder into a genuine, frozen instance of ``cls``. Both ``__setattr__``
-    and ``__delattr__`` must be object's: CPython fills the one C slot behind the two
-    from both, and only the plain one lets the interpreter store slots directly.
+    Call it with no arguments, assign EVERY field (``extra`` included), then set
+    ``__class__`` to ``cls``: the result is the object ``cls(...)`` gives (these
+    classes have no validators or converters), in about a third of the time.
+
+    The builder is a private subclass of ``cls`` whose instances take plain slot
+    assignment. Same layout as ``cls`` (no slot added), so that ``o.__class__ = cls``
+    turns a filled-in builder into a genuine, frozen instance of ``cls``. Both
+    ``__setattr__`` and ``__delattr__`` must be object's: CPython fills the one C
+    slot behind the two from both, and only the plain one lets the interpreter store
+    slots directly.
     """
     namespace = {
         "__slots__": (),
@@ -590,16 +596,6 @@ def _builder(cls: type) -> type:
         "__qualname__": f"_Build{cls.__name__}",
     }
     return type(f"_Build{cls.__name__}", (cls,), namespace)
-
-
-def builder(cls: type) -> type:
-    """A builder of ``cls`` instances, for a hot path that must not pay attrs' ``__init__``.
-
-    Call it with no arguments, assign EVERY field (``extra`` included), then set
-    ``__class__`` to ``cls``: the result is the object ``cls(...)`` gives (these
-    classes have no validators or converters), in about a third of the time.
-    """
-    return _builder(cls)
 
 
 def const_default(cls: type, name: str) -> Any:

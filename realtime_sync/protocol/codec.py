@@ -56,6 +56,8 @@ from realtime_sync.protocol._hooks import (
 __all__ = ["Codec", "Dialect", "decode_frame", "dump_frame", "get_converter"]
 
 Dialect = Literal["ga", "beta"]
+#: A dialect's mapping of a received frame's type and dict to the GA ones.
+Translate = Callable[[str, dict[str, Any]], tuple[str, dict[str, Any]]]
 
 # The raw backend functions (no wrapper: this is the hot path; errors are mapped above).
 _loads = _json.raw_loads
@@ -172,7 +174,7 @@ def decode_frame(
     data: str | bytes,
     table: dict[str, Any],
     unknown: Callable[..., Any],
-    translate: Callable[[str, dict[str, Any]], tuple[str, dict[str, Any]]] | None = None,
+    translate: Translate | None = None,
 ) -> Any:
     """Decode one frame with ``table`` (wire type to structure hook); the slow path.
 

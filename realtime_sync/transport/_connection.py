@@ -587,7 +587,8 @@ class Connection(_Reader, _Sender):
         """
         self._raw_recv = raw_ws.frame_buffer.recv
         raw_ws.frame_buffer = _FrameReader(self._recv_chunk, self._max_message_size)
-        self._ahead = b""  # bytes read ahead, not parsed yet (_Reader._next_frame)
+        # Bytes read ahead, unparsed from _ahead_pos on (_Reader._next_frame).
+        self._ahead, self._ahead_pos = b"", 0
 
     def _start_reader(self, sock: socket.socket) -> threading.Thread:
         """connect()'s hook, under ``_lock`` once the handshake is done: start reading.

@@ -137,7 +137,8 @@ class _Core:
     _ping_sent: float
     _unread_seen: float
     _reader_deadline: float | None
-    _ahead: bytes  # the reader's bytes read ahead, not parsed yet
+    _ahead: bytes  # the reader's bytes read ahead; unparsed from _ahead_pos on
+    _ahead_pos: int
     _done: threading.Event
     _finisher: threading.Thread | None
 

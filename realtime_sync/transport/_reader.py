@@ -214,23 +214,30 @@ class _Reader(_Liveness):
         fragments, RSV bits or a mask (its checks), and a message over
         ``max_message_size`` (refused on the header, as always).
         """
-        buf = self._ahead
-        found = _whole_frame(buf, 0, self._max_message_size)
+        # The frame starts at _ahead_pos: cutting a frame moves the position, with
+        # no copy of the bytes after it (a chunk may hold many small frames).
+        buf, pos = self._ahead, self._ahead_pos
+        limit = self._max_message_size
+        found = _whole_frame(buf, pos, limit)
         while found.__class__ is int:  # cut short: read up to what it needs
-            parts, have = [buf], len(buf)
+            parts, have = [buf[pos:]], len(buf)  # (have and found: offsets in buf)
             while have < found:
                 chunk = self._recv_chunk(found - have)
                 parts.append(chunk)
                 have += len(chunk)
-            buf = b"".join(parts)
-            found = _whole_frame(buf, 0, self._max_message_size)
+            buf, pos = b"".join(parts), 0
+            found = _whole_frame(buf, 0, limit)
         if isinstance(found, tuple):
             opcode, start, end = found
-            self._ahead = buf[end:]
+            if end < len(buf):
+                self._ahead, self._ahead_pos = buf, end
+            else:  # all used: do not hold a big message's bytes until the next one
+                self._ahead, self._ahead_pos = b"", 0
             return opcode, buf[start:end]
         frames = ws.frame_buffer
-        self._ahead = b""
-        frames.recv_buffer = [buf]  # (empty: everything it read is handed back below)
+        self._ahead, self._ahead_pos = b"", 0
+        # (empty after the call: everything it read beyond the frame is handed back)
+        frames.recv_buffer = [buf[pos:]]
         opcode, frame = ws.recv_data_frame()
         if frames.recv_buffer:
             self._ahead = b"".join(frames.recv_buffer)

@@ -197,7 +197,9 @@ def test_a_value_json_cannot_hold_in_an_any_field_is_refused() -> None:
     from realtime_sync.events.models import McpListToolsItem, McpToolInfo
 
     tool = McpToolInfo(name="t", input_schema=b"bytes")
-    event = ConversationItemCreate(item=McpListToolsItem(server_label="s", tools=[tool]))
+    event = ConversationItemCreate(
+        item=McpListToolsItem(server_label="s", tools=[tool])
+    )
     _agree(event)
     for encode in (GA.encode_client, GA.encode_client_bytes):
         with pytest.raises(TypeError, match="not JSON-serialisable"):
